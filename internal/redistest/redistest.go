@@ -1,0 +1,228 @@
+// Package redistest starts private redis-server processes for tests: a single
+// node on a free loopback port, stopped when the test ends, and (see
+// cluster.go) a local cluster of masters.
+//
+// Nothing here talks to a Redis someone else started: every test gets its own
+// server in its own temporary directory. The redis-server binary is looked up
+// on PATH, then in WSESS_REDIS_SERVER; when it is missing the test fails with
+// a message that says how to install it (the README's test command does).
+package redistest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrNoServer is reported when no redis-server binary can be found.
+var ErrNoServer = errors.New("redistest: redis-server not found on PATH (run ./scripts/test, or apt-get install -y redis-server)")
+
+// Options tune a server. The zero value is an in-memory server with no
+// persistence.
+type Options struct {
+	// Persist turns on the append-only file (appendfsync always), so data
+	// committed before Stop is there again after Restart.
+	Persist bool
+	// Args are extra redis-server arguments, e.g. "--maxmemory", "10mb".
+	Args []string
+}
+
+// Server is one private redis-server process.
+type Server struct {
+	// Addr is host:port on 127.0.0.1.
+	Addr string
+	// Port is the TCP port of Addr.
+	Port int
+	// Dir is the working directory (AOF and logs live there).
+	Dir string
+
+	opts Options
+	bin  string
+	tb   testing.TB
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+// Binary returns the path of redis-server or ErrNoServer.
+func Binary() (string, error) {
+	if p := os.Getenv("WSESS_REDIS_SERVER"); p != "" {
+		return p, nil
+	}
+	p, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", ErrNoServer
+	}
+	return p, nil
+}
+
+// Start starts a redis-server on a free loopback port and registers its stop
+// with t.Cleanup. It fails the test when the server cannot start.
+func Start(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	bin, err := Binary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &Server{Dir: tb.TempDir(), opts: opts, bin: bin, tb: tb}
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		port, err := FreePort()
+		if err != nil {
+			tb.Fatalf("redistest: %v", err)
+		}
+		s.Port = port
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if lastErr = s.start(); lastErr == nil {
+			tb.Cleanup(s.Stop)
+			return s
+		}
+	}
+	tb.Fatalf("redistest: %v", lastErr)
+	return nil
+}
+
+func (s *Server) args() []string {
+	a := []string{
+		"--port", strconv.Itoa(s.Port),
+		"--bind", "127.0.0.1",
+		"--dir", s.Dir,
+		"--save", "",
+		"--daemonize", "no",
+		"--logfile", filepath.Join(s.Dir, "redis.log"),
+	}
+	if s.opts.Persist {
+		a = append(a, "--appendonly", "yes", "--appendfsync", "always")
+	} else {
+		a = append(a, "--appendonly", "no")
+	}
+	return append(a, s.opts.Args...)
+}
+
+func (s *Server) start() error {
+	cmd := exec.Command(s.bin, s.args()...)
+	cmd.Dir = s.Dir
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			log, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
+			return fmt.Errorf("redis-server on port %d exited: %v: %s", s.Port, err, tail(log))
+		default:
+		}
+		if ping(s.Addr) == nil {
+			s.mu.Lock()
+			s.cmd = cmd
+			s.mu.Unlock()
+			go func() { <-exited }() // reaped by the waiter above
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	return fmt.Errorf("redis-server on port %d did not answer PING within 10s", s.Port)
+}
+
+// Stop shuts the server down (SHUTDOWN NOSAVE, then SIGKILL after 5 s) and
+// waits until its port refuses connections. Stopping a stopped server is a
+// no-op.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, DialTimeout: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = c.ShutdownNoSave(ctx).Err()
+	cancel()
+	_ = c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for ping(s.Addr) == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	for ping(s.Addr) == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Restart starts the server again on the same port and directory (with
+// Persist, with the same data).
+func (s *Server) Restart() {
+	s.tb.Helper()
+	s.Stop()
+	var err error
+	for i := 0; i < 50; i++ { // the port may linger briefly
+		if err = s.start(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.tb.Fatalf("redistest: restart: %v", err)
+}
+
+// URL is a redis:// URL for the server's database 0.
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// Client returns a new client for the server, closed when the test ends.
+func (s *Server) Client() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	s.tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// FreePort asks the kernel for a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func ping(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	buf := make([]byte, 7)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return err
+	}
+	if string(buf[:n]) != "+PONG\r\n" {
+		return fmt.Errorf("unexpected reply %q", buf[:n])
+	}
+	return nil
+}
+
+func tail(b []byte) string {
+	if len(b) > 400 {
+		b = b[len(b)-400:]
+	}
+	return string(b)
+}
