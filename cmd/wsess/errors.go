@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit codes. They are decided in exactly one place: exitCode.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError is a mistake in how wsess was called: a bad flag, a wrong
+// number of arguments, an argument that does not parse. Exit code 2.
+type usageError struct {
+	err  error
+	hint string
+}
+
+func (e *usageError) Error() string { return joinHint(e.err.Error(), e.hint) }
+func (e *usageError) Unwrap() error { return e.err }
+
+// newUsageError returns a usage error saying what was wrong (msg) and what to
+// do (hint).
+func newUsageError(hint, format string, a ...any) error {
+	return &usageError{err: fmt.Errorf(format, a...), hint: hint}
+}
+
+// hintError is a failure (exit 1) that carries advice for the user.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return joinHint(e.err.Error(), e.hint) }
+func (e *hintError) Unwrap() error { return e.err }
+
+// withHint attaches what to do to a failure. A nil err stays nil.
+func withHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &hintError{err: err, hint: hint}
+}
+
+// exitError ends wsess with a given code after the command already said
+// what there was to say (Msg may be empty: nothing more is printed).
+type exitError struct {
+	Code int
+	Msg  string
+}
+
+func (e *exitError) Error() string {
+	if e.Msg == "" {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Msg
+}
+
+func joinHint(msg, hint string) string {
+	if hint == "" {
+		return msg
+	}
+	return msg + "; " + hint
+}
+
+// exitCode maps the error a command returned to the process exit code and
+// prints it on errOut as one line: "wsess: <what was wrong>; <what to do>".
+func exitCode(err error, errOut io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitFailure
+	var (
+		ue *usageError
+		ee *exitError
+	)
+	switch {
+	case errors.As(err, &ee):
+		if ee.Msg != "" {
+			printError(errOut, ee.Msg)
+		}
+		return ee.Code
+	case errors.As(err, &ue):
+		code = exitUsage
+	case isCobraUsageError(err):
+		code = exitUsage
+		err = &usageError{err: err, hint: "run 'wsess --help' for usage"}
+	case errors.Is(err, context.Canceled):
+		err = withHint(errors.New("interrupted"), "nothing more was done")
+	}
+	printError(errOut, err.Error())
+	return code
+}
+
+// isCobraUsageError recognises the errors cobra makes itself before any of
+// our code runs (an unknown subcommand), which are not typed.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command ") ||
+		strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag")
+}
+
+// printError writes msg as one line prefixed with "wsess: ".
+func printError(w io.Writer, msg string) {
+	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
+	fmt.Fprintf(w, "wsess: %s\n", msg)
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+)
+
+// Defaults and environment variables of the shared flags.
+const (
+	defaultRedisURL = "redis://127.0.0.1:6379/0"
+	envRedisURL     = "WSESS_REDIS_URL"
+	envRedisCluster = "WSESS_REDIS_CLUSTER"
+	envKey          = "WSESS_KEY"
+	envKeyFile      = "WSESS_KEY_FILE"
+)
+
+// factory carries what every command needs: the streams, a clock, the
+// environment, and a Redis client built on first use from the shared
+// persistent flags. One factory is made per run; nothing is global.
+type factory struct {
+	IOStreams *IOStreams
+	// Now is the clock (time.Now outside tests).
+	Now func() time.Time
+	// LookupEnv reads the environment (os.LookupEnv outside tests).
+	LookupEnv func(string) (string, bool)
+	// ReadFile reads a file (os.ReadFile outside tests).
+	ReadFile func(string) ([]byte, error)
+
+	// redis holds the values of --redis-url and --cluster, bound by the
+	// root command's persistent flags.
+	redis redisFlags
+
+	once   sync.Once
+	client redis.UniversalClient
+	cerr   error
+}
+
+type redisFlags struct {
+	url        string
+	urlSet     func() bool // whether --redis-url was given
+	cluster    []string
+	clusterSet func() bool // whether --cluster was given
+}
+
+func newFactory(ios *IOStreams, lookupEnv func(string) (string, bool)) *factory {
+	if lookupEnv == nil {
+		lookupEnv = func(string) (string, bool) { return "", false }
+	}
+	return &factory{
+		IOStreams: ios,
+		Now:       time.Now,
+		LookupEnv: lookupEnv,
+		ReadFile:  os.ReadFile,
+		redis: redisFlags{
+			url:        defaultRedisURL,
+			urlSet:     func() bool { return false },
+			clusterSet: func() bool { return false },
+		},
+	}
+}
+
+// env returns a non-empty environment variable.
+func (f *factory) env(name string) (string, bool) {
+	v, ok := f.LookupEnv(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return "", false
+	}
+	return v, true
+}
+
+// addRedisFlags registers --redis-url and --cluster as persistent flags of
+// cmd (the root), bound to the factory.
+func (f *factory) addRedisFlags(cmd *cobra.Command) {
+	fl := cmd.PersistentFlags()
+	fl.StringVar(&f.redis.url, "redis-url", defaultRedisURL,
+		"Redis server `URL`: redis://, rediss:// or unix:// (env "+envRedisURL+")")
+	fl.StringSliceVar(&f.redis.cluster, "cluster", nil,
+		"Redis Cluster node `addresses`, host:port,... (env "+envRedisCluster+")")
+	f.redis.urlSet = func() bool { return fl.Changed("redis-url") }
+	f.redis.clusterSet = func() bool { return fl.Changed("cluster") }
+}
+
+// RedisURL is the Redis URL after flags > env > default.
+func (f *factory) RedisURL() string {
+	if f.redis.urlSet() {
+		return f.redis.url
+	}
+	if v, ok := f.env(envRedisURL); ok {
+		return strings.TrimSpace(v)
+	}
+	return defaultRedisURL
+}
+
+// RedisCluster is the list of cluster addresses after flags > env (none by
+// default: a single node).
+func (f *factory) RedisCluster() []string {
+	var addrs []string
+	if f.redis.clusterSet() {
+		addrs = f.redis.cluster
+	} else if v, ok := f.env(envRedisCluster); ok {
+		addrs = strings.Split(v, ",")
+	}
+	out := addrs[:0:0]
+	for _, a := range addrs {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// RedisClient returns the Redis client, built on the first call. With
+// cluster addresses it is a cluster client, which takes the username,
+// password and TLS settings of the Redis URL; otherwise a single-node client
+// for the URL.
+func (f *factory) RedisClient() (redis.UniversalClient, error) {
+	f.once.Do(func() { f.client, f.cerr = f.newRedisClient() })
+	return f.client, f.cerr
+}
+
+func (f *factory) newRedisClient() (redis.UniversalClient, error) {
+	raw := f.RedisURL()
+	opt, err := redis.ParseURL(raw)
+	if err != nil {
+		return nil, &usageError{
+			err:  fmt.Errorf("invalid Redis URL %q: %s", redactURL(raw), redactErr(err, raw)),
+			hint: "use redis://host:port/db, rediss://host:port/db or unix:///path/to/socket (--redis-url or " + envRedisURL + ")",
+		}
+	}
+	if addrs := f.RedisCluster(); len(addrs) > 0 {
+		return redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs:     addrs,
+			Username:  opt.Username,
+			Password:  opt.Password,
+			TLSConfig: opt.TLSConfig,
+		}), nil
+	}
+	return redis.NewClient(opt), nil
+}
+
+// CloseRedis closes the client if one was built.
+func (f *factory) CloseRedis() error {
+	if f.client != nil {
+		return f.client.Close()
+	}
+	return nil
+}
+
+// redactURL hides the password of a URL so it can be shown.
+func redactURL(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return raw
+	}
+	userinfo := rest[:at]
+	if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
+		userinfo = user + ":xxxxx"
+	}
+	return scheme + "://" + userinfo + rest[at:]
+}
+
+// redactErr is err's message with the raw URL (which may hold a password)
+// replaced by its redacted form.
+func redactErr(err error, raw string) string {
+	return strings.ReplaceAll(err.Error(), raw, redactURL(raw))
+}
+
+// keyFlags are --key and --key-file, shared by every command that needs a
+// secret. Secrets are never printed, never part of an error message.
+type keyFlags struct {
+	keys    []string
+	keyFile string
+}
+
+func addKeyFlags(cmd *cobra.Command, k *keyFlags) {
+	cmd.Flags().StringArrayVar(&k.keys, "key", nil,
+		"secret `key`; repeat for rotation, first seals (prefer "+envKey+" or --key-file: arguments show in process lists)")
+	cmd.Flags().StringVar(&k.keyFile, "key-file", "",
+		"read secrets from `file`, one a line, first seals; blank lines and # comments ignored (env "+envKeyFile+")")
+}
+
+// errNoKey is returned when no secret was given anywhere.
+var errNoKey = errors.New("no secret key given")
+
+// noKeyHint says where a secret can come from.
+const noKeyHint = "set " + envKey + ", or pass --key-file FILE (one secret a line)"
+
+// Secrets resolves the secrets: --key values then --key-file lines when
+// either flag is given, otherwise WSESS_KEY_FILE, otherwise WSESS_KEY.
+// The result may be empty; callers that need a secret check for that.
+func (f *factory) Secrets(k keyFlags) ([]string, error) {
+	var secrets []string
+	for _, key := range k.keys {
+		if key == "" {
+			return nil, newUsageError("give a non-empty value", "--key is empty")
+		}
+		secrets = append(secrets, key)
+	}
+	file := k.keyFile
+	if file == "" && len(k.keys) == 0 {
+		file, _ = f.env(envKeyFile)
+	}
+	if file != "" {
+		fromFile, err := f.readKeyFile(file)
+		if err != nil {
+			return nil, err
+		}
+		secrets = append(secrets, fromFile...)
+	}
+	if len(secrets) == 0 {
+		if v, ok := f.LookupEnv(envKey); ok && v != "" {
+			secrets = append(secrets, v)
+		}
+	}
+	return secrets, nil
+}
+
+// readKeyFile reads one secret a line; surrounding blanks are trimmed,
+// blank lines and lines starting with # are skipped.
+func (f *factory) readKeyFile(path string) ([]string, error) {
+	data, err := f.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, withHint(fmt.Errorf("cannot read key file %s: %w", path, err),
+			"check the --key-file path")
+	}
+	var secrets []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		secrets = append(secrets, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, withHint(fmt.Errorf("cannot read key file %s: %w", path, err),
+			"put one secret a line")
+	}
+	if len(secrets) == 0 {
+		return nil, withHint(fmt.Errorf("key file %s holds no secret", path),
+			"put one secret a line (lines starting with # are comments)")
+	}
+	return secrets, nil
+}

@@ -1,0 +1,24 @@
+// Command wsess inspects and administers weppy-style sessions: it decrypts
+// session cookies (wsess, weppy and Emmett formats), lists and expires Redis
+// sessions, and runs a demo counter server.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(Main())
+}
+
+// Main runs wsess with the process's arguments, standard streams and
+// environment, and returns the exit code. SIGINT and SIGTERM cancel the
+// command's context (the demo server shuts down gracefully on it).
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, os.Args[1:], systemIO(), os.LookupEnv)
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// run builds the command tree for one invocation, executes args and returns
+// the exit code. It is Main without the process: tests call it directly.
+func run(ctx context.Context, args []string, ios *IOStreams, lookupEnv func(string) (string, bool)) int {
+	f := newFactory(ios, lookupEnv)
+	defer f.CloseRedis()
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	_, err := root.ExecuteContextC(ctx)
+	return exitCode(err, ios.ErrOut)
+}
+
+// newRootCmd builds the whole command tree. Every call returns a fresh tree
+// bound to f.
+func newRootCmd(f *factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "wsess <command>",
+		Short: "Inspect and manage weppy-style sessions",
+		Long: `wsess decrypts session cookies (wsess, weppy and Emmett formats), lists,
+shows and expires sessions stored in Redis, and runs a demo counter server.`,
+		Example: `  wsess keygen > key.txt
+  wsess decode --key-file key.txt 'wsess_session_data=v1.…'
+  wsess serve demo --addr 127.0.0.1:8080`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Without a subcommand, print help (exit 0).
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetIn(f.IOStreams.In)
+	root.SetOut(f.IOStreams.Out)
+	root.SetErr(f.IOStreams.ErrOut)
+	root.SetFlagErrorFunc(flagError)
+	f.addRedisFlags(root)
+
+	root.AddCommand(
+		newCmdKeygen(f, nil),
+		newCmdVersion(f, nil),
+		newCmdCompletion(f, nil),
+	)
+	return root
+}
+
+// flagError turns cobra/pflag flag parsing errors into usage errors.
+func flagError(cmd *cobra.Command, err error) error {
+	return &usageError{err: err, hint: fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath())}
+}
+
+// usageArgs wraps a positional-argument validator so that its errors are
+// usage errors (exit 2) with a hint.
+func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := v(cmd, args); err != nil {
+			return &usageError{err: err, hint: fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath())}
+		}
+		return nil
+	}
+}
+
+// flagChanged reports whether the named flag was given on the command line.
+func flagChanged(fs *pflag.FlagSet, name string) bool {
+	fl := fs.Lookup(name)
+	return fl != nil && fl.Changed
+}
