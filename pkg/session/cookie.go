@@ -1,0 +1,256 @@
+package session
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Cookie format, version 1:
+//
+//	"w1." base64url-nopad( nonce[12] || AES-256-GCM( expiry[8] || payload ) )
+//
+// The GCM key is HKDF-SHA256(secret, info="wsess cookie v1 aes-256-gcm"),
+// derived once per secret. expiry is the big-endian Unix second after which
+// the cookie is refused; payload is the codec's bytes. The associated data is
+// "wsess/v1/" + the cookie name, so a cookie cannot be replayed under another
+// name.
+const (
+	cookieVersion = "w1."
+	hkdfInfo      = "wsess cookie v1 aes-256-gcm"
+	nonceSize     = 12
+	minSecretLen  = 16
+)
+
+// CookieOptions configure a CookieManager.
+type CookieOptions struct {
+	Options
+	// PreviousSecrets are older secrets that still open cookies (key
+	// rotation); new cookies are always sealed with the current secret.
+	// Default: none.
+	PreviousSecrets []string
+	// AllowShortSecret accepts secrets shorter than 16 bytes. Default false:
+	// NewCookieManager returns ErrShortSecret for them.
+	AllowShortSecret bool
+}
+
+// CookieManager keeps the whole session in an encrypted, authenticated
+// cookie, like weppy's SessionCookieManager. The server stores nothing.
+//
+// Each response that changes the session re-seals the cookie with a fresh
+// nonce and the new expiry. An unchanged session is re-sealed only once less
+// than half its lifetime is left, so reading costs no encryption while the
+// cookie still slides for active users.
+type CookieManager struct {
+	opts    Options
+	aeads   []cipher.AEAD // [0] seals; all open
+	aad     []byte
+	cookies cookieWriter
+}
+
+// NewCookieManager returns a manager that seals cookies with secret (any
+// length; at least 16 bytes unless opts.AllowShortSecret). Keys are derived
+// here, once.
+func NewCookieManager(secret string, opts CookieOptions) (*CookieManager, error) {
+	if err := opts.normalize(DefaultCookieName); err != nil {
+		return nil, err
+	}
+	secrets := append([]string{secret}, opts.PreviousSecrets...)
+	m := &CookieManager{opts: opts.Options}
+	for i, sec := range secrets {
+		if len(sec) < minSecretLen && !opts.AllowShortSecret {
+			if i == 0 {
+				return nil, fmt.Errorf("%w: the secret has %d bytes; use wsess keygen for a strong one", ErrShortSecret, len(sec))
+			}
+			return nil, fmt.Errorf("%w: previous secret #%d has %d bytes", ErrShortSecret, i, len(sec))
+		}
+		if sec == "" {
+			return nil, fmt.Errorf("%w: empty secret", ErrShortSecret)
+		}
+		aead, err := deriveAEAD(sec)
+		if err != nil {
+			return nil, err
+		}
+		m.aeads = append(m.aeads, aead)
+	}
+	m.aad = []byte("wsess/v1/" + opts.CookieName)
+	m.cookies = newCookieWriter(&m.opts)
+	return m, nil
+}
+
+func deriveAEAD(secret string) (cipher.AEAD, error) {
+	key, err := hkdf.Key(sha256.New, []byte(secret), nil, hkdfInfo, 32)
+	if err != nil {
+		return nil, fmt.Errorf("session: derive key: %w", err)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	return aead, nil
+}
+
+// Middleware loads the session from the request's cookie and commits it
+// before the response's first byte. A cookie that fails to open (tampered,
+// foreign, expired, sealed under a retired secret) gives a new empty session.
+func (m *CookieManager) Middleware(next http.Handler) http.Handler {
+	return middleware(m, m.opts.ErrorHandler, next)
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// Open decrypts a cookie value sealed by this manager (under the current or
+// a previous secret) and returns its values and sealed expiry. It returns an
+// error wrapping ErrInvalidCookie when the value is not a wsess cookie, was
+// changed, or was sealed under another secret or cookie name, and ErrExpired
+// when its expiry has passed.
+func (m *CookieManager) Open(value string) (map[string]any, time.Time, error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	values, exp, err := m.open(value, bp)
+	return values, exp, err
+}
+
+func (m *CookieManager) open(value string, bp *[]byte) (map[string]any, time.Time, error) {
+	// 1. Version prefix.
+	if !strings.HasPrefix(value, cookieVersion) {
+		return nil, time.Time{}, fmt.Errorf("%w: not a wsess v1 cookie", ErrInvalidCookie)
+	}
+	enc := value[len(cookieVersion):]
+	// 2. Length, before decoding anything.
+	if len(enc) > maxCookieSize {
+		return nil, time.Time{}, fmt.Errorf("%w: longer than %d bytes", ErrInvalidCookie, maxCookieSize)
+	}
+	n := base64.RawURLEncoding.DecodedLen(len(enc))
+	if cap(*bp) < n {
+		*bp = make([]byte, 0, n)
+	}
+	// 3. Base64.
+	raw := (*bp)[:n]
+	n, err := base64.RawURLEncoding.Strict().Decode(raw, []byte(enc))
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: bad base64", ErrInvalidCookie)
+	}
+	raw = raw[:n]
+	if len(raw) < nonceSize+8+16 {
+		return nil, time.Time{}, fmt.Errorf("%w: too short", ErrInvalidCookie)
+	}
+	// 4. Authenticate and decrypt with each secret, current first. GCM's tag
+	// check is constant-time.
+	nonce, sealed := raw[:nonceSize], raw[nonceSize:]
+	var plain []byte
+	for _, aead := range m.aeads {
+		if plain, err = aead.Open(sealed[:0:0], nonce, sealed, m.aad); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: authentication failed (tampered, or sealed under another secret or cookie name)", ErrInvalidCookie)
+	}
+	// 5. Expiry.
+	exp := time.Unix(int64(binary.BigEndian.Uint64(plain[:8])), 0)
+	if !m.opts.Clock().Before(exp) {
+		return nil, exp, fmt.Errorf("%w at %s", ErrExpired, exp.UTC().Format(time.RFC3339))
+	}
+	// 6. Payload.
+	values, err := m.opts.Codec.Unmarshal(plain[8:])
+	if err != nil {
+		return nil, exp, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+	}
+	return values, exp, nil
+}
+
+// Seal encodes and encrypts values into a cookie value that expires after
+// expire (the manager's Expire when expire <= 0). It returns an error wrapping
+// ErrCookieTooLarge when the cookie would exceed 4096 bytes.
+func (m *CookieManager) Seal(values map[string]any, expire time.Duration) (string, error) {
+	if expire <= 0 {
+		expire = m.opts.Expire
+	}
+	return m.seal(values, m.opts.Clock().Add(expire))
+}
+
+func (m *CookieManager) seal(values map[string]any, exp time.Time) (string, error) {
+	payload, err := m.opts.Codec.Marshal(values)
+	if err != nil {
+		return "", err
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	aead := m.aeads[0]
+	need := nonceSize + 8 + len(payload) + aead.Overhead()
+	if cap(*bp) < need+8+len(payload) {
+		*bp = make([]byte, 0, 2*need)
+	}
+	buf := (*bp)[:nonceSize]
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("session: random nonce: %w", err)
+	}
+	plain := (*bp)[need : need+8]
+	binary.BigEndian.PutUint64(plain, uint64(exp.Unix()))
+	plain = append(plain, payload...)
+	sealed := aead.Seal(buf, buf[:nonceSize], plain, m.aad)
+	size := len(m.opts.CookieName) + 1 + len(cookieVersion) + base64.RawURLEncoding.EncodedLen(len(sealed))
+	if size > maxCookieSize {
+		return "", fmt.Errorf("%w: %d bytes with the %q cookie name", ErrCookieTooLarge, size, m.opts.CookieName)
+	}
+	out := make([]byte, len(cookieVersion)+base64.RawURLEncoding.EncodedLen(len(sealed)))
+	copy(out, cookieVersion)
+	base64.RawURLEncoding.Encode(out[len(cookieVersion):], sealed)
+	return string(out), nil
+}
+
+func (m *CookieManager) load(r *http.Request) (*Session, error) {
+	s := &Session{}
+	v, ok := findCookie(r, m.opts.CookieName)
+	if !ok {
+		return s, nil
+	}
+	bp := bufPool.Get().(*[]byte)
+	values, exp, err := m.open(v, bp)
+	bufPool.Put(bp)
+	if err != nil {
+		return s, nil // tampered, foreign or expired: start afresh
+	}
+	s.values, s.expires, s.stored = values, exp, true
+	return s, nil
+}
+
+func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := m.opts.Clock()
+	if s.destroyed && len(s.values) == 0 {
+		if s.stored {
+			m.cookies.set(h, "", 0, time.Time{})
+		}
+		return nil
+	}
+	if len(s.values) == 0 && !s.stored {
+		return nil // a new session that stayed empty sets no cookie
+	}
+	expire := s.expireOrLocked(m.opts.Expire)
+	if !s.modifiedLocked() && s.expires.Sub(now) > expire/2 {
+		return nil // unchanged and far from expiry: the browser's cookie stands
+	}
+	exp := now.Add(expire)
+	value, err := m.seal(s.values, exp)
+	if err != nil {
+		return err
+	}
+	m.cookies.set(h, value, int64(expire/time.Second), exp)
+	return nil
+}

@@ -1,0 +1,199 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Default option values.
+const (
+	// DefaultExpire is weppy's and Emmett's default session lifetime.
+	DefaultExpire = 3600 * time.Second
+	// DefaultPrefix is weppy's Redis key prefix.
+	DefaultPrefix = "wppsess:"
+	// DefaultCookieName is the cookie manager's default cookie name.
+	DefaultCookieName = "wsess_session_data"
+	// DefaultIDCookieName is the Redis manager's default cookie name.
+	DefaultIDCookieName = "wsess_session_id"
+	// maxCookieSize is the browsers' limit on name + value.
+	maxCookieSize = 4096
+)
+
+// Options are shared by both managers. The zero value of every field means
+// its documented default.
+type Options struct {
+	// CookieName is the session cookie's name. Default: DefaultCookieName
+	// ("wsess_session_data") for the cookie manager, DefaultIDCookieName
+	// ("wsess_session_id") for the Redis manager. weppy apps use
+	// "wpp_session_data_<app>", Emmett apps "emt_session_data_<app>".
+	CookieName string
+	// Path is the cookie's Path attribute. Default "/".
+	Path string
+	// Domain is the cookie's Domain attribute. Default: none (host-only).
+	Domain string
+	// Secure adds the Secure attribute (HTTPS only). Default false, as in
+	// weppy; set it in production.
+	Secure bool
+	// DisableHTTPOnly drops the HttpOnly attribute, letting scripts read the
+	// cookie. Default false: cookies are HttpOnly.
+	DisableHTTPOnly bool
+	// SameSite is the cookie's SameSite attribute. Default (zero value)
+	// http.SameSiteLaxMode. http.SameSiteNoneMode requires Secure.
+	SameSite http.SameSite
+	// Partitioned adds the Partitioned attribute (CHIPS). Default false.
+	Partitioned bool
+	// Expire is the session's lifetime: the cookie's Max-Age and Expires, the
+	// expiry sealed in a session cookie, and the sliding TTL of a Redis
+	// session. Default DefaultExpire (3600 s). Session.SetExpire overrides it
+	// per session.
+	Expire time.Duration
+	// Codec encodes values. Default JSON.
+	Codec Codec
+	// ErrorHandler answers a request whose session could not be loaded or
+	// committed. Default DefaultErrorHandler: 503 for ErrUnavailable, 500
+	// otherwise.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Clock returns the current time. Default time.Now. Tests inject it.
+	Clock func() time.Time
+}
+
+// DefaultErrorHandler answers 503 Service Unavailable when err wraps
+// ErrUnavailable and 500 Internal Server Error otherwise. It writes the status
+// text only: err may describe the store and is not shown to clients.
+func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusInternalServerError
+	if errors.Is(err, ErrUnavailable) {
+		code = http.StatusServiceUnavailable
+	}
+	http.Error(w, http.StatusText(code), code)
+}
+
+// normalize fills in defaults and validates.
+func (o *Options) normalize(defaultName string) error {
+	if o.CookieName == "" {
+		o.CookieName = defaultName
+	}
+	if !validCookieName(o.CookieName) {
+		return fmt.Errorf("%w: cookie name %q has characters a cookie name cannot hold", ErrInvalidOptions, o.CookieName)
+	}
+	if o.Path == "" {
+		o.Path = "/"
+	}
+	if strings.ContainsAny(o.Path, ";\r\n") || strings.ContainsAny(o.Domain, "; \r\n") {
+		return fmt.Errorf("%w: cookie path or domain contains ';', space or a line break", ErrInvalidOptions)
+	}
+	if o.SameSite == 0 {
+		o.SameSite = http.SameSiteLaxMode
+	}
+	if o.SameSite == http.SameSiteNoneMode && !o.Secure {
+		return fmt.Errorf("%w: SameSite=None requires Secure", ErrInvalidOptions)
+	}
+	if o.Expire == 0 {
+		o.Expire = DefaultExpire
+	}
+	if o.Expire < time.Second {
+		return fmt.Errorf("%w: Expire %v is shorter than one second", ErrInvalidOptions, o.Expire)
+	}
+	if o.Codec == nil {
+		o.Codec = JSON
+	}
+	if o.ErrorHandler == nil {
+		o.ErrorHandler = DefaultErrorHandler
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return nil
+}
+
+func validCookieName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// cookieWriter builds Set-Cookie header values with the attributes that do
+// not change between responses rendered once.
+type cookieWriter struct {
+	name   string
+	suffix string // "; Path=/; HttpOnly; SameSite=Lax" ...
+}
+
+func newCookieWriter(o *Options) cookieWriter {
+	var b strings.Builder
+	b.WriteString("; Path=")
+	b.WriteString(o.Path)
+	if o.Domain != "" {
+		b.WriteString("; Domain=")
+		b.WriteString(strings.TrimPrefix(o.Domain, "."))
+	}
+	if !o.DisableHTTPOnly {
+		b.WriteString("; HttpOnly")
+	}
+	if o.Secure {
+		b.WriteString("; Secure")
+	}
+	switch o.SameSite {
+	case http.SameSiteLaxMode:
+		b.WriteString("; SameSite=Lax")
+	case http.SameSiteStrictMode:
+		b.WriteString("; SameSite=Strict")
+	case http.SameSiteNoneMode:
+		b.WriteString("; SameSite=None")
+	}
+	if o.Partitioned {
+		b.WriteString("; Partitioned")
+	}
+	return cookieWriter{name: o.CookieName, suffix: b.String()}
+}
+
+// set adds a Set-Cookie header for value that expires at expires (now +
+// maxAge seconds). maxAge <= 0 deletes the cookie.
+func (c *cookieWriter) set(h http.Header, value string, maxAge int64, expires time.Time) {
+	buf := make([]byte, 0, len(c.name)+len(value)+len(c.suffix)+64)
+	buf = append(buf, c.name...)
+	buf = append(buf, '=')
+	buf = append(buf, value...)
+	buf = append(buf, "; Max-Age="...)
+	if maxAge <= 0 {
+		buf = append(buf, '0')
+		buf = append(buf, "; Expires=Thu, 01 Jan 1970 00:00:00 GMT"...)
+	} else {
+		buf = strconv.AppendInt(buf, maxAge, 10)
+		buf = append(buf, "; Expires="...)
+		buf = expires.UTC().AppendFormat(buf, http.TimeFormat)
+	}
+	buf = append(buf, c.suffix...)
+	h["Set-Cookie"] = append(h["Set-Cookie"], string(buf))
+}
+
+// findCookie returns the value of the first cookie called name in the
+// request's Cookie headers, without parsing the others.
+func findCookie(r *http.Request, name string) (string, bool) {
+	for _, line := range r.Header["Cookie"] {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimLeft(part, " \t")
+			if len(part) > len(name) && part[len(name)] == '=' && part[:len(name)] == name {
+				v := strings.TrimRight(part[len(name)+1:], " \t")
+				if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+					v = v[1 : len(v)-1]
+				}
+				return v, true
+			}
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,362 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Reserved keys. They are stored with the session's values (as weppy does)
+// but hidden from Keys.
+const (
+	// expiresKey holds a per-session expiry override in whole seconds, under
+	// the name weppy and Emmett use for it.
+	expiresKey = "_expires_after"
+	// flashPrefix prefixes flash values.
+	flashPrefix = "_flash:"
+)
+
+type opKind uint8
+
+const (
+	opSet opKind = iota + 1
+	opDelete
+	opClear
+	opIncr
+)
+
+// op is one recorded change. Replaying a session's ops on a fresh copy of
+// its stored values reproduces the request's intent on top of whatever other
+// requests wrote meanwhile.
+type op struct {
+	kind  opKind
+	key   string
+	val   any
+	delta int64
+}
+
+func (o op) apply(values map[string]any) {
+	switch o.kind {
+	case opSet:
+		values[o.key] = o.val
+	case opDelete:
+		delete(values, o.key)
+	case opClear:
+		clear(values)
+	case opIncr:
+		n, _ := toInt64(values[o.key])
+		values[o.key] = n + o.delta
+	}
+}
+
+// Session is one user's session data, as a handler sees it. Get it with From.
+//
+// A Session records the operations applied to it (Set, Delete, Clear, Incr)
+// rather than only its final state. The manager writes a session only when
+// operations were recorded, and the Redis manager replays them when another
+// request changed the same session meanwhile, so concurrent requests of one
+// user do not lose each other's updates.
+//
+// All methods are safe for concurrent use by the goroutines of one request.
+type Session struct {
+	mu sync.Mutex
+
+	id     string         // store id (Redis) or "" (cookie, or not stored yet)
+	values map[string]any // current state, nil until first needed
+	ops    []op
+
+	stored    bool      // the session exists in the store / came in a valid cookie
+	destroyed bool      // Destroy was called
+	renew     bool      // RenewID was called
+	expires   time.Time // when the stored session expires, if known
+
+	loaded string // the stored bytes it was loaded from (Redis), for conflict checks
+}
+
+// ID returns the session's store id: the Redis key without its prefix. It is
+// empty for cookie sessions and for a new session that has not been saved.
+// After RenewID it is the new id only once the session has been committed.
+func (s *Session) ID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
+
+// IsNew reports whether the session was created by this request (no valid
+// cookie or stored session came with it).
+func (s *Session) IsNew() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.stored
+}
+
+// Modified reports whether the request changed the session, so that it will
+// be written when the response starts.
+func (s *Session) Modified() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.modifiedLocked()
+}
+
+func (s *Session) modifiedLocked() bool {
+	return len(s.ops) > 0 || s.destroyed || s.renew
+}
+
+// Expires returns when the stored session expires, as known when it was
+// loaded (the zero time for a new session).
+func (s *Session) Expires() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expires
+}
+
+func (s *Session) record(o op) {
+	if s.values == nil {
+		s.values = make(map[string]any, 4)
+	}
+	o.apply(s.values)
+	s.ops = append(s.ops, o)
+}
+
+// Get returns the value stored under key and whether it is present. Values
+// are what the codec returned: with the default JSON codec, numbers are
+// json.Number, objects map[string]any and arrays []any.
+func (s *Session) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.values[key]
+	return v, ok
+}
+
+// Has reports whether key is present.
+func (s *Session) Has(key string) bool {
+	_, ok := s.Get(key)
+	return ok
+}
+
+// Set stores v under key. v must be encodable by the manager's codec.
+func (s *Session) Set(key string, v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.record(op{kind: opSet, key: key, val: v})
+}
+
+// Delete removes key. Deleting a missing key still counts as a change.
+func (s *Session) Delete(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.record(op{kind: opDelete, key: key})
+}
+
+// Clear removes every value, flashes and the expiry override included. The
+// session itself (its id and cookie) stays; use Destroy to end it.
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.record(op{kind: opClear})
+}
+
+// Incr adds delta to the integer under key (a missing or non-integer value
+// counts as 0), stores the sum and returns it. The Redis manager replays an
+// Incr on top of concurrent changes, so simultaneous increments all count.
+func (s *Session) Incr(key string, delta int64) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.record(op{kind: opIncr, key: key, delta: delta})
+	n, _ := toInt64(s.values[key])
+	return n
+}
+
+// Keys returns the keys of the session's values in sorted order, without the
+// reserved keys of flashes and of the expiry override.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.values))
+	for k := range s.values {
+		if k == expiresKey || strings.HasPrefix(k, flashPrefix) {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Destroy ends the session: the manager deletes it from the store and tells
+// the browser to drop the cookie.
+func (s *Session) Destroy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.destroyed = true
+	s.ops = s.ops[:0]
+	clear(s.values)
+}
+
+// RenewID gives the session a new id while keeping its data, and removes the
+// old one from the store. Call it when the user's privileges change (at
+// login) to defeat session fixation. For cookie sessions it re-seals the
+// cookie.
+func (s *Session) RenewID() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.renew = true
+}
+
+// SetFlash stores a value that Flash returns once, on this or a later
+// request, and then forgets.
+func (s *Session) SetFlash(key string, v any) {
+	s.Set(flashPrefix+key, v)
+}
+
+// Flash returns the flash value stored under key and removes it.
+func (s *Session) Flash(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.values[flashPrefix+key]
+	if ok {
+		s.record(op{kind: opDelete, key: flashPrefix + key})
+	}
+	return v, ok
+}
+
+// SetExpire overrides the manager's expiry for this session from now on (the
+// Redis TTL, or the cookie's lifetime). It is stored with the session, under
+// weppy's "_expires_after" key, so it lasts until changed. d is rounded down
+// to whole seconds; d <= 0 removes the override.
+func (s *Session) SetExpire(d time.Duration) {
+	if d < time.Second {
+		s.Delete(expiresKey)
+		return
+	}
+	s.Set(expiresKey, int64(d/time.Second))
+}
+
+// expireOr returns the session's expiry override, or def.
+func (s *Session) expireOrLocked(def time.Duration) time.Duration {
+	if n, ok := toInt64(s.values[expiresKey]); ok && n > 0 && n < math.MaxInt64/int64(time.Second) {
+		return time.Duration(n) * time.Second
+	}
+	return def
+}
+
+// String returns the string under key, or "" when it is missing or not a
+// string.
+func (s *Session) String(key string) string {
+	v, _ := s.Get(key)
+	str, _ := v.(string)
+	return str
+}
+
+// Int returns the integer under key, or 0 when it is missing, not an integer
+// or out of range. It reads json.Number, float64 with no fraction, Go integer
+// types and *big.Int. Use Get or Has to tell a stored 0 from a missing key.
+func (s *Session) Int(key string) int {
+	n := s.Int64(key)
+	if int64(int(n)) != n {
+		return 0
+	}
+	return int(n)
+}
+
+// Int64 is like Int for int64.
+func (s *Session) Int64(key string) int64 {
+	v, _ := s.Get(key)
+	n, _ := toInt64(v)
+	return n
+}
+
+// Float64 returns the number under key as a float64, or 0.
+func (s *Session) Float64(key string) float64 {
+	v, _ := s.Get(key)
+	switch x := v.(type) {
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	case json.Number:
+		f, _ := x.Float64()
+		return f
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f
+	}
+	if n, ok := toInt64(v); ok {
+		return float64(n)
+	}
+	return 0
+}
+
+// Bool returns the bool under key, or false.
+func (s *Session) Bool(key string) bool {
+	v, _ := s.Get(key)
+	b, _ := v.(bool)
+	return b
+}
+
+// toInt64 converts the integer representations codecs produce.
+func toInt64(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case int8:
+		return int64(x), true
+	case uint8:
+		return int64(x), true
+	case uint16:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case uint:
+		if uint64(x) <= math.MaxInt64 {
+			return int64(x), true
+		}
+	case uint64:
+		if x <= math.MaxInt64 {
+			return int64(x), true
+		}
+	case float64:
+		if x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64 {
+			return int64(x), true
+		}
+	case json.Number:
+		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return n, true
+		}
+		if f, err := strconv.ParseFloat(string(x), 64); err == nil {
+			return toInt64(f)
+		}
+	case *big.Int:
+		if x != nil && x.IsInt64() {
+			return x.Int64(), true
+		}
+	}
+	return 0, false
+}
+
+type ctxKey struct{}
+
+// From returns the session the middleware put in ctx, or nil when the
+// request did not go through a manager's Middleware.
+func From(ctx context.Context) *Session {
+	s, _ := ctx.Value(ctxKey{}).(*Session)
+	return s
+}
+
+// NewContext returns a copy of ctx carrying s. Middleware does this; it is
+// exported for tests of handlers that read sessions.
+func NewContext(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, ctxKey{}, s)
+}
