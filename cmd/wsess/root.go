@@ -43,10 +43,14 @@ shows and expires sessions stored in Redis, and runs a demo counter server.`,
 	root.SetFlagErrorFunc(flagError)
 	f.addRedisFlags(root)
 
+	// The redis commands (cmd/wsess/redis*.go) provide
+	// newCmdRedis(f *factory) *cobra.Command, added to this list.
 	root.AddCommand(
+		newCmdEncode(f, nil),
 		newCmdKeygen(f, nil),
 		newCmdVersion(f, nil),
 		newCmdCompletion(f, nil),
+		newCmdServe(f),
 	)
 	return root
 }

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/wsess/wsess/pkg/session"
+)
+
+func newCmdServe(f *factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve <command>",
+		Short: "Run a demo web app on wsess sessions",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newCmdServeDemo(f, nil))
+	return cmd
+}
+
+// sessionManager is what the demo needs of either manager.
+type sessionManager interface {
+	Middleware(next http.Handler) http.Handler
+}
+
+type serveDemoOptions struct {
+	IO          *IOStreams
+	Now         func() time.Time
+	Secrets     func() ([]string, error)
+	RedisClient func() (redis.UniversalClient, error)
+	RedisURL    func() string
+
+	Addr   string
+	Store  string
+	Prefix string
+	Expire time.Duration
+	Secure bool
+	Domain string
+}
+
+func newCmdServeDemo(f *factory, runF func(context.Context, *serveDemoOptions) error) *cobra.Command {
+	opts := &serveDemoOptions{IO: f.IOStreams, Now: f.Now, RedisClient: f.RedisClient, RedisURL: f.RedisURL}
+	var keys keyFlags
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run weppy's counter app on wsess sessions",
+		Long: `Run weppy's session example as a web app:
+
+  GET /         an HTML page with the count, the session and its expiry
+  GET /counter  counts your visits: "This is your N visit"
+  GET /reset    destroys the session and goes back to /
+
+Sessions live in an encrypted cookie by default (--store cookie), sealed with
+the secret from WSESS_KEY, --key-file or --key; without one a random secret
+is used and sessions do not survive a restart. --store redis keeps them in
+Redis (--redis-url, --cluster) under --prefix.
+
+The listening URL is printed on stderr, then one line per request (method,
+path, status, duration). Ctrl-C (SIGINT) or SIGTERM stops the server
+gracefully.`,
+		Example: `  wsess serve demo
+  wsess serve demo --addr 127.0.0.1:0 --expire 10m
+  wsess serve demo --store redis --redis-url redis://127.0.0.1:6379/0 --prefix demo:`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch opts.Store {
+			case "cookie":
+				if cmd.Flags().Changed("prefix") {
+					return newUsageError("use it with --store redis", "--prefix applies only to the Redis store")
+				}
+			case "redis":
+			default:
+				return newUsageError("use --store cookie or --store redis", "unknown store %q", opts.Store)
+			}
+			if opts.Expire < time.Second {
+				return newUsageError("give a duration of at least 1s, such as 1h", "--expire %s is too short", opts.Expire)
+			}
+			if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
+				return newUsageError("give host:port, such as 127.0.0.1:8080", "invalid --addr %q", opts.Addr)
+			}
+			opts.Secrets = func() ([]string, error) { return f.Secrets(keys) }
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return serveDemoRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on (port 0 picks a free one)")
+	fl.StringVar(&opts.Store, "store", "cookie", "where sessions live: cookie or redis")
+	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "Redis key `prefix` (with --store redis)")
+	fl.DurationVar(&opts.Expire, "expire", session.DefaultExpire, "session lifetime")
+	fl.BoolVar(&opts.Secure, "secure", false, "mark the cookie Secure (HTTPS only)")
+	fl.StringVar(&opts.Domain, "domain", "", "cookie `domain` (default: host-only)")
+	addKeyFlags(cmd, &keys)
+	return cmd
+}
+
+func serveDemoRun(ctx context.Context, opts *serveDemoOptions) error {
+	errOut := &lockedWriter{w: opts.IO.ErrOut}
+	base := session.Options{Expire: opts.Expire, Secure: opts.Secure, Domain: opts.Domain}
+
+	var (
+		mgr        sessionManager
+		cookieName string
+		storeDesc  string
+	)
+	switch opts.Store {
+	case "cookie":
+		secret, err := demoSecret(opts, errOut)
+		if err != nil {
+			return err
+		}
+		m, err := session.NewCookieManager(secret, session.CookieOptions{Options: base, AllowShortSecret: true})
+		if err != nil {
+			return withHint(err, "check the secret and the flags")
+		}
+		mgr, cookieName, storeDesc = m, session.DefaultCookieName, "cookie store"
+	case "redis":
+		m, err := newRedisDemoManager(ctx, opts, base)
+		if err != nil {
+			return err
+		}
+		mgr, cookieName, storeDesc = m, session.DefaultIDCookieName, "Redis store, prefix "+opts.Prefix
+	}
+
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return withHint(fmt.Errorf("cannot listen on %s: %w", opts.Addr, err), "choose another --addr (port 0 picks a free one)")
+	}
+	app := &demoApp{store: opts.Store, cookieName: cookieName}
+	srv := &http.Server{
+		Handler:           logRequests(errOut, opts.Now, mgr.Middleware(app.routes())),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	fmt.Fprintf(errOut, "wsess: serving the demo (%s) on http://%s/ (Ctrl-C to stop)\n", storeDesc, ln.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(errOut, "wsess: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server stopped: %w", err)
+	}
+	return nil
+}
+
+// demoSecret returns the first configured secret, or a random one with a
+// notice that sessions will not survive a restart.
+func demoSecret(opts *serveDemoOptions, errOut io.Writer) (string, error) {
+	secrets, err := opts.Secrets()
+	if err != nil {
+		return "", err
+	}
+	if len(secrets) > 0 {
+		if len(secrets[0]) < 16 {
+			fmt.Fprintln(errOut, "wsess: warning: the secret is shorter than 16 bytes; generate a strong one with 'wsess keygen'")
+		}
+		return secrets[0], nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("cannot make a random secret: %w", err)
+	}
+	fmt.Fprintln(errOut, "wsess: notice: no secret given ("+envKey+" or --key-file); using a random one, so sessions will not survive a restart")
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// newRedisDemoManager connects to Redis (failing fast when it is down) and
+// returns a Redis manager.
+func newRedisDemoManager(ctx context.Context, opts *serveDemoOptions, base session.Options) (sessionManager, error) {
+	rdb, err := opts.RedisClient()
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		return nil, withHint(fmt.Errorf("cannot reach Redis at %s: %w", redactURL(opts.RedisURL()), err),
+			"start Redis or point --redis-url / "+envRedisURL+" at it")
+	}
+	m, err := session.NewRedisManager(rdb, session.RedisOptions{Options: base, Prefix: opts.Prefix})
+	if err != nil {
+		return nil, withHint(err, "check the flags")
+	}
+	return m, nil
+}
+
+// demoApp is weppy's counter example.
+type demoApp struct {
+	store      string // "cookie" or "redis"
+	cookieName string
+}
+
+func (a *demoApp) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.index)
+	mux.HandleFunc("GET /counter", a.counter)
+	mux.HandleFunc("GET /reset", a.reset)
+	mux.HandleFunc("POST /reset", a.reset)
+	return mux
+}
+
+func (a *demoApp) counter(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r.Context())
+	n := s.Incr("counter", 1)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "This is your %d visit", n)
+}
+
+func (a *demoApp) reset(w http.ResponseWriter, r *http.Request) {
+	session.From(r.Context()).Destroy()
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+type indexData struct {
+	Count      int
+	Store      string
+	ID         string
+	CookieName string
+	CookieSize int
+	Expires    string
+	New        bool
+}
+
+func (a *demoApp) index(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r.Context())
+	d := indexData{Count: s.Int("counter"), Store: a.store, ID: s.ID(), CookieName: a.cookieName, New: s.IsNew()}
+	if c, err := r.Cookie(a.cookieName); err == nil {
+		d.CookieSize = len(c.Name) + 1 + len(c.Value)
+	}
+	if exp := s.Expires(); !exp.IsZero() {
+		d.Expires = exp.UTC().Format(time.RFC3339)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if err := indexTemplate.Execute(w, d); err != nil {
+		http.Error(w, "template error", http.StatusInternalServerError)
+	}
+}
+
+var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>wsess demo</title></head>
+<body>
+<h1>wsess demo</h1>
+<p>You visited the counter <strong id="count">{{.Count}}</strong> times.</p>
+<table>
+<tr><th>store</th><td>{{.Store}}</td></tr>
+{{- if eq .Store "redis"}}
+<tr><th>session id</th><td><code>{{if .ID}}{{.ID}}{{else}}none yet{{end}}</code></td></tr>
+{{- else}}
+<tr><th>cookie size</th><td>{{if .CookieSize}}{{.CookieSize}} bytes{{else}}no cookie yet{{end}}</td></tr>
+{{- end}}
+<tr><th>cookie name</th><td><code>{{.CookieName}}</code></td></tr>
+<tr><th>expires</th><td>{{if .Expires}}{{.Expires}}{{else}}not saved yet{{end}}</td></tr>
+</table>
+<p><a href="/counter">count a visit</a> &middot; <a href="/reset">reset the session</a></p>
+</body>
+</html>
+`))
+
+// logRequests writes one line per request to w: time, method, path, status,
+// duration. Never headers, never the query string, never a cookie.
+func logRequests(w io.Writer, now func() time.Time, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := now()
+		sr := &statusRecorder{ResponseWriter: rw}
+		next.ServeHTTP(sr, r)
+		status := sr.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		end := now()
+		fmt.Fprintf(w, "%s %s %s %d %s\n", end.UTC().Format(time.RFC3339), r.Method,
+			strings.ReplaceAll(r.URL.Path, "\n", "%0A"), status, end.Sub(start).Round(time.Microsecond))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// lockedWriter serialises writes from concurrent requests.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
