@@ -46,6 +46,7 @@ shows and expires sessions stored in Redis, and runs a demo counter server.`,
 	// The redis commands (cmd/wsess/redis*.go) provide
 	// newCmdRedis(f *factory) *cobra.Command, added to this list.
 	root.AddCommand(
+		newCmdDecode(f, nil),
 		newCmdEncode(f, nil),
 		newCmdKeygen(f, nil),
 		newCmdVersion(f, nil),
