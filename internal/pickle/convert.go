@@ -1,0 +1,375 @@
+package pickle
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// converter turns the decoder's internal containers into the public value
+// model. It walks the graph as a tree, so it is where cycles are found and
+// where a value shared many times through the memo is paid for each time
+// (bounded by MaxElements and MaxDepth).
+type converter struct {
+	lim    Limits
+	nodes  int
+	active map[any]bool
+	sizes  map[any]int
+}
+
+// measure computes the number of values v expands to as a tree, visiting
+// each shared container once, so that a small pickle that expands
+// exponentially is refused before anything is built. It also finds cycles
+// and excessive depth.
+func (c *converter) measure(v any, depth int) (int, error) {
+	var kids []any
+	switch t := v.(type) {
+	case *pList:
+		kids = t.items
+	case *pTuple:
+		kids = t.items
+	case *pSet:
+		kids = t.items
+	case *pDict:
+		kids = append(append(kids, t.keys...), t.vals...)
+	case *pObj:
+		kids = append(kids, t.args...)
+		kids = append(kids, t.state)
+		if t.items != nil {
+			kids = append(kids, t.items)
+		}
+		if t.list != nil {
+			kids = append(kids, t.list)
+		}
+	default:
+		return 1, nil
+	}
+	if n, ok := c.sizes[v]; ok {
+		return n, nil
+	}
+	if err := c.enter(v, depth); err != nil {
+		return 0, err
+	}
+	defer delete(c.active, v)
+	total := 1
+	for _, k := range kids {
+		n, err := c.measure(k, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+		if total > c.lim.MaxElements {
+			return 0, fmt.Errorf("%w: result has more than %d values", ErrTooLarge, c.lim.MaxElements)
+		}
+	}
+	c.sizes[v] = total
+	return total, nil
+}
+
+func (c *converter) enter(p any, depth int) error {
+	if depth > c.lim.MaxDepth {
+		return fmt.Errorf("%w: containers nested more than %d deep", ErrTooDeep, c.lim.MaxDepth)
+	}
+	if c.active[p] {
+		return fmt.Errorf("%w: a %s contains itself", ErrCycle, typeName(p))
+	}
+	c.active[p] = true
+	return nil
+}
+
+func (c *converter) convert(v any, depth int) (any, error) {
+	c.nodes++
+	if c.nodes > c.lim.MaxElements {
+		return nil, fmt.Errorf("%w: result has more than %d values", ErrTooLarge, c.lim.MaxElements)
+	}
+	switch t := v.(type) {
+	case *pList:
+		return c.seq(t, t.items, depth)
+	case *pTuple:
+		return c.seq(t, t.items, depth)
+	case *pSet:
+		return c.seq(t, t.items, depth)
+	case *pDict:
+		if err := c.enter(t, depth); err != nil {
+			return nil, err
+		}
+		defer delete(c.active, t)
+		m := make(map[string]any, len(t.keys))
+		if err := c.fill(m, t, depth); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case *pObj:
+		if err := c.enter(t, depth); err != nil {
+			return nil, err
+		}
+		defer delete(c.active, t)
+		return c.object(t, depth)
+	}
+	return v, nil
+}
+
+func (c *converter) seq(p any, items []any, depth int) (any, error) {
+	if err := c.enter(p, depth); err != nil {
+		return nil, err
+	}
+	defer delete(c.active, p)
+	out := make([]any, len(items))
+	for i, it := range items {
+		v, err := c.convert(it, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (c *converter) fill(m map[string]any, d *pDict, depth int) error {
+	for i, k := range d.keys {
+		ks, err := c.key(k, depth+1)
+		if err != nil {
+			return err
+		}
+		v, err := c.convert(d.vals[i], depth+1)
+		if err != nil {
+			return err
+		}
+		m[ks] = v
+	}
+	return nil
+}
+
+func (c *converter) object(o *pObj, depth int) (any, error) {
+	if o.items != nil || o.dictLike {
+		m := map[string]any{}
+		if st, ok := o.state.(*pDict); ok {
+			if err := c.fill(m, st, depth); err != nil {
+				return nil, err
+			}
+		}
+		if o.items != nil {
+			if err := c.fill(m, o.items, depth); err != nil {
+				return nil, err
+			}
+		}
+		return m, nil
+	}
+	if o.list != nil && o.state == nil {
+		return c.seq(o.list, o.list.items, depth)
+	}
+	if o.class == "uuid.UUID" {
+		if st, ok := o.state.(*pDict); ok {
+			for i, k := range st.keys {
+				if k == "int" {
+					if s, ok := uuidString(st.vals[i]); ok {
+						return s, nil
+					}
+				}
+			}
+		}
+	}
+	obj := Object{Class: o.class}
+	if o.state != nil {
+		s, err := c.convert(o.state, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		obj.State = s
+	}
+	if len(o.args) > 0 {
+		obj.Args = make([]any, len(o.args))
+		for i, a := range o.args {
+			v, err := c.convert(a, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			obj.Args[i] = v
+		}
+	}
+	return obj, nil
+}
+
+func uuidString(v any) (string, bool) {
+	var z *big.Int
+	switch n := v.(type) {
+	case int64:
+		if n < 0 {
+			return "", false
+		}
+		z = big.NewInt(n)
+	case *big.Int:
+		z = n
+	default:
+		return "", false
+	}
+	if z.Sign() < 0 || z.BitLen() > 128 {
+		return "", false
+	}
+	h := fmt.Sprintf("%032x", z)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], true
+}
+
+// key renders a dict key as a string: strings as they are, anything else as
+// Python's repr() prints it.
+func (c *converter) key(k any, depth int) (string, error) {
+	if s, ok := k.(string); ok {
+		return s, nil
+	}
+	v, err := c.convert(k, depth)
+	if err != nil {
+		return "", err
+	}
+	return Repr(v), nil
+}
+
+// Repr renders a decoded value roughly as Python's repr() would: used for
+// dict keys that are not strings, and handy for one-line previews.
+func Repr(v any) string {
+	var b strings.Builder
+	repr(&b, v)
+	return b.String()
+}
+
+func repr(b *strings.Builder, v any) {
+	switch t := v.(type) {
+	case nil:
+		b.WriteString("None")
+	case bool:
+		if t {
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
+		}
+	case int64:
+		b.WriteString(strconv.FormatInt(t, 10))
+	case *big.Int:
+		b.WriteString(t.String())
+	case float64:
+		b.WriteString(FormatFloat(t))
+	case string:
+		b.WriteString(pyQuote(t))
+	case []byte:
+		b.WriteByte('b')
+		b.WriteString(pyQuoteBytes(t))
+	case []any:
+		b.WriteByte('(')
+		for i, it := range t {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			repr(b, it)
+		}
+		if len(t) == 1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(')')
+	case map[string]any:
+		b.WriteString("{...}")
+	case DateTime:
+		b.WriteString(t.String())
+	case Object:
+		b.WriteString(t.Class)
+		b.WriteString("(...)")
+	case Global:
+		b.WriteString(t.String())
+	default:
+		fmt.Fprint(b, t)
+	}
+}
+
+func pyQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch {
+		case r == '\'' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+func pyQuoteBytes(p []byte) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, c := range p {
+		switch {
+		case c == '\'' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// FormatFloat formats f as Python's repr(float) does: the shortest digits
+// that round-trip, "1.0" rather than "1", exponent form below 1e-4 and from
+// 1e16 on, and "inf", "-inf", "nan".
+func FormatFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0.0"
+		}
+		return "0.0"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // -d.ddde±XX
+	sign := ""
+	if e[0] == '-' {
+		sign, e = "-", e[1:]
+	}
+	mant, expS, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expS)
+	digits := strings.Replace(mant, ".", "", 1)
+	decpt := exp + 1 // value = 0.digits * 10^decpt
+	if decpt <= -4 || decpt > 16 {
+		m := digits[:1]
+		if len(digits) > 1 {
+			m += "." + digits[1:]
+		}
+		es := "+"
+		if exp < 0 {
+			es, exp = "-", -exp
+		}
+		return fmt.Sprintf("%s%se%s%02d", sign, m, es, exp)
+	}
+	switch {
+	case decpt <= 0:
+		return sign + "0." + strings.Repeat("0", -decpt) + digits
+	case decpt >= len(digits):
+		return sign + digits + strings.Repeat("0", decpt-len(digits)) + ".0"
+	}
+	return sign + digits[:decpt] + "." + digits[decpt:]
+}

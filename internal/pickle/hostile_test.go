@@ -1,0 +1,145 @@
+package pickle
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func le8(n uint64) []byte { return binary.LittleEndian.AppendUint64(nil, n) }
+
+func cat(parts ...any) []byte {
+	var b bytes.Buffer
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			b.WriteString(p)
+		case []byte:
+			b.Write(p)
+		case byte:
+			b.WriteByte(p)
+		case int:
+			b.WriteByte(byte(p))
+		}
+	}
+	return b.Bytes()
+}
+
+// nestedMarks is about 1 MB: 10^6 MARKs, each followed by... nothing that
+// closes it, the shape of the classic "(((((" recursion attack.
+func nestedMarks() []byte { return bytes.Repeat([]byte("(]"), 500_000) }
+
+// laughs doubles a shared list 40 times through the memo: a few hundred
+// bytes that expand to 2^40 values when walked as a tree.
+func laughs() []byte {
+	var b bytes.Buffer
+	b.WriteString("\x80\x04]\x94") // memo 0 = []
+	for i := 0; i < 40; i++ {
+		b.WriteString("h")
+		b.WriteByte(byte(i))
+		b.WriteString("h")
+		b.WriteByte(byte(i))
+		b.WriteString("\x86\x94") // TUPLE2, memo i+1
+	}
+	b.WriteString(".")
+	return b.Bytes()
+}
+
+func TestHostile(t *testing.T) {
+	deep := cat(strings.Repeat("]", 300), strings.Repeat("a", 299), ".")
+	tests := []struct {
+		name string
+		in   []byte
+		lim  Limits
+		want error
+	}{
+		{"empty", nil, Limits{}, ErrTruncated},
+		{"no stop", []byte("N"), Limits{}, ErrTruncated},
+		{"stop on empty stack", []byte("."), Limits{}, ErrMalformed},
+		{"nested marks 1MB", nestedMarks(), Limits{}, ErrTooDeep},
+		{"nested lists", deep, Limits{}, ErrTooDeep},
+		{"nested lists within limit", deep, Limits{MaxDepth: 400}, nil},
+		{"LONG4 huge length", cat("\x80\x02\x8b\xff\xff\xff\x7f", "."), Limits{}, ErrTruncated},
+		{"LONG4 negative length", cat("\x80\x02\x8b\xff\xff\xff\xff", "."), Limits{}, ErrMalformed},
+		{"LONG4 too many digits", cat("\x80\x02\x8b", []byte{0x88, 0x13, 0, 0}, strings.Repeat("\x01", 5000), "."), Limits{}, ErrTooLarge},
+		{"INT too many digits", cat("I", strings.Repeat("9", 5000), "\n."), Limits{}, ErrTooLarge},
+		{"BINUNICODE8 huge length", cat("\x80\x04\x8d", le8(1<<62), "abc."), Limits{}, ErrTruncated},
+		{"BINBYTES8 huge length", cat("\x80\x04\x8e", le8(^uint64(0)), "abc."), Limits{}, ErrTruncated},
+		{"BYTEARRAY8 huge length", cat("\x80\x05\x96", le8(1<<40), "."), Limits{}, ErrTruncated},
+		{"BINUNICODE huge length", cat("X\xff\xff\xff\xff."), Limits{}, ErrTruncated},
+		{"FRAME past the end", cat("\x80\x04\x95", le8(1000), "N."), Limits{}, ErrTruncated},
+		{"list contains itself", []byte("\x80\x04]\x94h\x00a."), Limits{}, ErrCycle},
+		{"dict contains itself", []byte("\x80\x04}\x94K\x01h\x00s."), Limits{}, ErrCycle},
+		{"billion laughs", laughs(), Limits{}, ErrTooLarge},
+		{"dup flood", cat("N", strings.Repeat("2", 5000), "."), Limits{MaxElements: 1000}, ErrTooLarge},
+		{"input too large", []byte("N........."), Limits{MaxInput: 5}, ErrTooLarge},
+		{"container too long", []byte("(K\x01K\x02K\x03K\x04l."), Limits{MaxContainerLen: 3}, ErrTooLarge},
+		{"memo too large", []byte("Nq\x00q\x01q\x02."), Limits{MaxMemo: 2}, ErrTooLarge},
+		{"persistent id", []byte("P1\n."), Limits{}, ErrUnsupported},
+		{"binpersid", []byte("NQ."), Limits{}, ErrUnsupported},
+		{"extension registry", []byte("\x80\x02\x82\x01."), Limits{}, ErrUnsupported},
+		{"out-of-band buffer", []byte("\x80\x05\x97."), Limits{}, ErrUnsupported},
+		{"protocol 6", []byte("\x80\x06N."), Limits{}, ErrUnsupported},
+		{"call a list", []byte("])R."), Limits{}, ErrUnsupported},
+		{"os.system is only a name", []byte("cos\nsystem\n(S'echo hi'\ntR."), Limits{}, nil},
+		{"unknown opcode", []byte("\xff."), Limits{}, ErrMalformed},
+		{"memo miss", []byte("g7\n."), Limits{}, ErrMalformed},
+		{"append on empty stack", []byte("a."), Limits{}, ErrMalformed},
+		{"pop mark without mark", []byte("1."), Limits{}, ErrMalformed},
+		{"setitem on list", []byte("]K\x01K\x02s."), Limits{}, ErrMalformed},
+		{"odd dict", []byte("(K\x01d."), Limits{}, ErrMalformed},
+		{"unquoted STRING", []byte("Sabc\n."), Limits{}, ErrMalformed},
+		{"bad datetime state", []byte("\x80\x03cdatetime\ndatetime\nC\x03abc\x85R."), Limits{}, ErrMalformed},
+		{"unknown tzinfo", []byte("\x80\x03cdatetime\ndatetime\nC\n\x07\xe8\x05\x11\r-\x1e\x01\xe2@cpytz\nutc\n\x86R."), Limits{}, ErrUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decoder{Limits: tt.lim}.Decode(tt.in)
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkHostile(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		in   []byte
+	}{
+		{"nested-marks-1MB", nestedMarks()},
+		{"long4-huge", cat("\x80\x02\x8b\xff\xff\xff\x7f", strings.Repeat("x", 1<<20))},
+		{"binunicode8-huge", cat("\x80\x04\x8d", le8(1<<62), strings.Repeat("x", 1<<20))},
+		{"laughs", laughs()},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.in)))
+			for b.Loop() {
+				if _, err := Unmarshal(c.in); err == nil {
+					b.Fatal("accepted")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecodeVectors(b *testing.B) {
+	var inputs [][]byte
+	for _, v := range loadVectors(b) {
+		if v.Format == "pickle" {
+			raw, _ := hexDecode(v.ValueHex)
+			inputs = append(inputs, raw)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, in := range inputs {
+			if _, err := Unmarshal(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
