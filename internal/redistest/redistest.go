@@ -92,6 +92,32 @@ func Start(tb testing.TB, opts Options) *Server {
 	return nil
 }
 
+// Launch starts a server outside a test, for TestMain functions (Example
+// tests need a server before any *testing.T exists). The caller must Stop
+// it; Restart and Client need a server from Start.
+func Launch(opts Options) (*Server, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "redistest-")
+	if err != nil {
+		return nil, fmt.Errorf("redistest: %w", err)
+	}
+	s := &Server{Dir: dir, opts: opts, bin: bin}
+	for attempt := 0; attempt < 5; attempt++ {
+		if s.Port, err = FreePort(); err != nil {
+			return nil, fmt.Errorf("redistest: %w", err)
+		}
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
+		if err = s.start(); err == nil {
+			return s, nil
+		}
+	}
+	_ = os.RemoveAll(dir)
+	return nil, fmt.Errorf("redistest: %w", err)
+}
+
 func (s *Server) args() []string {
 	a := []string{
 		"--port", strconv.Itoa(s.Port),
@@ -161,6 +187,9 @@ func (s *Server) Stop() {
 	_ = cmd.Process.Kill()
 	for ping(s.Addr) == nil {
 		time.Sleep(10 * time.Millisecond)
+	}
+	if s.tb == nil { // from Launch: nobody else cleans up
+		_ = os.RemoveAll(s.Dir)
 	}
 }
 

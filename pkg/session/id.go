@@ -31,9 +31,9 @@ func ValidID(id string) bool {
 				return false
 			}
 		}
-		// 43 characters carry 258 bits: the last one's low 4 bits must be 0
+		// 43 characters carry 258 bits: the last one's low 2 bits must be 0
 		// for a canonical encoding of 32 bytes.
-		return b64Value(id[len(id)-1])&0x0f == 0
+		return b64Value(id[len(id)-1])&0x03 == 0
 	case 36:
 		return isUUID4(id)
 	}

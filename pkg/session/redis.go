@@ -357,3 +357,4 @@ func isUnknownCommand(err error) bool {
 	var rerr redis.Error
 	return errors.As(err, &rerr) && strings.Contains(strings.ToLower(rerr.Error()), "unknown command")
 }
+

@@ -1,0 +1,281 @@
+package session_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsess/wsess/pkg/session"
+)
+
+const testSecret = "a-test-secret-of-32-bytes-length"
+
+func newCookieServer(t *testing.T, secret string, opts session.CookieOptions) (*httptest.Server, *session.CookieManager) {
+	t.Helper()
+	m, err := session.NewCookieManager(secret, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(m.Middleware(counterMux()))
+	t.Cleanup(srv.Close)
+	return srv, m
+}
+
+func TestCookieCounter(t *testing.T) {
+	srv, _ := newCookieServer(t, testSecret, session.CookieOptions{})
+	c := newClient(t, srv)
+	for i := 1; i <= 3; i++ {
+		want := "This is your " + string(rune('0'+i)) + " visit"
+		if got := c.mustGet("/counter"); got != want {
+			t.Fatalf("visit %d: %q, want %q", i, got, want)
+		}
+	}
+}
+
+func TestSetCookieAttributes(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    session.Options
+		want    []string
+		notWant []string
+	}{
+		{"defaults", session.Options{},
+			[]string{"wsess_session_data=w1.", "Path=/", "Max-Age=3600", "Expires=", "HttpOnly", "SameSite=Lax"},
+			[]string{"Secure", "Domain=", "Partitioned"}},
+		{"secure and domain", session.Options{Secure: true, Domain: "example.com", Partitioned: true, Expire: 10 * time.Minute},
+			[]string{"Secure", "Domain=example.com", "Partitioned", "Max-Age=600", "HttpOnly", "SameSite=Lax"}, nil},
+		{"strict, script access", session.Options{SameSite: http.SameSiteStrictMode, DisableHTTPOnly: true, CookieName: "sid", Path: "/app"},
+			[]string{"sid=w1.", "SameSite=Strict", "Path=/app"}, []string{"HttpOnly"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, _ := newCookieServer(t, testSecret, session.CookieOptions{Options: tt.opts})
+			resp, err := http.Get(srv.URL + "/counter")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			h := resp.Header.Get("Set-Cookie")
+			for _, w := range tt.want {
+				if !strings.Contains(h, w) {
+					t.Errorf("Set-Cookie %q lacks %q", h, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(h, w) {
+					t.Errorf("Set-Cookie %q has %q", h, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCookieFlippedByteGivesNewSession(t *testing.T) {
+	srv, _ := newCookieServer(t, testSecret, session.CookieOptions{})
+	seed := newClient(t, srv)
+	seed.mustGet("/counter")
+	seed.mustGet("/counter")
+	value := seed.cookie(session.DefaultCookieName)
+	if value == "" {
+		t.Fatal("no cookie after two visits")
+	}
+	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+	for i := 0; i < len(value); i++ {
+		b := []byte(value)
+		// Replace the byte with another character a cookie can carry.
+		b[i] = alphabet[(strings.IndexByte(alphabet, b[i])+1)%len(alphabet)]
+		c := newClient(t, srv)
+		c.setCookie(session.DefaultCookieName, string(b))
+		if got := c.mustGet("/counter"); got != "This is your 1 visit" {
+			t.Fatalf("byte %d changed: %q, want a new session", i, got)
+		}
+	}
+	// The unchanged cookie still counts on.
+	c := newClient(t, srv)
+	c.setCookie(session.DefaultCookieName, value)
+	if got := c.mustGet("/counter"); got != "This is your 3 visit" {
+		t.Fatalf("original cookie: %q", got)
+	}
+}
+
+func TestCookieKeyRotation(t *testing.T) {
+	old, err := session.NewCookieManager("the-old-secret-16+", session.CookieOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, err := old.Seal(map[string]any{"counter": 5}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ := newCookieServer(t, "the-new-secret-16+", session.CookieOptions{PreviousSecrets: []string{"the-old-secret-16+"}})
+	c := newClient(t, rotated)
+	c.setCookie(session.DefaultCookieName, value)
+	if got := c.mustGet("/counter"); got != "This is your 6 visit" {
+		t.Fatalf("old cookie while its secret is listed: %q", got)
+	}
+	// The response re-sealed it under the new secret: it keeps working
+	// after the old secret is retired...
+	retired, _ := newCookieServer(t, "the-new-secret-16+", session.CookieOptions{})
+	c2 := newClient(t, retired)
+	c2.setCookie(session.DefaultCookieName, c.cookie(session.DefaultCookieName))
+	if got := c2.mustGet("/counter"); got != "This is your 7 visit" {
+		t.Fatalf("re-sealed cookie after rotation: %q", got)
+	}
+	// ...while a cookie sealed only under the old secret does not.
+	c3 := newClient(t, retired)
+	c3.setCookie(session.DefaultCookieName, value)
+	if got := c3.mustGet("/counter"); got != "This is your 1 visit" {
+		t.Fatalf("old cookie after its secret was retired: %q", got)
+	}
+}
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (f *fakeClock) Now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
+func (f *fakeClock) Advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+func TestCookieExpiredIsRejected(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	m, err := session.NewCookieManager(testSecret, session.CookieOptions{Options: session.Options{Clock: clock.Now, Expire: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, err := m.Seal(map[string]any{"counter": 1}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(59 * time.Second)
+	if _, _, err := m.Open(value); err != nil {
+		t.Fatalf("before expiry: %v", err)
+	}
+	clock.Advance(time.Second)
+	if _, _, err := m.Open(value); !errors.Is(err, session.ErrExpired) {
+		t.Fatalf("at expiry: err = %v, want ErrExpired", err)
+	}
+	// Through the middleware, the browser still sending it gets a new session.
+	srv := httptest.NewServer(m.Middleware(counterMux()))
+	defer srv.Close()
+	c := newClient(t, srv)
+	c.setCookie(session.DefaultCookieName, value)
+	if got := c.mustGet("/counter"); got != "This is your 1 visit" {
+		t.Fatalf("expired cookie: %q", got)
+	}
+}
+
+func TestCookieTooLargeReachesErrorHandler(t *testing.T) {
+	rec := &errorRecorder{}
+	srv, _ := newCookieServer(t, testSecret, session.CookieOptions{Options: session.Options{ErrorHandler: rec.handle}})
+	c := newClient(t, srv)
+	code, body := c.get("/big")
+	if code != http.StatusInternalServerError || strings.Contains(body, "should not be seen") {
+		t.Fatalf("GET /big = %d %q, want 500 from the error handler", code, body)
+	}
+	errs := rec.all()
+	if len(errs) != 1 || !errors.Is(errs[0], session.ErrCookieTooLarge) {
+		t.Fatalf("errors = %v, want one ErrCookieTooLarge", errs)
+	}
+	if c.cookie(session.DefaultCookieName) != "" {
+		t.Fatal("an oversized cookie was sent")
+	}
+}
+
+func TestSecretNeverInErrors(t *testing.T) {
+	secret := "s3cr3t-VALUE-that-must-not-leak"
+	m, err := session.NewCookieManager(secret, session.CookieOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := session.NewCookieManager("another-secret-0123456789", session.CookieOptions{})
+	foreign, _ := other.Seal(map[string]any{"a": 1}, 0)
+	var errs []error
+	for _, v := range []string{"", "w1.", "w1.!!!", "garbage", foreign, "w1." + strings.Repeat("A", 5000), secret} {
+		_, _, err := m.Open(v)
+		errs = append(errs, err)
+	}
+	_, err = m.Seal(map[string]any{"x": strings.Repeat("y", 5000)}, 0)
+	errs = append(errs, err)
+	_, err = session.NewCookieManager("Qz7#k", session.CookieOptions{})
+	errs = append(errs, err)
+	_, err = session.NewCookieManager(secret, session.CookieOptions{PreviousSecrets: []string{"Pw9!"}})
+	errs = append(errs, err)
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("case %d: no error", i)
+			continue
+		}
+		for _, s := range []string{secret, "Qz7#k", "Pw9!"} {
+			if strings.Contains(err.Error(), s) {
+				t.Errorf("case %d: error %q contains the secret", i, err)
+			}
+		}
+	}
+	if !errors.Is(errs[len(errs)-2], session.ErrShortSecret) {
+		t.Errorf("short secret: %v", errs[len(errs)-2])
+	}
+}
+
+func TestCookieOnlyWrittenWhenNeeded(t *testing.T) {
+	srv, _ := newCookieServer(t, testSecret, session.CookieOptions{})
+	resp, err := http.Get(srv.URL + "/nothing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := resp.Header.Values("Set-Cookie"); len(h) != 0 {
+		t.Fatalf("an empty new session set a cookie: %v", h)
+	}
+	c := newClient(t, srv)
+	c.mustGet("/counter")
+	req, _ := http.NewRequest("GET", srv.URL+"/read", nil)
+	req.AddCookie(&http.Cookie{Name: session.DefaultCookieName, Value: c.cookie(session.DefaultCookieName)})
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := resp.Header.Values("Set-Cookie"); len(h) != 0 {
+		t.Fatalf("a fresh unchanged session was re-sealed: %v", h)
+	}
+}
+
+func TestCookieDestroyAndRenew(t *testing.T) {
+	srv, _ := newCookieServer(t, testSecret, session.CookieOptions{})
+	c := newClient(t, srv)
+	c.mustGet("/counter")
+	before := c.cookie(session.DefaultCookieName)
+	c.mustGet("/renew")
+	after := c.cookie(session.DefaultCookieName)
+	if after == "" || after == before {
+		t.Fatal("RenewID did not re-seal the cookie")
+	}
+	if got := c.mustGet("/counter"); got != "This is your 2 visit" {
+		t.Fatalf("after renew: %q", got)
+	}
+	c.mustGet("/destroy")
+	if c.cookie(session.DefaultCookieName) != "" {
+		t.Fatal("Destroy left the cookie in the jar")
+	}
+	if got := c.mustGet("/counter"); got != "This is your 1 visit" {
+		t.Fatalf("after destroy: %q", got)
+	}
+}
+
+func TestShortSecretOptIn(t *testing.T) {
+	if _, err := session.NewCookieManager("short", session.CookieOptions{AllowShortSecret: true}); err != nil {
+		t.Fatalf("opted-in short secret refused: %v", err)
+	}
+	if _, err := session.NewCookieManager("", session.CookieOptions{AllowShortSecret: true}); !errors.Is(err, session.ErrShortSecret) {
+		t.Fatalf("empty secret: %v", err)
+	}
+}

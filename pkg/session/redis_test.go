@@ -1,0 +1,256 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/wsess/wsess/internal/redistest"
+	"github.com/wsess/wsess/pkg/session"
+)
+
+func newRedisServer(t *testing.T, rdb redis.UniversalClient, opts session.RedisOptions) (*httptest.Server, *session.RedisManager) {
+	t.Helper()
+	m, err := session.NewRedisManager(rdb, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(m.Middleware(counterMux()))
+	t.Cleanup(srv.Close)
+	return srv, m
+}
+
+func TestRedisCounter(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	rdb := rs.Client()
+	srv, _ := newRedisServer(t, rdb, session.RedisOptions{})
+	c := newClient(t, srv)
+	for i := 1; i <= 3; i++ {
+		if got, want := c.mustGet("/counter"), fmt.Sprintf("This is your %d visit", i); got != want {
+			t.Fatalf("visit %d: %q, want %q", i, got, want)
+		}
+	}
+	id := c.cookie(session.DefaultIDCookieName)
+	if !session.ValidID(id) {
+		t.Fatalf("cookie %q is not a session id", id)
+	}
+	ctx := context.Background()
+	ttl, err := rdb.TTL(ctx, "wppsess:"+id).Result()
+	if err != nil || ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("TTL of wppsess:%s = %v, %v; want (0, 1h]", id, ttl, err)
+	}
+	if v, _ := rdb.Get(ctx, "wppsess:"+id).Result(); v != `{"counter":3}` {
+		t.Fatalf("stored value %q", v)
+	}
+}
+
+func TestRedisSetCookieAttributes(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	srv, _ := newRedisServer(t, rs.Client(), session.RedisOptions{Options: session.Options{Secure: true, Domain: "example.com"}})
+	resp, err := http.Get(srv.URL + "/counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h := resp.Header.Get("Set-Cookie")
+	for _, w := range []string{"wsess_session_id=", "HttpOnly", "SameSite=Lax", "Secure", "Domain=example.com", "Max-Age=3600"} {
+		if !strings.Contains(h, w) {
+			t.Errorf("Set-Cookie %q lacks %q", h, w)
+		}
+	}
+}
+
+// commandStats reads INFO commandstats: calls per command.
+func commandStats(t *testing.T, rdb *redis.Client) map[string]int64 {
+	t.Helper()
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := map[string]int64{}
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
+		if !ok {
+			continue
+		}
+		calls, _, _ := strings.Cut(rest, ",")
+		n, _ := strconv.ParseInt(calls, 10, 64)
+		stats[strings.TrimPrefix(name, "cmdstat_")] = n
+	}
+	return stats
+}
+
+// commandsDuring returns the commands (and counts) Redis ran during f,
+// INFO itself excluded.
+func commandsDuring(t *testing.T, rdb *redis.Client, f func()) map[string]int64 {
+	t.Helper()
+	before := commandStats(t, rdb)
+	f()
+	after := commandStats(t, rdb)
+	diff := map[string]int64{}
+	for k, v := range after {
+		if d := v - before[k]; d != 0 && k != "info" {
+			diff[k] = d
+		}
+	}
+	return diff
+}
+
+func TestRedisRoundTrips(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	admin := rs.Client()
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, PoolSize: 1})
+	defer rdb.Close()
+	srv, _ := newRedisServer(t, rdb, session.RedisOptions{})
+	c := newClient(t, srv)
+	c.mustGet("/counter") // creates the session and warms the connection
+	c.mustGet("/counter") // loads the CAS script
+
+	same := func(got map[string]int64, want map[string]int64) bool {
+		if len(got) != len(want) {
+			return false
+		}
+		for k, v := range want {
+			if got[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+	tests := []struct {
+		name string
+		do   func()
+		want map[string]int64
+	}{
+		{"unchanged session: one GETEX, no write", func() { c.mustGet("/read") },
+			map[string]int64{"getex": 1}},
+		{"changed session: GETEX, then one SET through one EVALSHA", func() { c.mustGet("/counter") },
+			map[string]int64{"getex": 1, "evalsha": 1, "get": 1, "set": 1}},
+		{"new session that stays empty: nothing", func() { newClient(t, srv).mustGet("/nothing") },
+			map[string]int64{}},
+		{"new session with data: one SET", func() { newClient(t, srv).mustGet("/counter") },
+			map[string]int64{"set": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := commandsDuring(t, admin, tt.do); !same(got, tt.want) {
+				t.Fatalf("commands = %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	// Malformed or oversized ids never reach Redis.
+	for _, id := range []string{"abc*", strings.Repeat("A", 10240), "../../etc", "9b2f4a0e-6f4c-4e0e-8d2a-3f1c2b7a9e1"} {
+		t.Run(fmt.Sprintf("id %.12q", id), func(t *testing.T) {
+			got := commandsDuring(t, admin, func() {
+				req, _ := http.NewRequest("GET", srv.URL+"/read", nil)
+				req.Header.Set("Cookie", session.DefaultIDCookieName+"="+id)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Fatalf("status %d", resp.StatusCode)
+				}
+			})
+			if len(got) != 0 {
+				t.Fatalf("a malformed id sent %v to Redis", got)
+			}
+		})
+	}
+}
+
+func TestRedisDestroyAndRenew(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	rdb := rs.Client()
+	ctx := context.Background()
+	srv, _ := newRedisServer(t, rdb, session.RedisOptions{})
+	c := newClient(t, srv)
+	c.mustGet("/counter")
+	old := c.cookie(session.DefaultIDCookieName)
+	c.mustGet("/renew")
+	renewed := c.cookie(session.DefaultIDCookieName)
+	if renewed == old || !session.ValidID(renewed) {
+		t.Fatalf("RenewID: id %q -> %q", old, renewed)
+	}
+	if n, _ := rdb.Exists(ctx, "wppsess:"+old).Result(); n != 0 {
+		t.Fatal("RenewID left the old key")
+	}
+	if got := c.mustGet("/counter"); got != "This is your 2 visit" {
+		t.Fatalf("after renew: %q", got)
+	}
+	c.mustGet("/destroy")
+	if n, _ := rdb.Exists(ctx, "wppsess:"+renewed).Result(); n != 0 {
+		t.Fatal("Destroy left the key")
+	}
+	if c.cookie(session.DefaultIDCookieName) != "" {
+		t.Fatal("Destroy left the cookie")
+	}
+	if got := c.mustGet("/counter"); got != "This is your 1 visit" {
+		t.Fatalf("after destroy: %q", got)
+	}
+}
+
+func TestRedisForeignValueIsNotOverwritten(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	rdb := rs.Client()
+	ctx := context.Background()
+	srv, _ := newRedisServer(t, rdb, session.RedisOptions{})
+	id := "9b2f4a0e-6f4c-4e0e-8d2a-3f1c2b7a9e10"
+	rdb.Set(ctx, "wppsess:"+id, "\x80\x04not json", 0)
+	rdb.HSet(ctx, "wppsess:"+id+"x", "f", "v")
+	for _, cookie := range []string{id} {
+		c := newClient(t, srv)
+		c.setCookie(session.DefaultIDCookieName, cookie)
+		if got := c.mustGet("/counter"); got != "This is your 1 visit" {
+			t.Fatalf("foreign value: %q", got)
+		}
+		if c.cookie(session.DefaultIDCookieName) == cookie {
+			t.Fatal("the session kept the foreign key's id")
+		}
+	}
+	if v, _ := rdb.Get(ctx, "wppsess:"+id).Result(); v != "\x80\x04not json" {
+		t.Fatalf("foreign value overwritten: %q", v)
+	}
+}
+
+func TestRedisOutage(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{Persist: true})
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, MaxRetries: -1})
+	defer rdb.Close()
+	rec := &errorRecorder{}
+	srv, _ := newRedisServer(t, rdb, session.RedisOptions{Timeout: 500 * time.Millisecond, Options: session.Options{ErrorHandler: rec.handle}})
+	c := newClient(t, srv)
+	c.mustGet("/counter")
+	c.mustGet("/counter")
+	id := c.cookie(session.DefaultIDCookieName)
+
+	rs.Stop()
+	for _, path := range []string{"/counter", "/read", "/nothing"} {
+		if code, _ := c.get(path); code != http.StatusServiceUnavailable {
+			t.Fatalf("GET %s during the outage = %d, want 503", path, code)
+		}
+	}
+	if c.cookie(session.DefaultIDCookieName) != id {
+		t.Fatal("the outage changed the client's cookie")
+	}
+	for _, err := range rec.all() {
+		if !errors.Is(err, session.ErrUnavailable) {
+			t.Fatalf("error %v does not wrap ErrUnavailable", err)
+		}
+	}
+
+	rs.Restart()
+	if got := c.mustGet("/counter"); got != "This is your 3 visit" {
+		t.Fatalf("after restart: %q (the session was lost or overwritten)", got)
+	}
+}
+
