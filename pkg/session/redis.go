@@ -357,4 +357,3 @@ func isUnknownCommand(err error) bool {
 	var rerr redis.Error
 	return errors.As(err, &rerr) && strings.Contains(strings.ToLower(rerr.Error()), "unknown command")
 }
-

@@ -253,4 +253,3 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatalf("after restart: %q (the session was lost or overwritten)", got)
 	}
 }
-
