@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// execCmd runs one command built with a runF, as the root would.
+func execCmd(t *testing.T, cmd *cobra.Command, args ...string) error {
+	t.Helper()
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	_, err := cmd.ExecuteContextC(context.Background())
+	return err
+}
+
+func TestDecodeFlags(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		want      decodeOptions
+		wantUsage bool
+	}{
+		{"no arg reads stdin", nil, decodeOptions{Input: "-", Format: "auto", Output: "table"}, false},
+		{"value", []string{"w1.abc"}, decodeOptions{Input: "w1.abc", Format: "auto", Output: "table"}, false},
+		{"all flags", []string{"--name", "n", "--format", "weppy", "-o", "json", "x"}, decodeOptions{Input: "x", Name: "n", Format: "weppy", Output: "json"}, false},
+		{"bad format", []string{"--format", "xml", "x"}, decodeOptions{}, true},
+		{"bad output", []string{"-o", "yaml", "x"}, decodeOptions{}, true},
+		{"two args", []string{"a", "b"}, decodeOptions{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, _ := testIO()
+			f := newFactory(ios, nil)
+			var got *decodeOptions
+			err := execCmd(t, newCmdDecode(f, func(o *decodeOptions) error { got = o; return nil }), tt.args...)
+			if tt.wantUsage {
+				var ue *usageError
+				if !errors.As(err, &ue) {
+					t.Fatalf("err = %v, want a usage error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Input != tt.want.Input || got.Name != tt.want.Name || got.Format != tt.want.Format || got.Output != tt.want.Output {
+				t.Errorf("got %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEncodeFlags(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantJSON   string
+		wantExpire time.Duration
+		wantName   string
+		wantUsage  bool
+	}{
+		{"defaults", []string{`{"a":1}`}, `{"a":1}`, time.Hour, "wsess_session_data", false},
+		{"stdin", nil, "-", time.Hour, "wsess_session_data", false},
+		{"flags", []string{"--expire", "90m", "--name", "wpp_session_data_app", "{}"}, "{}", 90 * time.Minute, "wpp_session_data_app", false},
+		{"negative expire", []string{"--expire", "-1h", "{}"}, "", 0, "", true},
+		{"bad name", []string{"--name", "a=b", "{}"}, "", 0, "", true},
+		{"two args", []string{"{}", "{}"}, "", 0, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, _ := testIO()
+			var got *encodeOptions
+			err := execCmd(t, newCmdEncode(newFactory(ios, nil), func(o *encodeOptions) error { got = o; return nil }), tt.args...)
+			if tt.wantUsage {
+				var ue *usageError
+				if !errors.As(err, &ue) {
+					t.Fatalf("err = %v, want a usage error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.JSON != tt.wantJSON || got.Expire != tt.wantExpire || got.Name != tt.wantName {
+				t.Errorf("got %q %v %q, want %q %v %q", got.JSON, got.Expire, got.Name, tt.wantJSON, tt.wantExpire, tt.wantName)
+			}
+		})
+	}
+}
+
+func TestServeDemoFlags(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		check     func(*serveDemoOptions) bool
+		wantUsage bool
+	}{
+		{"defaults", nil, func(o *serveDemoOptions) bool {
+			return o.Addr == "127.0.0.1:8080" && o.Store == "cookie" && o.Prefix == "wppsess:" && o.Expire == time.Hour && !o.Secure && o.Domain == ""
+		}, false},
+		{"redis", []string{"--store", "redis", "--prefix", "demo:", "--expire", "10m", "--secure", "--domain", "example.com", "--addr", "127.0.0.1:0"}, func(o *serveDemoOptions) bool {
+			return o.Addr == "127.0.0.1:0" && o.Store == "redis" && o.Prefix == "demo:" && o.Expire == 10*time.Minute && o.Secure && o.Domain == "example.com"
+		}, false},
+		{"bad store", []string{"--store", "disk"}, nil, true},
+		{"prefix with cookie store", []string{"--prefix", "x:"}, nil, true},
+		{"short expire", []string{"--expire", "10ms"}, nil, true},
+		{"bad addr", []string{"--addr", "8080"}, nil, true},
+		{"argument", []string{"extra"}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, _ := testIO()
+			var got *serveDemoOptions
+			err := execCmd(t, newCmdServeDemo(newFactory(ios, nil), func(_ context.Context, o *serveDemoOptions) error { got = o; return nil }), tt.args...)
+			if tt.wantUsage {
+				var ue *usageError
+				if !errors.As(err, &ue) {
+					t.Fatalf("err = %v, want a usage error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(got) {
+				t.Errorf("unexpected options %+v", *got)
+			}
+		})
+	}
+}
+
+func TestKeygen(t *testing.T) {
+	ios, _, out, _ := testIO()
+	opts := &keygenOptions{IO: ios, Rand: bytes.NewReader(make([]byte, 32)), Bytes: 32}
+	if err := keygenRun(opts); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), strings.Repeat("A", 43)+"\n"; got != want {
+		t.Errorf("keygen = %q, want %q", got, want)
+	}
+	opts.Rand = bytes.NewReader(nil)
+	if err := keygenRun(opts); err == nil {
+		t.Error("keygen must fail when no random bytes can be read")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	tests := []struct {
+		name string
+		bi   *debug.BuildInfo
+		want string
+	}{
+		{"release", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}}, "wsess v1.2.3 (go1.26.0)\n"},
+		{"devel with vcs", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"},
+		}}, "wsess (devel) 0123456789ab+dirty (go1.26.0)\n"},
+		{"devel", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}}, "wsess (devel) (go1.26.0)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, out, _ := testIO()
+			err := versionRun(&versionOptions{IO: ios, BuildInfo: func() (*debug.BuildInfo, bool) { return tt.bi, true }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != tt.want {
+				t.Errorf("got %q, want %q", out.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestCookieCandidates(t *testing.T) {
+	tests := []struct {
+		in, name string
+		want     []cookieCandidate
+	}{
+		{"w1.abc", "", []cookieCandidate{{"", "w1.abc"}}},
+		{"  w1.abc\n", "", []cookieCandidate{{"", "w1.abc"}}},
+		{"sess=w1.abc", "", []cookieCandidate{{"sess", "w1.abc"}, {"", "sess=w1.abc"}}},
+		{"Cookie: a=1; sess=w1.abc", "", []cookieCandidate{{"a", "1"}, {"sess", "w1.abc"}}},
+		{"cookie:a=1;sess=\"w1.abc\"", "sess", []cookieCandidate{{"sess", "w1.abc"}}},
+		{"a=1; b=2", "c", nil},
+		// weppy's value has base64 padding and a ':' before it: a bare value.
+		{"0a1b:ZGF0YQ==", "", []cookieCandidate{{"", "0a1b:ZGF0YQ=="}}},
+		{"wpp_session_data_app=0a1b:ZGF0YQ==", "", []cookieCandidate{{"wpp_session_data_app", "0a1b:ZGF0YQ=="}, {"", "wpp_session_data_app=0a1b:ZGF0YQ=="}}},
+	}
+	for _, tt := range tests {
+		got := cookieCandidates(tt.in, tt.name)
+		if len(got) != len(tt.want) {
+			t.Errorf("cookieCandidates(%q, %q) = %q, want %q", tt.in, tt.name, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("cookieCandidates(%q, %q) = %q, want %q", tt.in, tt.name, got, tt.want)
+				break
+			}
+		}
+	}
+}
