@@ -253,3 +253,30 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatalf("after restart: %q (the session was lost or overwritten)", got)
 	}
 }
+func TestRedisClearRemovesOnlyThePrefix(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	rdb := rs.Client()
+	ctx := context.Background()
+	pipe := rdb.Pipeline()
+	for i := 0; i < 10000; i++ {
+		pipe.Set(ctx, fmt.Sprintf("app1:%d", i), "{}", time.Hour)
+		if i < 100 {
+			pipe.Set(ctx, fmt.Sprintf("app2:%d", i), "{}", time.Hour)
+		}
+	}
+	pipe.Set(ctx, "app1", "not under the prefix", 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.NewRedisManager(rdb, session.RedisOptions{Prefix: "app1:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := m.Clear(ctx)
+	if err != nil || n != 10000 {
+		t.Fatalf("Clear = %d, %v; want 10000", n, err)
+	}
+	if size, _ := rdb.DBSize(ctx).Result(); size != 101 {
+		t.Fatalf("%d keys left, want the 101 outside the prefix", size)
+	}
+}
