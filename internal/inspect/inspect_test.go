@@ -1,0 +1,294 @@
+package inspect
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"math/big"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsess/wsess/pkg/session"
+)
+
+type vector struct {
+	Format   string          `json:"format"`
+	Case     string          `json:"case"`
+	Key      string          `json:"key"`
+	Cookie   string          `json:"cookie"`
+	ValueHex string          `json:"value_hex"`
+	Expected json.RawMessage `json:"expected"`
+}
+
+// vectors reads the copy of shared/interop/vectors.jsonl kept in
+// internal/pickle/testdata.
+func vectors(t testing.TB) []vector {
+	t.Helper()
+	f, err := os.Open("../pickle/testdata/vectors.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []vector
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var v vector
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// canon parses JSON with exact numbers and without "__class__" members.
+func canon(t testing.TB, b []byte) any {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			delete(x, "__class__")
+			for k, y := range x {
+				x[k] = walk(y)
+			}
+		case []any:
+			for i, y := range x {
+				x[i] = walk(y)
+			}
+		case json.Number:
+			r, _ := new(big.Rat).SetString(string(x))
+			return r.RatString()
+		}
+		return v
+	}
+	return walk(v)
+}
+
+func assertData(t *testing.T, got map[string]any, want json.RawMessage) {
+	t.Helper()
+	gb, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(canon(t, gb), canon(t, want)) {
+		t.Errorf("data\n got %s\nwant %s", gb, want)
+	}
+}
+
+func TestDecodeCookieVectors(t *testing.T) {
+	for _, v := range vectors(t) {
+		if v.Format == "pickle" {
+			continue
+		}
+		forms := map[string]string{
+			"bare":   v.Cookie,
+			"named":  "emt_session_data_app=" + v.Cookie,
+			"header": "Cookie: theme=dark; emt_session_data_app=" + v.Cookie + "; other=1",
+		}
+		for form, raw := range forms {
+			t.Run(v.Format+"/"+v.Case+"/"+form, func(t *testing.T) {
+				s, err := DecodeCookie(raw, CookieOptions{Secrets: []string{"not-the-key", v.Key}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Format != v.Format {
+					t.Errorf("format %q, want %q", s.Format, v.Format)
+				}
+				assertData(t, s.Data, v.Expected)
+				if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "well-known") {
+					t.Errorf("warnings %q, want the well-known secret warning", s.Warnings)
+				}
+				for _, w := range s.Warnings {
+					if strings.Contains(w, v.Key) {
+						t.Errorf("warning shows the secret: %q", w)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestDecodeValueVectors(t *testing.T) {
+	for _, v := range vectors(t) {
+		if v.Format != "pickle" {
+			continue
+		}
+		raw, _ := hex.DecodeString(v.ValueHex)
+		for _, format := range []string{"", "pickle"} {
+			s, err := DecodeValue(raw, format)
+			if err != nil {
+				t.Fatalf("%s: %v", v.Case, err)
+			}
+			if s.Format != FormatPickle || s.Size != len(raw) {
+				t.Errorf("%s: format %q size %d", v.Case, s.Format, s.Size)
+			}
+			assertData(t, s.Data, v.Expected)
+		}
+	}
+}
+
+func TestDecodeValueJSON(t *testing.T) {
+	raw := []byte(`{"counter":7,"big":123456789012345678901234567890,"f":1.5}`)
+	s, err := DecodeValue(raw, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Format != FormatJSON {
+		t.Fatalf("format %q", s.Format)
+	}
+	assertData(t, s.Data, raw)
+	if _, err := DecodeValue([]byte("{nope"), ""); !errors.Is(err, ErrBadPayload) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := DecodeValue([]byte("\x80\x04K\x01."), "pickle"); !errors.Is(err, ErrBadPayload) {
+		t.Fatalf("non-dict pickle: err = %v", err)
+	}
+	if _, err := DecodeValue(raw, "yaml"); err == nil {
+		t.Fatal("unknown format accepted")
+	}
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func sealWsess(t *testing.T, name, secret string, values map[string]any, now time.Time) string {
+	t.Helper()
+	mgr, err := session.NewCookieManager(secret, session.CookieOptions{
+		AllowShortSecret: true,
+		Options:          session.Options{CookieName: name, Clock: func() time.Time { return now }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := mgr.Seal(values, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestDecodeCookieWsess(t *testing.T) {
+	const secret = "a-long-enough-test-secret"
+	bare := sealWsess(t, session.DefaultCookieName, secret, map[string]any{"counter": 3}, t0)
+	custom := sealWsess(t, "app_sess", secret, map[string]any{"user": "ann"}, t0)
+	now := func() time.Time { return t0.Add(time.Minute) }
+	later := func() time.Time { return t0.Add(2 * time.Hour) }
+
+	s, err := DecodeCookie(bare, CookieOptions{Secrets: []string{"old-secret-0123456", secret}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Format != FormatWsess || s.Name != session.DefaultCookieName || !s.Expires.Equal(t0.Add(time.Hour)) || len(s.Warnings) != 0 {
+		t.Fatalf("got %+v", s)
+	}
+	assertData(t, s.Data, []byte(`{"counter":3}`))
+
+	// The cookie name is the associated data: a header gives it.
+	s, err = DecodeCookie("Cookie: x=1; app_sess="+custom, CookieOptions{Secrets: []string{secret}, Now: now})
+	if err != nil || s.Name != "app_sess" {
+		t.Fatalf("%+v, %v", s, err)
+	}
+	// A bare value needs the name.
+	if _, err := DecodeCookie(custom, CookieOptions{Secrets: []string{secret}, Now: now}); !errors.Is(err, ErrWrongSecret) {
+		t.Fatalf("bare value under the default name: err = %v", err)
+	}
+	if _, err := DecodeCookie(custom, CookieOptions{Secrets: []string{secret}, Name: "app_sess", Now: now}); err != nil {
+		t.Fatalf("bare value with Name: %v", err)
+	}
+	// Expired cookies are shown, with a warning.
+	s, err = DecodeCookie(bare, CookieOptions{Secrets: []string{secret}, Now: later})
+	if err != nil || len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "expired at 2026-01-02T04:04:05Z") {
+		t.Fatalf("%+v, %v", s, err)
+	}
+}
+
+func TestDecodeCookieErrors(t *testing.T) {
+	var emmett, weppy string
+	for _, v := range vectors(t) {
+		if v.Case == "counter" && v.Format == "emmett" {
+			emmett = v.Cookie
+		}
+		if v.Case == "counter" && v.Format == "weppy" {
+			weppy = v.Cookie
+		}
+	}
+	tests := []struct {
+		name string
+		raw  string
+		opts CookieOptions
+		want error
+	}{
+		{"empty", "  ", CookieOptions{Secrets: []string{"sekrit-1"}}, ErrNoCookie},
+		{"not a session", "theme=dark; lang=en", CookieOptions{Secrets: []string{"sekrit-1"}}, ErrUnknownFormat},
+		{"no secret", emmett, CookieOptions{}, ErrNoSecret},
+		{"wrong secret emmett", emmett, CookieOptions{Secrets: []string{"nope", "myverysecretkey"}}, ErrWrongSecret},
+		{"wrong secret weppy", weppy, CookieOptions{Secrets: []string{"nope", strings.Repeat("x", 40)}}, ErrWrongSecret},
+		{"format excludes it", emmett, CookieOptions{Secrets: []string{"public-example-key"}, Format: "weppy"}, ErrUnknownFormat},
+		{"name excludes it", "a=" + emmett + "; c=1", CookieOptions{Secrets: []string{"public-example-key"}, Name: "b"}, ErrNoCookie},
+		{"emmett bad base64", "!!:!!:!!", CookieOptions{Secrets: []string{"sekrit-1"}}, ErrUnknownFormat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeCookie(tt.raw, tt.opts)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			for _, s := range tt.opts.Secrets {
+				if strings.Contains(err.Error(), s) {
+					t.Fatalf("error shows a secret: %v", err)
+				}
+			}
+		})
+	}
+	if _, err := DecodeCookie(emmett, CookieOptions{Secrets: []string{"k"}, Format: "xml"}); err == nil {
+		t.Fatal("unknown format accepted")
+	}
+}
+
+func TestCandidates(t *testing.T) {
+	tests := []struct {
+		raw, name string
+		want      []Candidate
+	}{
+		{"abc", "", []Candidate{{"", "abc"}}},
+		{"a=b", "", []Candidate{{"a", "b"}, {"", "a=b"}}},
+		{"Cookie: a=1; b=\"2\"", "", []Candidate{{"a", "1"}, {"b", "2"}}},
+		{"a=1; b=2", "b", []Candidate{{"b", "2"}}},
+		{"x:y=", "", []Candidate{{"", "x:y="}}},
+		{"", "", nil},
+	}
+	for _, tt := range tests {
+		if got := Candidates(tt.raw, tt.name); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Candidates(%q, %q) = %q, want %q", tt.raw, tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestPreview(t *testing.T) {
+	data := map[string]any{"counter": json.Number("7"), "name": "Zoë", "auth": map[string]any{"a": 1, "b": 2}, "tags": []any{"x"}, "n": nil}
+	tests := []struct {
+		max  int
+		want string
+	}{
+		{0, `auth={2 keys} counter=7 n=null name="Zoë" tags=[1 item]`},
+		{20, `auth={2 keys} count…`},
+		{1, `…`},
+	}
+	for _, tt := range tests {
+		if got := Preview(data, tt.max); got != tt.want {
+			t.Errorf("Preview(%d) = %q, want %q", tt.max, got, tt.want)
+		}
+	}
+}
