@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -18,7 +20,14 @@ func main() {
 // environment, and returns the exit code. SIGINT and SIGTERM cancel the
 // command's context (the demo server shuts down gracefully on it).
 func Main() int {
+	// go-redis logs dial failures itself; wsess reports errors as one line.
+	redis.SetLogger(quietLogger{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return run(ctx, os.Args[1:], systemIO(), os.LookupEnv)
 }
+
+// quietLogger drops go-redis's internal log lines.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
