@@ -24,6 +24,12 @@ type RedisOptions struct {
 	// Timeout bounds each Redis operation of a request (the load, and each
 	// attempt of the commit). Default 1 s. When it passes, the request gets
 	// the error handler's answer (503) instead of waiting.
+	//
+	// go-redis applies a context deadline to socket reads and writes only
+	// when the client was built with ContextTimeoutEnabled: true; build it
+	// so. Otherwise dialing and waiting for a pooled connection still
+	// honour Timeout, but a server that accepted the command and stalls is
+	// bounded by the client's ReadTimeout (go-redis default 3 s).
 	Timeout time.Duration
 	// MaxRetries bounds how often a commit is retried after another request
 	// changed the same session meanwhile (each retry replays this request's
