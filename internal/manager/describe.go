@@ -1,0 +1,246 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Special values of Info.TTL and Info.Idle.
+const (
+	// NoExpiry is the TTL of a key that never expires.
+	NoExpiry time.Duration = -1
+	// Missing is the TTL of a key that does not exist (any more).
+	Missing time.Duration = -2
+	// IdleUnknown is the idle time when the server does not track it (an
+	// LFU maxmemory policy) or the key is gone.
+	IdleUnknown time.Duration = -1
+)
+
+// Info describes one key. Reading it changes neither the TTL nor the value.
+type Info struct {
+	Key string
+	// TTL is the time left, to the millisecond (PTTL); NoExpiry or Missing.
+	TTL time.Duration
+	// Size is the length of a string value in bytes (STRLEN); -1 for other
+	// types, 0 for a missing key.
+	Size int64
+	// Idle is the time since the last access, to the second (OBJECT
+	// IDLETIME), read before the size; IdleUnknown when not available.
+	Idle time.Duration
+	// Type is "string" for a string value (every session), the Redis type
+	// name (TYPE) for others, "none" for a missing key.
+	Type string
+	// Err is a reply error for this key alone (for example MOVED while a
+	// cluster reshards); the other fields are then unreliable.
+	Err error
+}
+
+// describer holds the per-batch command slices, reused between batches.
+type describer struct {
+	m    *Manager
+	idle []*redis.DurationCmd
+	ttl  []*redis.DurationCmd
+	size []*redis.IntCmd
+}
+
+// noTouch reports whether pipelines through nd may be wrapped in CLIENT
+// NO-TOUCH (only when nd is one server and the server may know it).
+func (m *Manager) noTouchOn(nd node) bool {
+	if nd == node(m.c) && m.isCluster() {
+		return false
+	}
+	return m.noTouch.Load() != noTouchNo
+}
+
+// noteNoTouch records whether the server accepted CLIENT NO-TOUCH.
+func (m *Manager) noteNoTouch(cmd *redis.Cmd) {
+	if cmd == nil || m.noTouch.Load() != noTouchUnknown {
+		return
+	}
+	if cmd.Err() == nil {
+		m.noTouch.Store(noTouchYes)
+	} else if pipelineFailed(cmd.Err()) == nil {
+		m.noTouch.Store(noTouchNo)
+	}
+}
+
+// describe fills out (reused) with one Info per key using one pipeline on nd.
+func (d *describer) describe(ctx context.Context, nd node, keys []string, out []Info) ([]Info, error) {
+	out = out[:0]
+	if len(keys) == 0 {
+		return out, nil
+	}
+	d.idle, d.ttl, d.size = d.idle[:0], d.ttl[:0], d.size[:0]
+	pipe := nd.Pipeline()
+	var nt *redis.Cmd
+	if d.m.noTouchOn(nd) {
+		nt = pipe.Do(ctx, "client", "no-touch", "on")
+	}
+	for _, k := range keys {
+		// Idle first: STRLEN counts as an access on servers without NO-TOUCH.
+		d.idle = append(d.idle, pipe.ObjectIdleTime(ctx, k))
+		d.ttl = append(d.ttl, pipe.PTTL(ctx, k))
+		d.size = append(d.size, pipe.StrLen(ctx, k))
+	}
+	if nt != nil {
+		pipe.Do(ctx, "client", "no-touch", "off")
+	}
+	_, err := pipe.Exec(ctx)
+	if err := pipelineFailed(err); err != nil {
+		return out, wrap("describe", err)
+	}
+	d.m.noteNoTouch(nt)
+	var others []int
+	for i, k := range keys {
+		inf := Info{Key: k, Type: "string", Idle: IdleUnknown}
+		ttl, err := d.ttl[i].Result()
+		switch {
+		case err != nil:
+			inf.Err = err
+		case ttl == -2:
+			inf.TTL, inf.Type = Missing, "none"
+		case ttl == -1:
+			inf.TTL = NoExpiry
+		default:
+			inf.TTL = ttl
+		}
+		if idle, err := d.idle[i].Result(); err == nil {
+			inf.Idle = idle
+		}
+		size, err := d.size[i].Result()
+		switch {
+		case err == nil:
+			inf.Size = size
+		case redis.HasErrorPrefix(err, "WRONGTYPE"):
+			inf.Size, inf.Type = -1, ""
+			others = append(others, i)
+		default:
+			if inf.Err == nil {
+				inf.Err = err
+			}
+		}
+		out = append(out, inf)
+	}
+	if len(others) > 0 {
+		if err := typesOf(ctx, nd, out, others); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// typesOf fills in the Type of the non-string keys out[idx...].
+func typesOf(ctx context.Context, nd node, out []Info, idx []int) error {
+	pipe := nd.Pipeline()
+	cmds := make([]*redis.StatusCmd, len(idx))
+	for j, i := range idx {
+		cmds[j] = pipe.Type(ctx, out[i].Key)
+	}
+	_, err := pipe.Exec(ctx)
+	if err := pipelineFailed(err); err != nil {
+		return wrap("describe", err)
+	}
+	for j, i := range idx {
+		t, err := cmds[j].Result()
+		if err != nil {
+			out[i].Err = err
+		}
+		out[i].Type = t
+	}
+	return nil
+}
+
+// Describe returns the TTL, size, idle time and type of each key, in the
+// order given, with one pipelined round trip (per node of a cluster). Keys
+// that do not exist are reported with TTL Missing.
+func (m *Manager) Describe(ctx context.Context, keys []string) ([]Info, error) {
+	d := &describer{m: m}
+	return d.describe(ctx, m.c, keys, make([]Info, 0, len(keys)))
+}
+
+// List walks the keys that match opts (as Scan does) and hands fn their
+// descriptions in batches, one pipelined round trip per batch. Keys that
+// disappear between SCAN and the description are left out. fn is never called
+// concurrently and must not keep the slice after it returns.
+func (m *Manager) List(ctx context.Context, opts ScanOptions, fn func(infos []Info) error) error {
+	var mu sync.Mutex
+	pattern := Pattern(opts.Prefix, opts.Match)
+	n := opts.count()
+	return m.forEachNode(ctx, func(ctx context.Context, nd node) error {
+		d := &describer{m: m}
+		var infos []Info
+		return scanBatches(ctx, nd, pattern, n, n, func(keys []string) error {
+			var err error
+			infos, err = d.describe(ctx, nd, keys, infos)
+			if err != nil {
+				return err
+			}
+			kept := infos[:0]
+			for _, inf := range infos {
+				if inf.TTL != Missing {
+					kept = append(kept, inf)
+				}
+			}
+			if len(kept) == 0 {
+				return nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return fn(kept)
+		})
+	})
+}
+
+// Get returns the value of a string key and its description, without
+// changing its TTL. A missing key is ErrNotFound.
+func (m *Manager) Get(ctx context.Context, key string) ([]byte, Info, error) {
+	var nd node = m.c
+	if cc, ok := m.c.(*redis.ClusterClient); ok {
+		c, err := cc.MasterForKey(ctx, key)
+		if err != nil {
+			return nil, Info{}, wrap("get", err)
+		}
+		nd = c
+	}
+	pipe := nd.Pipeline()
+	var nt *redis.Cmd
+	if m.noTouchOn(nd) {
+		nt = pipe.Do(ctx, "client", "no-touch", "on")
+	}
+	idle := pipe.ObjectIdleTime(ctx, key)
+	ttl := pipe.PTTL(ctx, key)
+	get := pipe.Get(ctx, key)
+	if nt != nil {
+		pipe.Do(ctx, "client", "no-touch", "off")
+	}
+	_, err := pipe.Exec(ctx)
+	if err := pipelineFailed(err); err != nil {
+		return nil, Info{}, wrap("get", err)
+	}
+	m.noteNoTouch(nt)
+	val, err := get.Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, Info{Key: key, TTL: Missing, Idle: IdleUnknown, Type: "none"}, fmt.Errorf("manager: get: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, Info{}, wrap("get", err)
+	}
+	inf := Info{Key: key, Size: int64(len(val)), Type: "string", Idle: IdleUnknown}
+	switch t := ttl.Val(); t {
+	case -1:
+		inf.TTL = NoExpiry
+	case -2:
+		inf.TTL = Missing
+	default:
+		inf.TTL = t
+	}
+	if d, err := idle.Result(); err == nil {
+		inf.Idle = d
+	}
+	return val, inf, nil
+}

@@ -1,0 +1,216 @@
+// Package manager administers the keys a session store keeps in Redis: it
+// lists them by prefix, describes them (TTL, size, idle time), reads one,
+// sets a TTL on or deletes many in batches, and summarises them.
+//
+// It works with any redis.UniversalClient. A single node and a Sentinel
+// failover client are one node; a Cluster is every master (each master's keys
+// are scanned on that master and the commands for them are sent to it
+// directly); a Ring is every shard. Nodes are worked on concurrently; the
+// callbacks a caller passes are never called concurrently.
+//
+// Key enumeration is always SCAN (never KEYS) with MATCH on the escaped
+// prefix, so memory stays constant whatever the number of keys: only one or
+// two batches are held at a time, and the SCAN for the next batch runs while
+// the previous one is processed. SCAN may report a key more than once when
+// the server resizes its hash table during the walk (for example while keys
+// are being deleted); counts are then an upper bound.
+//
+// Reading values or sizes counts as an access for Redis (it resets the idle
+// clock that OBJECT IDLETIME reports). Where the server supports it (Redis
+// 7.2 and later) every pipeline of this package is wrapped in CLIENT NO-TOUCH
+// so that listing keys leaves their idle time alone; on older servers the
+// idle time is read before the size, so it is right the first time, and
+// Expire's idle filter never reads values or sizes.
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults used when an option is zero.
+const (
+	// DefaultCount is the SCAN COUNT hint (and the batch size) when none is set.
+	DefaultCount = 1000
+	// DefaultBatch is how many keys Expire sends in one pipeline when none is set.
+	DefaultBatch = 1000
+)
+
+// Errors callers can test with errors.Is.
+var (
+	// ErrUnavailable wraps failures to reach Redis: refused or broken
+	// connections, timeouts, a cluster that is down or a server still loading.
+	ErrUnavailable = errors.New("redis unavailable")
+	// ErrNotFound is returned by Get for a key that does not exist.
+	ErrNotFound = errors.New("key not found")
+	// ErrInvalidOptions is returned for options that make no sense (no
+	// prefix for a destructive operation, a negative TTL, both a TTL and Delete).
+	ErrInvalidOptions = errors.New("invalid options")
+)
+
+// Manager administers keys through one client. It is safe for concurrent use.
+type Manager struct {
+	c redis.UniversalClient
+
+	// noTouch is noTouchUnknown until the first pipeline tells whether the
+	// server knows CLIENT NO-TOUCH.
+	noTouch atomic.Int32
+}
+
+const (
+	noTouchUnknown int32 = iota
+	noTouchYes
+	noTouchNo
+)
+
+// New returns a manager over c. The manager does not own c: closing c is the
+// caller's job.
+func New(c redis.UniversalClient) *Manager {
+	return &Manager{c: c}
+}
+
+// node is what the manager needs from one server (or, for Describe and Get
+// on a cluster, from the cluster client that routes by key).
+type node interface {
+	redis.Cmdable
+}
+
+// nodes returns the servers that hold keys: every master of a cluster, every
+// shard of a ring, or the client itself. Masters are sorted by address so
+// that output is in a stable order.
+func (m *Manager) nodes(ctx context.Context) ([]node, error) {
+	var (
+		mu  sync.Mutex
+		out []*redis.Client
+		err error
+	)
+	collect := func(_ context.Context, c *redis.Client) error {
+		mu.Lock()
+		out = append(out, c)
+		mu.Unlock()
+		return nil
+	}
+	switch c := m.c.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, collect)
+	case *redis.Ring:
+		err = c.ForEachShard(ctx, collect)
+	default:
+		return []node{m.c}, nil
+	}
+	if err != nil {
+		return nil, wrap("list nodes", err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("manager: list nodes: no master known: %w", ErrUnavailable)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Options().Addr < out[j].Options().Addr })
+	ns := make([]node, len(out))
+	for i, c := range out {
+		ns[i] = c
+	}
+	return ns, nil
+}
+
+// isCluster reports whether pipelines through m.c may be split across
+// servers (so a connection-level CLIENT NO-TOUCH would land elsewhere).
+func (m *Manager) isCluster() bool {
+	switch m.c.(type) {
+	case *redis.ClusterClient, *redis.Ring:
+		return true
+	}
+	return false
+}
+
+// forEachNode runs fn on every node concurrently and returns the first error;
+// the first failure cancels the others.
+func (m *Manager) forEachNode(ctx context.Context, fn func(ctx context.Context, n node) error) error {
+	ns, err := m.nodes(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ns) == 1 {
+		return fn(ctx, ns[0])
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	for _, n := range ns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx, n); err != nil {
+				once.Do(func() { firstErr = err; cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// wrap prefixes err with the package and the operation and marks
+// connection-level failures with ErrUnavailable.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if unavailable(err) {
+		return fmt.Errorf("manager: %s: %w: %w", op, ErrUnavailable, err)
+	}
+	return fmt.Errorf("manager: %s: %w", op, err)
+}
+
+// unavailable reports whether err says Redis could not be reached or could
+// not serve, as opposed to a reply that reports a problem with one command.
+func unavailable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		msg := strings.TrimPrefix(rerr.Error(), "ERR ")
+		for _, p := range []string{"CLUSTERDOWN", "LOADING", "MASTERDOWN", "TRYAGAIN"} {
+			if strings.HasPrefix(msg, p) {
+				return true
+			}
+		}
+		return false
+	}
+	var nerr net.Error
+	return errors.As(err, &nerr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
+		errors.Is(err, redis.ErrPoolExhausted)
+}
+
+// pipelineFailed returns the error that stops a whole pipeline (a network
+// failure or a cancelled context), or nil when only single commands failed.
+func pipelineFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	var rerr redis.Error
+	if errors.As(err, &rerr) && !unavailable(err) {
+		return nil // a reply error for one command; the caller checks each
+	}
+	return err
+}
