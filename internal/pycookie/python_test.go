@@ -4,9 +4,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/wsess/wsess/internal/pickle"
 )
 
 // TestPythonOpensGoCookies seals the vector pickles with Go and has a
@@ -23,7 +26,18 @@ func TestPythonOpensGoCookies(t *testing.T) {
 	var in strings.Builder
 	var want []json.RawMessage
 	var names []string
-	for _, v := range pickleVectors(t) {
+	// The vectors' pickles (made by CPython), and one made by our encoder.
+	vs := pickleVectors(t)
+	own, err := pickle.Marshal(map[string]any{
+		"counter": 7, "name": "Zoë", "raw": []byte{0, 255}, "big": new(big.Int).Lsh(big.NewInt(1), 70),
+		"when": pickle.DateTime{Kind: pickle.KindDateTime, Year: 2024, Month: 5, Day: 17, Hour: 13, Minute: 45, Second: 30, Microsecond: 123456},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs = append(vs, pickleVector{"go-encoder", hex.EncodeToString(own),
+		json.RawMessage(`{"counter":7,"name":"Zoë","raw":"AP8=","big":1180591620717411303424,"when":"2024-05-17T13:45:30.123456"}`)})
+	for _, v := range vs {
 		pk, err := hex.DecodeString(v.hex)
 		if err != nil {
 			t.Fatal(err)
