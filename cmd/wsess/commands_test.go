@@ -180,33 +180,3 @@ func TestVersion(t *testing.T) {
 		})
 	}
 }
-
-func TestCookieCandidates(t *testing.T) {
-	tests := []struct {
-		in, name string
-		want     []cookieCandidate
-	}{
-		{"w1.abc", "", []cookieCandidate{{"", "w1.abc"}}},
-		{"  w1.abc\n", "", []cookieCandidate{{"", "w1.abc"}}},
-		{"sess=w1.abc", "", []cookieCandidate{{"sess", "w1.abc"}, {"", "sess=w1.abc"}}},
-		{"Cookie: a=1; sess=w1.abc", "", []cookieCandidate{{"a", "1"}, {"sess", "w1.abc"}}},
-		{"cookie:a=1;sess=\"w1.abc\"", "sess", []cookieCandidate{{"sess", "w1.abc"}}},
-		{"a=1; b=2", "c", nil},
-		// weppy's value has base64 padding and a ':' before it: a bare value.
-		{"0a1b:ZGF0YQ==", "", []cookieCandidate{{"", "0a1b:ZGF0YQ=="}}},
-		{"wpp_session_data_app=0a1b:ZGF0YQ==", "", []cookieCandidate{{"wpp_session_data_app", "0a1b:ZGF0YQ=="}, {"", "wpp_session_data_app=0a1b:ZGF0YQ=="}}},
-	}
-	for _, tt := range tests {
-		got := cookieCandidates(tt.in, tt.name)
-		if len(got) != len(tt.want) {
-			t.Errorf("cookieCandidates(%q, %q) = %q, want %q", tt.in, tt.name, got, tt.want)
-			continue
-		}
-		for i := range got {
-			if got[i] != tt.want[i] {
-				t.Errorf("cookieCandidates(%q, %q) = %q, want %q", tt.in, tt.name, got, tt.want)
-				break
-			}
-		}
-	}
-}

@@ -46,6 +46,8 @@ func TestDecodeGolden(t *testing.T) {
 	}
 }
 
+const wrongKeyLine = "wsess: cannot open the cookie: wrong key, or the cookie was tampered with; check the secret (--key-file, WSESS_KEY) and, for a wsess cookie, its name (name=value or --name)\n"
+
 func TestDecodeFailures(t *testing.T) {
 	cookie := sealForTest(t, `{"a": 1}`)
 	other := sealForTest(t, `{"a": 1}`, "--name", "other")
@@ -57,11 +59,11 @@ func TestDecodeFailures(t *testing.T) {
 		stderr string
 	}{
 		{"wrong key", testEnv{envKey: "another-secret-0123456789"}, []string{"decode", cookie}, 1,
-			"wsess: cannot open the cookie: wrong key, or the cookie was tampered with; check the secret (--key-file, WSESS_KEY) and that the cookie's name is wsess_session_data (give it with --name or as name=value)\n"},
+			wrongKeyLine},
 		{"tampered", testEnv{envKey: testSecret}, []string{"decode", cookie[:len(cookie)-2] + "AA"}, 1,
-			"wsess: cannot open the cookie: wrong key, or the cookie was tampered with; check the secret (--key-file, WSESS_KEY) and that the cookie's name is wsess_session_data (give it with --name or as name=value)\n"},
+			wrongKeyLine},
 		{"other name", testEnv{envKey: testSecret}, []string{"decode", "wsess_session_data=" + other}, 1,
-			"wsess: cannot open the cookie: wrong key, or the cookie was tampered with; check the secret (--key-file, WSESS_KEY) and that the cookie's name is wsess_session_data\n"},
+			wrongKeyLine},
 		{"no key", nil, []string{"decode", cookie}, 1,
 			"wsess: no secret key given; set WSESS_KEY, or pass --key-file FILE (one secret a line)\n"},
 		{"empty input", testEnv{envKey: testSecret}, []string{"decode", "  "}, 2,
@@ -80,11 +82,23 @@ func TestDecodeFailures(t *testing.T) {
 	}
 }
 
-func TestDecodeExpired(t *testing.T) {
+// Expired cookies and well-known secrets are shown, with a warning on
+// stderr; the exit code stays 0.
+func TestDecodeWarnings(t *testing.T) {
 	cookie := sealForTest(t, `{"a": 1}`) // sealed for 2h at fixedNow
 	r := runCLIAt(t, fixedNow.Add(3*time.Hour), testEnv{envKey: testSecret}, false, "", "decode", cookie)
-	want := "wsess: the cookie expired at 2025-05-17T15:45:30Z; the app no longer accepts it\n"
-	if r.Code != 1 || r.Stderr != want || r.Stdout != "" {
-		t.Errorf("got exit %d stdout %q stderr %q, want exit 1 stderr %q", r.Code, r.Stdout, r.Stderr, want)
+	want := "wsess: warning: the cookie expired at 2025-05-17T15:45:30Z; the app no longer accepts it\n"
+	if r.Code != 0 || r.Stderr != want || !strings.Contains(r.Stdout, "data.a\t1\n") {
+		t.Errorf("expired: exit %d stdout %q stderr %q, want exit 0 stderr %q", r.Code, r.Stdout, r.Stderr, want)
+	}
+
+	weak := runCLI(t, testEnv{envKey: "myverysecretkey"}, false, "", "encode", `{"a": 1}`)
+	if weak.Code != 0 {
+		t.Fatalf("encode: %+v", weak)
+	}
+	r = runCLI(t, testEnv{envKey: "myverysecretkey"}, false, "", "decode", strings.TrimSpace(weak.Stdout))
+	if r.Code != 0 || !strings.HasPrefix(r.Stderr, "wsess: warning: the cookie opened with a well-known example secret") ||
+		strings.Count(r.Stderr, "\n") != 1 || strings.Contains(r.Stdout, "warning") || strings.Contains(r.Stderr, "myverysecretkey") {
+		t.Errorf("weak secret: exit %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
 }
