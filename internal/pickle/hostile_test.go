@@ -60,6 +60,7 @@ func TestHostile(t *testing.T) {
 		{"stop on empty stack", []byte("."), Limits{}, ErrMalformed},
 		{"nested marks 1MB", nestedMarks(), Limits{}, ErrTooDeep},
 		{"nested lists", deep, Limits{}, ErrTooDeep},
+		{"nested lists 1MB", cat(strings.Repeat("]", 500_000), strings.Repeat("a", 499_999), "."), Limits{}, ErrTooDeep},
 		{"nested lists within limit", deep, Limits{MaxDepth: 400}, nil},
 		{"LONG4 huge length", cat("\x80\x02\x8b\xff\xff\xff\x7f", "."), Limits{}, ErrTruncated},
 		{"LONG4 negative length", cat("\x80\x02\x8b\xff\xff\xff\xff", "."), Limits{}, ErrMalformed},
