@@ -23,7 +23,7 @@ func ExampleDecodeValue() {
 	//     "counter": 7,
 	//     "user": "ann"
 	//   },
-	//   "size": 61,
+	//   "size": 58,
 	//   "expires": null,
 	//   "key": "emtsess:9b2f4a0e-6f4c-4e0e-8d2a-3f1c2b7a9e10"
 	// }
