@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -199,7 +200,7 @@ func (d *decoder) read(n uint64) ([]byte, error) {
 }
 
 func (d *decoder) readLine() ([]byte, error) {
-	i := strings.IndexByte(string(d.data[d.pos:]), '\n')
+	i := bytes.IndexByte(d.data[d.pos:], '\n')
 	if i < 0 {
 		return nil, d.errf(ErrTruncated, "line not terminated")
 	}
@@ -532,7 +533,7 @@ func (d *decoder) step() (stop bool, err error) {
 		}
 	case 'q', 'r': // BINPUT, LONG_BINPUT
 		var idx uint64
-		if idx, err = d.readUint(map[byte]int{'q': 1, 'r': 4}[d.op]); err == nil {
+		if idx, err = d.readUint(argSize(d.op)); err == nil {
 			var v any
 			if v, err = d.top(); err == nil {
 				err = d.memoPut(idx, v)
@@ -553,7 +554,7 @@ func (d *decoder) step() (stop bool, err error) {
 		}
 	case 'h', 'j': // BINGET, LONG_BINGET
 		var idx uint64
-		if idx, err = d.readUint(map[byte]int{'h': 1, 'j': 4}[d.op]); err == nil {
+		if idx, err = d.readUint(argSize(d.op)); err == nil {
 			err = d.get(idx)
 		}
 	case 'c': // GLOBAL
@@ -639,6 +640,15 @@ func (d *decoder) step() (stop bool, err error) {
 		err = d.errf(ErrMalformed, "unknown opcode")
 	}
 	return false, err
+}
+
+// argSize is the width of the memo index of BINPUT/BINGET (1) and
+// LONG_BINPUT/LONG_BINGET (4).
+func argSize(op byte) int {
+	if op == 'q' || op == 'h' {
+		return 1
+	}
+	return 4
 }
 
 func (d *decoder) get(idx uint64) error {

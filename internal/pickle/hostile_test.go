@@ -60,6 +60,7 @@ func TestHostile(t *testing.T) {
 		{"stop on empty stack", []byte("."), Limits{}, ErrMalformed},
 		{"nested marks 1MB", nestedMarks(), Limits{}, ErrTooDeep},
 		{"nested lists", deep, Limits{}, ErrTooDeep},
+		{"1MB of protocol 0 lines", cat(strings.Repeat("I1\n0", 250_000), "N."), Limits{}, nil},
 		{"nested lists 1MB", cat(strings.Repeat("]", 500_000), strings.Repeat("a", 499_999), "."), Limits{}, ErrTooDeep},
 		{"nested lists within limit", deep, Limits{MaxDepth: 400}, nil},
 		{"LONG4 huge length", cat("\x80\x02\x8b\xff\xff\xff\x7f", "."), Limits{}, ErrTruncated},
@@ -114,6 +115,7 @@ func BenchmarkHostile(b *testing.B) {
 		{"long4-huge", cat("\x80\x02\x8b\xff\xff\xff\x7f", strings.Repeat("x", 1<<20))},
 		{"binunicode8-huge", cat("\x80\x04\x8d", le8(1<<62), strings.Repeat("x", 1<<20))},
 		{"laughs", laughs()},
+		{"nested-lists-1MB", cat(strings.Repeat("]", 500_000), strings.Repeat("a", 499_999), ".")},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
