@@ -149,4 +149,3 @@ func decodeError(err error, opts *decodeOptions) error {
 	}
 	return err
 }
-
