@@ -172,16 +172,17 @@ func (m *Manager) List(ctx context.Context, opts ScanOptions, fn func(infos []In
 	pattern := Pattern(opts.Prefix, opts.Match)
 	n := opts.count()
 	return m.forEachNode(ctx, func(ctx context.Context, nd node) error {
-		d := &describer{m: m}
-		var infos []Info
-		return scanBatches(ctx, nd, pattern, n, n, func(keys []string) error {
+		ds := make([]describer, pipeWorkers)
+		infos := make([][]Info, pipeWorkers)
+		return scanBatches(ctx, nd, pattern, n, n, pipeWorkers, func(w int, keys []string) error {
+			ds[w].m = m
 			var err error
-			infos, err = d.describe(ctx, nd, keys, infos)
+			infos[w], err = ds[w].describe(ctx, nd, keys, infos[w])
 			if err != nil {
 				return err
 			}
-			kept := infos[:0]
-			for _, inf := range infos {
+			kept := infos[w][:0]
+			for _, inf := range infos[w] {
 				if inf.TTL != Missing {
 					kept = append(kept, inf)
 				}

@@ -117,14 +117,17 @@ func (m *Manager) Expire(ctx context.Context, opts ExpireOptions) (Summary, erro
 	pattern := Pattern(opts.Prefix, opts.Match)
 	_, single := m.c.(*redis.Client) // variadic UNLINK needs one node, no slots
 	err := m.forEachNode(ctx, func(ctx context.Context, nd node) error {
-		x := expirer{opts: &opts, single: single}
+		xs := make([]expirer, pipeWorkers)
+		for w := range xs {
+			xs[w] = expirer{opts: &opts, single: single}
+		}
 		if opts.Idle > 0 {
 			if err := idleScript.Load(ctx, nd).Err(); err != nil {
 				return wrap("expire: load script", err)
 			}
 		}
-		return scanBatches(ctx, nd, pattern, batch, batch, func(keys []string) error {
-			d, err := x.apply(ctx, nd, keys)
+		return scanBatches(ctx, nd, pattern, batch, batch, pipeWorkers, func(w int, keys []string) error {
+			d, err := xs[w].apply(ctx, nd, keys)
 			add(d)
 			return err
 		})

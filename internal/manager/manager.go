@@ -46,6 +46,11 @@ const (
 	DefaultBatch = 1000
 )
 
+// pipeWorkers is how many pipelines per node are in flight at once while
+// the next SCAN runs: one is encoded or decoded by the client while the
+// server works on the other.
+const pipeWorkers = 2
+
 // Errors callers can test with errors.Is.
 var (
 	// ErrUnavailable wraps failures to reach Redis: refused or broken

@@ -63,7 +63,7 @@ func (m *Manager) Scan(ctx context.Context, opts ScanOptions, fn func(keys []str
 	pattern := Pattern(opts.Prefix, opts.Match)
 	n := opts.count()
 	return m.forEachNode(ctx, func(ctx context.Context, nd node) error {
-		return scanBatches(ctx, nd, pattern, n, n, func(keys []string) error {
+		return scanBatches(ctx, nd, pattern, n, n, 1, func(_ int, keys []string) error {
 			mu.Lock()
 			defer mu.Unlock()
 			return fn(keys)
@@ -73,15 +73,22 @@ func (m *Manager) Scan(ctx context.Context, opts ScanOptions, fn func(keys []str
 
 // scanBatches runs SCAN on one node and calls fn with batches of at least
 // batch keys (fewer for the last one). The SCAN for the next batch runs
-// while fn works on the previous one; two buffers are reused throughout.
-// Errors from fn come back unwrapped; Redis errors come back wrapped.
-func scanBatches(ctx context.Context, nd node, pattern string, count, batch int, fn func(keys []string) error) error {
+// while fn works on the previous ones; with workers > 1, that many calls of
+// fn run at once (w, from 0 to workers-1, tells which worker calls, so that
+// each can keep its own scratch space). workers+1 buffers are reused
+// throughout. The first error stops the walk; errors from fn come back
+// unwrapped, Redis errors wrapped.
+func scanBatches(ctx context.Context, nd node, pattern string, count, batch, workers int, fn func(w int, keys []string) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	full := make(chan []string, 1)
-	free := make(chan []string, 2)
-	free <- make([]string, 0, batch+count)
-	free <- make([]string, 0, batch+count)
+	if workers < 1 {
+		workers = 1
+	}
+	full := make(chan []string, workers)
+	free := make(chan []string, workers+1)
+	for i := 0; i < workers+1; i++ {
+		free <- make([]string, 0, batch+count)
+	}
 	var scanErr error
 	go func() {
 		defer close(full)
@@ -116,17 +123,27 @@ func scanBatches(ctx context.Context, nd node, pattern string, count, batch int,
 			}
 		}
 	}()
-	var fnErr error
-	for keys := range full {
-		if fnErr == nil {
-			if err := fn(keys); err != nil {
-				fnErr = err
-				cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		fnErr error
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for keys := range full {
+				if ctx.Err() == nil {
+					if err := fn(w, keys); err != nil {
+						once.Do(func() { fnErr = err; cancel() })
+					}
+				}
+				free <- keys
 			}
-		}
-		free <- keys
+		}()
 	}
-	// full is closed: the producer has returned and scanErr is settled.
+	wg.Wait()
+	// full is closed and drained: the producer has returned, scanErr is settled.
 	if fnErr != nil {
 		return fnErr
 	}

@@ -154,24 +154,30 @@ func (m *Manager) Stats(ctx context.Context, opts ScanOptions) (Stats, error) {
 	pattern := Pattern(opts.Prefix, opts.Match)
 	n := opts.count()
 	err := m.forEachNode(ctx, func(ctx context.Context, nd node) error {
-		d := &describer{m: m}
-		local := newStats()
-		var infos []Info
-		err := scanBatches(ctx, nd, pattern, n, n, func(keys []string) error {
+		ds := make([]describer, pipeWorkers)
+		infos := make([][]Info, pipeWorkers)
+		local := make([]Stats, pipeWorkers)
+		for w := range local {
+			local[w] = newStats()
+		}
+		err := scanBatches(ctx, nd, pattern, n, n, pipeWorkers, func(w int, keys []string) error {
+			ds[w].m = m
 			var err error
-			infos, err = d.describe(ctx, nd, keys, infos)
+			infos[w], err = ds[w].describe(ctx, nd, keys, infos[w])
 			if err != nil {
 				return err
 			}
-			for _, inf := range infos {
+			for _, inf := range infos[w] {
 				if inf.TTL != Missing && inf.Err == nil {
-					local.add(inf)
+					local[w].add(inf)
 				}
 			}
 			return nil
 		})
 		mu.Lock()
-		total.merge(local)
+		for _, l := range local {
+			total.merge(l)
+		}
 		mu.Unlock()
 		return err
 	})
