@@ -35,6 +35,10 @@ type Info struct {
 	// Type is "string" for a string value (every session), the Redis type
 	// name (TYPE) for others, "none" for a missing key.
 	Type string
+	// Value is the stored value, read only by List with ScanOptions.Values
+	// (nil otherwise, and for other types). It is valid only during the
+	// callback.
+	Value []byte
 	// Err is a reply error for this key alone (for example MOVED while a
 	// cluster reshards); the other fields are then unreliable.
 	Err error
@@ -46,6 +50,9 @@ type describer struct {
 	idle []*redis.DurationCmd
 	ttl  []*redis.DurationCmd
 	size []*redis.IntCmd
+	get  []*redis.StringCmd
+	// values makes describe read the values too.
+	values bool
 }
 
 // noTouch reports whether pipelines through nd may be wrapped in CLIENT
@@ -75,7 +82,7 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 	if len(keys) == 0 {
 		return out, nil
 	}
-	d.idle, d.ttl, d.size = d.idle[:0], d.ttl[:0], d.size[:0]
+	d.idle, d.ttl, d.size, d.get = d.idle[:0], d.ttl[:0], d.size[:0], d.get[:0]
 	pipe := nd.Pipeline()
 	var nt *redis.Cmd
 	if d.m.noTouchOn(nd) {
@@ -86,6 +93,9 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 		d.idle = append(d.idle, pipe.ObjectIdleTime(ctx, k))
 		d.ttl = append(d.ttl, pipe.PTTL(ctx, k))
 		d.size = append(d.size, pipe.StrLen(ctx, k))
+		if d.values {
+			d.get = append(d.get, pipe.Get(ctx, k))
+		}
 	}
 	if nt != nil {
 		pipe.Do(ctx, "client", "no-touch", "off")
@@ -122,6 +132,11 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 		default:
 			if inf.Err == nil {
 				inf.Err = err
+			}
+		}
+		if d.values && inf.Type == "string" {
+			if v, err := d.get[i].Bytes(); err == nil {
+				inf.Value = v
 			}
 		}
 		out = append(out, inf)
@@ -175,7 +190,7 @@ func (m *Manager) List(ctx context.Context, opts ScanOptions, fn func(infos []In
 		ds := make([]describer, pipeWorkers)
 		infos := make([][]Info, pipeWorkers)
 		return scanBatches(ctx, nd, pattern, n, n, pipeWorkers, func(w int, keys []string) error {
-			ds[w].m = m
+			ds[w].m, ds[w].values = m, opts.Values
 			var err error
 			infos[w], err = ds[w].describe(ctx, nd, keys, infos[w])
 			if err != nil {

@@ -308,6 +308,17 @@ func TestGetDescribeStats(t *testing.T) {
 				t.Errorf("p:missing: %+v", i)
 			}
 
+			values := map[string]string{}
+			err = m.List(ctx, manager.ScanOptions{Prefix: "p:", Values: true}, func(infos []manager.Info) error {
+				for _, inf := range infos {
+					values[inf.Key] = string(inf.Value)
+				}
+				return nil
+			})
+			if err != nil || len(values) != 4 || values["p:a"] != payload || values["p:c"] != "x" || values["p:h"] != "" {
+				t.Errorf("List with values: %v, %v", values, err)
+			}
+
 			st, err := m.Stats(ctx, manager.ScanOptions{Prefix: "p:"})
 			if err != nil {
 				t.Fatal(err)

@@ -17,6 +17,9 @@ type ScanOptions struct {
 	// Count is the SCAN COUNT hint and the size of the batches handed to the
 	// callback. Zero means DefaultCount (1000).
 	Count int
+	// Values makes List read each value too (GET, in the same pipeline)
+	// into Info.Value. Scan and Stats ignore it.
+	Values bool
 }
 
 func (o ScanOptions) count() int {
