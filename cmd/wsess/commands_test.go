@@ -72,10 +72,11 @@ func TestEncodeFlags(t *testing.T) {
 	}{
 		{"defaults", []string{`{"a":1}`}, `{"a":1}`, time.Hour, "wsess_session_data", false},
 		{"stdin", nil, "-", time.Hour, "wsess_session_data", false},
-		{"flags", []string{"--expire", "90m", "--name", "wpp_session_data_app", "{}"}, "{}", 90 * time.Minute, "wpp_session_data_app", false},
+		{"flags", []string{"--expire", "90m", "--name", "wpp_session_data_app", "--format", "weppy", "{}"}, "{}", 90 * time.Minute, "wpp_session_data_app", false},
 		{"negative expire", []string{"--expire", "-1h", "{}"}, "", 0, "", true},
 		{"bad name", []string{"--name", "a=b", "{}"}, "", 0, "", true},
 		{"two args", []string{"{}", "{}"}, "", 0, "", true},
+		{"bad format", []string{"--format", "django", "{}"}, "", 0, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

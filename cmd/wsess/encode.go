@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsess/wsess/internal/pickle"
+	"github.com/wsess/wsess/internal/pycookie"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -22,7 +24,10 @@ type encodeOptions struct {
 	JSON   string // the JSON object, or "-" for stdin
 	Expire time.Duration
 	Name   string
+	Format string // wsess, weppy or emmett
 }
+
+var encodeFormats = []string{"wsess", "weppy", "emmett"}
 
 func newCmdEncode(f *factory, runF func(*encodeOptions) error) *cobra.Command {
 	opts := &encodeOptions{IO: f.IOStreams, Now: f.Now}
@@ -35,11 +40,17 @@ cookie's value on one line: for tests, fixtures and support work.
 
 The cookie is sealed with the first secret (WSESS_KEY, --key-file or --key)
 and is bound to its cookie name (--name), as the app's cookie manager does:
-it opens only under that name. "-" reads the JSON object from stdin.`,
+it opens only under that name. "-" reads the JSON object from stdin.
+
+--format weppy or emmett writes the cookie a Python weppy (legacy) or Emmett
+2.5+ app would: a pickled sdict, encrypted as FORMATS.md describes. Those
+formats carry no expiry and no name binding, so --expire and --name do not
+apply to them.`,
 		Example: `  export WSESS_KEY="$(wsess keygen)"
   wsess encode '{"user_id": 42, "counter": 3}'
   wsess encode --expire 24h --name wsess_session_data - < values.json
-  curl -b "wsess_session_data=$(wsess encode '{"counter": 1}')" http://127.0.0.1:8080/`,
+  curl -b "wsess_session_data=$(wsess encode '{"counter": 1}')" http://127.0.0.1:8080/
+  wsess encode --format emmett --key-file emmett-key.txt '{"counter": 7}'`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON = "-"
@@ -51,6 +62,9 @@ it opens only under that name. "-" reads the JSON object from stdin.`,
 			}
 			if opts.Expire > 0 && opts.Expire < time.Second {
 				return newUsageError("give at least 1s", "--expire %s is shorter than a second", opts.Expire)
+			}
+			if !contains(encodeFormats, opts.Format) {
+				return newUsageError("use wsess, weppy or emmett", "unknown --format %q", opts.Format)
 			}
 			if opts.Name == "" || strings.ContainsAny(opts.Name, "=; \t\r\n") {
 				return newUsageError("give a cookie name without '=', ';' or blanks", "--name %q is not a cookie name", opts.Name)
@@ -64,7 +78,9 @@ it opens only under that name. "-" reads the JSON object from stdin.`,
 	}
 	cmd.Flags().DurationVar(&opts.Expire, "expire", session.DefaultExpire, "lifetime sealed in the cookie")
 	cmd.Flags().StringVar(&opts.Name, "name", session.DefaultCookieName, "cookie `name` the value is bound to")
+	cmd.Flags().StringVar(&opts.Format, "format", "wsess", "cookie format: wsess, weppy or emmett")
 	addKeyFlags(cmd, &keys)
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(encodeFormats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -86,6 +102,9 @@ func encodeRun(opts *encodeOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Format != "wsess" {
+		return encodePython(opts, values, secrets[0])
+	}
 	if len(secrets[0]) < 16 {
 		printWarning(opts.IO, "the secret is shorter than 16 bytes; generate a strong one with 'wsess keygen'")
 	}
@@ -99,6 +118,28 @@ func encodeRun(opts *encodeOptions) error {
 	value, err := mgr.Seal(values, opts.Expire)
 	if errors.Is(err, session.ErrCookieTooLarge) {
 		return withHint(err, "keep less in the session, or use the Redis store")
+	} else if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(opts.IO.Out, value)
+	return err
+}
+
+// encodePython seals values as a weppy (legacy) or Emmett (2.5+) cookie.
+func encodePython(opts *encodeOptions, values map[string]any, secret string) error {
+	enc := pickle.Encoder{Module: "emmett_core.datastructures", Protocol: 4}
+	seal := pycookie.SealEmmett
+	if opts.Format == "weppy" {
+		enc = pickle.Encoder{Module: "weppy.datastructures", Protocol: 2}
+		seal = pycookie.SealWeppy
+	}
+	pk, err := enc.Encode(values)
+	if err != nil {
+		return withHint(fmt.Errorf("cannot pickle the values: %w", err), "use JSON strings, numbers, booleans, null, arrays and objects")
+	}
+	value, err := seal(pk, secret, 0)
+	if errors.Is(err, pycookie.ErrUnusableSecret) {
+		return withHint(errors.New("the secret cannot seal a weppy cookie"), "weppy secrets are shorter than 32 bytes")
 	} else if err != nil {
 		return err
 	}

@@ -136,12 +136,15 @@ func (f *factory) newRedisClient() (redis.UniversalClient, error) {
 			hint: "use redis://host:port/db, rediss://host:port/db or unix:///path/to/socket (--redis-url or " + envRedisURL + ")",
 		}
 	}
+	// Honour the command's context deadlines (Ctrl-C, --timeout).
+	opt.ContextTimeoutEnabled = true
 	if addrs := f.RedisCluster(); len(addrs) > 0 {
 		return redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs:     addrs,
-			Username:  opt.Username,
-			Password:  opt.Password,
-			TLSConfig: opt.TLSConfig,
+			Addrs:                 addrs,
+			Username:              opt.Username,
+			Password:              opt.Password,
+			TLSConfig:             opt.TLSConfig,
+			ContextTimeoutEnabled: true,
 		}), nil
 	}
 	return redis.NewClient(opt), nil
