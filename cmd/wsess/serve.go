@@ -120,11 +120,15 @@ func serveDemoRun(ctx context.Context, opts *serveDemoOptions) error {
 	)
 	switch opts.Store {
 	case "cookie":
-		secret, err := demoSecret(opts, errOut)
+		secrets, err := demoSecrets(opts, errOut)
 		if err != nil {
 			return err
 		}
-		m, err := session.NewCookieManager(secret, session.CookieOptions{Options: base, AllowShortSecret: true})
+		m, err := session.NewCookieManager(secrets[0], session.CookieOptions{
+			Options:          base,
+			PreviousSecrets:  secrets[1:],
+			AllowShortSecret: true,
+		})
 		if err != nil {
 			return withHint(err, "check the secret and the flags")
 		}
@@ -168,25 +172,26 @@ func serveDemoRun(ctx context.Context, opts *serveDemoOptions) error {
 	return nil
 }
 
-// demoSecret returns the first configured secret, or a random one with a
-// notice that sessions will not survive a restart.
-func demoSecret(opts *serveDemoOptions, errOut io.Writer) (string, error) {
+// demoSecrets returns the configured secrets (the first seals, the others
+// still open cookies: rotation), or a random one with a notice that
+// sessions will not survive a restart.
+func demoSecrets(opts *serveDemoOptions, errOut io.Writer) ([]string, error) {
 	secrets, err := opts.Secrets()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if len(secrets) > 0 {
 		if len(secrets[0]) < 16 {
 			fmt.Fprintln(errOut, "wsess: warning: the secret is shorter than 16 bytes; generate a strong one with 'wsess keygen'")
 		}
-		return secrets[0], nil
+		return secrets, nil
 	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("cannot make a random secret: %w", err)
+		return nil, fmt.Errorf("cannot make a random secret: %w", err)
 	}
 	fmt.Fprintln(errOut, "wsess: notice: no secret given ("+envKey+" or --key-file); using a random one, so sessions will not survive a restart")
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	return []string{base64.RawURLEncoding.EncodeToString(b)}, nil
 }
 
 // newRedisDemoManager connects to Redis (failing fast when it is down) and
