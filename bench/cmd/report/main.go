@@ -1,0 +1,403 @@
+// Command report turns the raw results of bench/run.sh (machine.txt,
+// inproc.txt, load.txt, scale.txt in -dir) into BENCHMARKS.md: the machine,
+// the commands, tables of medians and each target with its measured ratio.
+//
+//	report -dir bench/out -o BENCHMARKS.md
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	dir := flag.String("dir", "out", "directory with run.sh's raw results")
+	out := flag.String("o", "-", "file to write (- for stdout)")
+	flag.Parse()
+	r, err := load(*dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	var w io.Writer = os.Stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "report:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	r.write(bw)
+	if err := bw.Flush(); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
+
+type results struct {
+	machine map[string]string
+	order   []string                        // benchmark names in first-seen order
+	bench   map[string]map[string][]float64 // name -> unit -> samples
+	load    []loadRow
+	scale   map[string]map[string]string
+	scaleOr []string
+}
+
+type loadRow struct {
+	name, kase string
+	f          map[string]string
+}
+
+func load(dir string) (*results, error) {
+	r := &results{machine: map[string]string{}, bench: map[string]map[string][]float64{}, scale: map[string]map[string]string{}}
+	if err := eachLine(filepath.Join(dir, "machine.txt"), func(line string) {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			r.machine[k] = v
+		}
+	}); err != nil {
+		return nil, err
+	}
+	_ = eachLine(filepath.Join(dir, "inproc.txt"), func(line string) {
+		fields := strings.Fields(line)
+		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
+			return
+		}
+		name := strings.TrimPrefix(fields[0], "Benchmark")
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		if r.bench[name] == nil {
+			r.bench[name] = map[string][]float64{}
+			r.order = append(r.order, name)
+		}
+		for i := 2; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				continue
+			}
+			r.bench[name][fields[i+1]] = append(r.bench[name][fields[i+1]], v)
+		}
+	})
+	_ = eachLine(filepath.Join(dir, "load.txt"), func(line string) {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			return
+		}
+		r.load = append(r.load, loadRow{name: fields[0], kase: fields[1], f: kv(fields[2:])})
+	})
+	_ = eachLine(filepath.Join(dir, "scale.txt"), func(line string) {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			return
+		}
+		if _, ok := r.scale[fields[0]]; !ok {
+			r.scaleOr = append(r.scaleOr, fields[0])
+		}
+		r.scale[fields[0]] = kv(fields[1:])
+	})
+	return r, nil
+}
+
+func kv(fields []string) map[string]string {
+	m := map[string]string{}
+	for _, f := range fields {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func eachLine(path string, f func(string)) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	sc := bufio.NewScanner(file)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		f(sc.Text())
+	}
+	return sc.Err()
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// med returns the median of a benchmark's unit, NaN when missing.
+func (r *results) med(name, unit string) float64 {
+	return median(r.bench[name][unit])
+}
+
+func (r *results) loadVal(name, kase, key string) float64 {
+	for _, row := range r.load {
+		if row.name == name && row.kase == kase {
+			v, err := strconv.ParseFloat(row.f[key], 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return math.NaN()
+}
+
+func (r *results) scaleVal(name, key string) float64 {
+	v, err := strconv.ParseFloat(r.scale[name][key], 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return v
+}
+
+func num(v float64, prec int) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+func ns(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "n/a"
+	case v >= 1e6:
+		return num(v/1e6, 2) + " ms"
+	case v >= 1e3:
+		return num(v/1e3, 2) + " µs"
+	}
+	return num(v, 0) + " ns"
+}
+
+type target struct {
+	what, measured, goal string
+	ok                   bool
+	known                bool
+}
+
+func check(what, goal string, measured float64, prec int, suffix string, ok func(float64) bool) target {
+	t := target{what: what, goal: goal, measured: num(measured, prec) + suffix}
+	if !math.IsNaN(measured) {
+		t.known, t.ok = true, ok(measured)
+	}
+	return t
+}
+
+func (r *results) targets() []target {
+	var ts []target
+	le := func(lim float64) func(float64) bool { return func(v float64) bool { return v <= lim } }
+	ge := func(lim float64) func(float64) bool { return func(v float64) bool { return v >= lim } }
+	for _, kase := range []struct{ bench, label string }{
+		{"Counter", "counter"}, {"Read", "read-only"},
+	} {
+		w := kase.bench + "/wsess-cookie/existing"
+		floor := r.med("Counter/bare/new", "ns/op")
+		if kase.bench == "Read" {
+			floor = r.med("Read/bare/existing", "ns/op")
+		}
+		for _, peer := range []string{"gorilla", "scs-mem"} {
+			p := kase.bench + "/" + peer + "/existing"
+			ts = append(ts,
+				check(fmt.Sprintf("(1) cookie, existing session, %s: wsess ns/op ÷ %s", kase.label, peer), "≤ 0.25",
+					r.med(w, "ns/op")/r.med(p, "ns/op"), 3, "", le(0.25)),
+				check(fmt.Sprintf("(1) cookie, existing session, %s: wsess allocs/op ÷ %s", kase.label, peer), "≤ 0.25",
+					r.med(w, "allocs/op")/r.med(p, "allocs/op"), 3, "", le(0.25)))
+		}
+		ts = append(ts, check(fmt.Sprintf("(1) cookie, existing session, %s: wsess ns/op − bare floor", kase.label), "≤ 2 µs",
+			(r.med(w, "ns/op")-floor)/1e3, 2, " µs", le(2)))
+	}
+	ts = append(ts,
+		check("(2) Redis, read-only: wsess round trips per request", "= 1",
+			r.med("RoundTrips/wsess-redis/read", "roundtrips/op"), 2, "", func(v float64) bool { return v == 1 }),
+		check("(2) Redis, read-only: scs ns/op ÷ wsess ns/op", "≥ 1.8",
+			r.med("Read/scs-redis/existing", "ns/op")/r.med("Read/wsess-redis/existing", "ns/op"), 2, "", ge(1.8)),
+		check("(2) Redis, counter: wsess round trips per request", "= 2",
+			r.med("RoundTrips/wsess-redis/counter", "roundtrips/op"), 2, "", func(v float64) bool { return v == 2 }),
+		check("(2) Redis, counter, existing session: scs ns/op ÷ wsess ns/op", "≥ 1.0",
+			r.med("Counter/scs-redis/existing", "ns/op")/r.med("Counter/wsess-redis/existing", "ns/op"), 2, "", ge(1.0)),
+	)
+	for _, kase := range []string{"many", "shared"} {
+		ts = append(ts,
+			check(fmt.Sprintf("(3) wrk, %s sessions: serve demo (cookie) req/s ÷ gorilla", kase), "≥ 1.2",
+				r.loadVal("wsess-cookie", kase, "rps")/r.loadVal("gorilla", kase, "rps"), 2, "", ge(1.2)),
+			check(fmt.Sprintf("(3) wrk, %s sessions: serve demo (Redis) req/s ÷ scs (Redis)", kase), "≥ 1.0",
+				r.loadVal("wsess-redis", kase, "rps")/r.loadVal("scs-redis", kase, "rps"), 2, "", ge(1.0)))
+		for _, name := range []string{"wsess-cookie", "wsess-redis"} {
+			ts = append(ts, check(fmt.Sprintf("(3) wrk, %s sessions: %s non-2xx + socket errors", kase, name), "= 0",
+				r.loadVal(name, kase, "non2xx")+r.loadVal(name, kase, "errors"), 0, "", func(v float64) bool { return v == 0 }))
+		}
+	}
+	sf := r.scaleVal("scanfloor", "wall")
+	ts = append(ts,
+		check("(4) ls --keys-only -o tsv ÷ SCAN floor (wall)", "≤ 1.3", r.scaleVal("ls-keys-only", "wall")/sf, 2, "", le(1.3)),
+		check("(4) redis-cli --scan ÷ ls --keys-only (wall)", "≥ 4", r.scaleVal("redis-cli-scan", "wall")/r.scaleVal("ls-keys-only", "wall"), 2, "", ge(4)),
+		check("(4) ls -o tsv ÷ SCAN floor (wall)", "≤ 4", r.scaleVal("ls", "wall")/sf, 2, "", le(4)),
+		check("(4) xargs unlink ÷ expire --delete (wall)", "≥ 3", r.scaleVal("xargs-unlink", "wall")/r.scaleVal("expire-delete", "wall"), 2, "", ge(3)),
+		check("(4) xargs unlink ÷ expire --in 1h (wall)", "≥ 3", r.scaleVal("xargs-unlink", "wall")/r.scaleVal("expire-in", "wall"), 2, "", ge(3)),
+	)
+	for _, name := range []string{"ls-keys-only", "ls", "stats", "expire-in", "expire-delete"} {
+		ts = append(ts, check("(4) peak RSS of wsess "+name, "< 64 MiB", r.scaleVal(name, "rss_kb")/1024, 1, " MiB", func(v float64) bool { return v < 64 }))
+	}
+	return ts
+}
+
+func (r *results) write(w *bufio.Writer) {
+	m := r.machine
+	fmt.Fprintf(w, `# Benchmarks
+
+Generated by `+"`bench/run.sh`"+` (also `+"`make bench`"+`) on %s; do not edit by hand,
+run it again. Every number below comes from that one run on one machine; ratios
+compare numbers of the same run. Medians of %s.
+
+## Machine
+
+| | |
+| --- | --- |
+| CPU | %s |
+| cores (nproc) | %s |
+| memory | %s |
+| kernel | %s |
+| Go | %s |
+| Redis | %s |
+| wrk | %s |
+| load average at start | %s |
+| commit | %s |
+| settings | %s |
+| run time | %s |
+
+`, m["date"], "the `-count` runs", m["cpu"], m["nproc"], m["mem"], m["kernel"], m["go"], m["redis"], m["wrk"],
+		m["load"], m["commit"], "`"+m["settings"]+"`", m["elapsed"])
+
+	w.WriteString("## Targets\n\n| target | goal | measured | met |\n| --- | --- | --- | --- |\n")
+	for _, t := range r.targets() {
+		mark := "n/a"
+		if t.known {
+			mark = "no"
+			if t.ok {
+				mark = "yes"
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.what, t.goal, t.measured, mark)
+	}
+
+	w.WriteString(`
+## In-process: weppy's counter through each library's middleware
+
+` + "`cd bench && go test -run '^$' -bench . -benchmem -count N`" + ` (run.sh passes
+` + "`WSESS_BENCH_REDIS_ADDR`" + `; alone, the benchmarks start their own
+redis-server). One op = a fresh ` + "`httptest`" + ` request and recorder through
+the middleware and an ` + "`http.ServeMux`" + `. *new*: no cookie, so a new session
+each op; *existing*: the cookie of a session made before the loop. *Counter*
+reads an int, adds one and writes it back; *Read* loads the session and
+changes nothing. gorilla/sessions v1.4.0 ` + "`CookieStore`" + ` with a hash key and
+a block key (encrypted); scs v2.9.0 with IdleTimeout set (memstore, and
+redisstore over redigo); *bare* is the same handler without sessions.
+` + "`rediscmds/op`" + ` counts Redis commands from INFO commandstats (commands run
+inside a Lua script included); ` + "`cookie-B`" + ` is the size of name=value.
+
+| benchmark | ns/op | B/op | allocs/op | cookie-B | rediscmds/op |
+| --- | ---: | ---: | ---: | ---: | ---: |
+`)
+	for _, name := range r.order {
+		if strings.HasPrefix(name, "RoundTrips/") {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", name, ns(r.med(name, "ns/op")),
+			num(r.med(name, "B/op"), 0), num(r.med(name, "allocs/op"), 0),
+			num(r.med(name, "cookie-B"), 0), num(r.med(name, "rediscmds/op"), 2))
+	}
+	w.WriteString(`
+### Redis round trips per request
+
+` + "`BenchmarkRoundTrips`" + ` sends each library's Redis traffic through a loopback
+proxy that counts a round trip each time a client starts sending after it last
+received: a pipeline or a MULTI block sent in one write counts once. Existing
+session; its ns/op include the proxy hop and are not a timing.
+
+| benchmark | round trips/op | Redis commands/op |
+| --- | ---: | ---: |
+`)
+	for _, name := range r.order {
+		if !strings.HasPrefix(name, "RoundTrips/") {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", strings.TrimPrefix(name, "RoundTrips/"),
+			num(r.med(name, "roundtrips/op"), 2), num(r.med(name, "rediscmds/op"), 2))
+	}
+
+	fmt.Fprintf(w, `
+## Load: wrk against real servers on loopback
+
+`+"`wrk %s -s bench/wrk/sessions.lua URL/counter`"+`, one run per row. wsess is
+`+"`wsess serve demo --store cookie|redis`"+` (its /counter uses Session.Incr); the
+peers are `+"`bench/cmd/peerserver -lib NAME`"+` (same server timeouts, same one
+log line per request, stderr to a file). *many*: each connection gets its own
+session (the first response's Set-Cookie, then sent on every request); *shared*:
+one cookie sent by all connections at once. wrk runs on the same 2 cores as the
+server and Redis.
+
+| server | sessions | req/s | p50 | p99 | non-2xx | socket errors | statuses in the server's log |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |
+`, m["wrkflags"])
+	for _, row := range r.load {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", row.name, row.kase, num(r.loadVal(row.name, row.kase, "rps"), 0),
+			ns(r.loadVal(row.name, row.kase, "p50_us")*1e3), ns(r.loadVal(row.name, row.kase, "p99_us")*1e3),
+			row.f["non2xx"], row.f["errors"], row.f["statuses"])
+	}
+
+	w.WriteString(`
+## Scale: admin commands on 1,000,000 sessions
+
+A private redis-server filled by ` + "`bench/cmd/fill | redis-cli --pipe`" + ` with the
+sessions under one prefix (43-character ids, small JSON values, TTLs of 30 min
+to 3 h) and other keys beside them. Each command runs once under
+` + "`/usr/bin/time -v`" + ` (wall time, peak RSS of the largest process). *scanfloor*
+is ` + "`bench/cmd/scanfloor`" + `: SCAN MATCH prefix* COUNT 1000 over one connection,
+counting keys. The store is filled again before *xargs-unlink*, which runs
+` + "`redis-cli --scan --pattern 'PREFIX*' | xargs -n 1000 redis-cli unlink`" + `.
+
+| command | wall | peak RSS | keys before | keys after | last output line |
+| --- | ---: | ---: | ---: | ---: | --- |
+`)
+	for _, name := range r.scaleOr {
+		s := r.scale[name]
+		fmt.Fprintf(w, "| %s | %s s | %s MiB | %s | %s | %s |\n", name, num(r.scaleVal(name, "wall"), 2),
+			num(r.scaleVal(name, "rss_kb")/1024, 1), s["keys_before"], s["keys_after"], s["out"])
+	}
+	w.WriteString(`
+Commands (PREFIX, PORT and the binary paths are run.sh's):
+
+` + "```" + `
+scanfloor -addr 127.0.0.1:PORT -prefix PREFIX
+redis-cli --scan --pattern 'PREFIX*' | wc -l
+wsess redis ls --prefix PREFIX --keys-only -o tsv | wc -l
+wsess redis ls --prefix PREFIX -o tsv | wc -l
+wsess redis stats --prefix PREFIX
+wsess redis expire --prefix PREFIX --in 1h --yes
+wsess redis expire --prefix PREFIX --delete --yes
+redis-cli --scan --pattern 'PREFIX*' | xargs -n 1000 redis-cli unlink
+` + "```" + `
+`)
+}

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Reproduces every number in BENCHMARKS.md and rewrites that file:
+#
+#   bench/run.sh            (or: make bench)
+#
+# Three parts, all on this machine, all against loopback only, each bounded:
+#   inproc  go test -bench . -benchmem in bench/ (wsess vs gorilla/sessions vs
+#           scs, cookie and Redis stores, counter and read-only requests,
+#           Redis round trips per request)
+#   load    wrk against `wsess serve demo` (cookie, Redis) and the peers'
+#           servers (bench/cmd/peerserver), many sessions and one shared one
+#   scale   the wsess redis admin commands on 1,000,000 sessions beside
+#           redis-cli and a bare SCAN loop (bench/cmd/scanfloor)
+#
+# Knobs (environment): PARTS ("inproc load scale"), COUNT (5), BENCHTIME
+# (0.4s), WRK_DURATION (10s), WRK_CONNECTIONS (32), WRK_THREADS (2),
+# SCALE_SESSIONS (1000000), SCALE_OTHERS (100000), OUT (bench/out: raw
+# results), REPORT (BENCHMARKS.md; empty: do not write it), WSESS_BIN (a
+# prebuilt wsess binary instead of building ./cmd/wsess).
+#
+# Needs: go, redis-server, redis-cli, wrk, curl, /usr/bin/time (GNU time).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PARTS=${PARTS:-"inproc load scale"}
+COUNT=${COUNT:-5}
+BENCHTIME=${BENCHTIME:-0.4s}
+WRK_DURATION=${WRK_DURATION:-10s}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
+WRK_THREADS=${WRK_THREADS:-2}
+SCALE_SESSIONS=${SCALE_SESSIONS:-1000000}
+SCALE_OTHERS=${SCALE_OTHERS:-100000}
+PREFIX=${PREFIX:-"benchsess:"}
+OUT=${OUT:-$ROOT/bench/out}
+REPORT=${REPORT-$ROOT/BENCHMARKS.md}
+
+for tool in go redis-server redis-cli wrk curl /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 1; }
+done
+
+mkdir -p "$OUT"
+TMP=$(mktemp -d /tmp/wsess-bench.XXXXXX)
+REDIS_PID=""
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf 'run.sh: %s\n' "$*" >&2; }
+START=$SECONDS
+
+log "building"
+if [ -n "${WSESS_BIN:-}" ]; then
+  cp "$WSESS_BIN" "$TMP/wsess"
+else
+  (cd "$ROOT" && go build -o "$TMP/wsess" ./cmd/wsess)
+fi
+(cd "$ROOT/bench" && go build -o "$TMP/" ./cmd/...)
+
+# One private redis-server for everything, no persistence, loopback only.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+  echo $((20000 + RANDOM % 20000)); }
+REDIS_PORT=$(free_port)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+  --dir "$TMP" --logfile "$TMP/redis.log" &
+REDIS_PID=$!
+for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
+RCLI=(redis-cli -h 127.0.0.1 -p "$REDIS_PORT")
+"${RCLI[@]}" ping >/dev/null
+REDIS_ADDR=127.0.0.1:$REDIS_PORT
+REDIS_URL=redis://$REDIS_ADDR/0
+
+# The machine, for the report.
+{
+  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "nproc=$(nproc)"
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "mem=$(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
+  echo "go=$(go version | cut -d' ' -f3-)"
+  echo "redis=$(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)"
+  echo "wrk=$(wrk --version 2>&1 | head -1 | cut -d' ' -f2)"
+  echo "kernel=$(uname -r)"
+  echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "commit=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "settings=COUNT=$COUNT BENCHTIME=$BENCHTIME WRK_DURATION=$WRK_DURATION WRK_CONNECTIONS=$WRK_CONNECTIONS WRK_THREADS=$WRK_THREADS SCALE_SESSIONS=$SCALE_SESSIONS SCALE_OTHERS=$SCALE_OTHERS"
+  echo "wrkflags=-t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION"
+} >"$OUT/machine.txt"
+
+has_part() { [[ " $PARTS " == *" $1 "* ]]; }
+
+# ---------------------------------------------------------------- inproc
+if has_part inproc; then
+  log "in-process benchmarks (count $COUNT, benchtime $BENCHTIME)"
+  (cd "$ROOT/bench" && WSESS_BENCH_REDIS_ADDR=$REDIS_ADDR \
+    timeout 600 go test -run '^$' -bench . -benchmem -count "$COUNT" -benchtime "$BENCHTIME" .) \
+    >"$OUT/inproc.txt"
+  "${RCLI[@]}" flushall >/dev/null
+fi
+
+# ---------------------------------------------------------------- load
+# start_server NAME CMD...: starts a server that prints its URL on stderr.
+start_server() {
+  local name=$1
+  shift
+  "$@" 2>"$TMP/$name.log" &
+  SERVER_PID=$!
+  URL=""
+  for _ in $(seq 200); do
+    URL=$(grep -o -m1 'http://127\.0\.0\.1:[0-9]*/' "$TMP/$name.log" || true)
+    [ -n "$URL" ] && return 0
+    sleep 0.05
+  done
+  echo "run.sh: $name did not start:" >&2
+  cat "$TMP/$name.log" >&2
+  exit 1
+}
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+# run_wrk NAME CASE [COOKIE]: one bounded wrk run on /counter.
+run_wrk() {
+  local name=$1 case=$2 cookie=${3:-}
+  local per=$(((WRK_CONNECTIONS + WRK_THREADS - 1) / WRK_THREADS))
+  local out from statuses
+  from=$(wc -l <"$TMP/$name.log")
+  out=$(WRK_COOKIE=$cookie timeout 120 wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" \
+    -s "$ROOT/bench/wrk/sessions.lua" "${URL}counter" -- "$per")
+  echo "$out" >"$OUT/wrk-$name-$case.txt"
+  sleep 0.2
+  # HTTP statuses from the server's request log (time method path status ...).
+  statuses=$(tail -n +$((from + 1)) "$TMP/$name.log" |
+    awk '$2 == "GET" {n[$4]++} END {for (s in n) printf "%s%s:%d", (k++ ? "," : ""), s, n[s]}')
+  printf '%s %s %s statuses=%s\n' "$name" "$case" "$(grep '^RESULT' <<<"$out" | cut -d' ' -f2-)" \
+    "${statuses:-none}" >>"$OUT/load.txt"
+}
+if has_part load; then
+  log "load: wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION per case"
+  : >"$OUT/load.txt"
+  export WSESS_KEY="bench-secret-0123456789abcdef-0123456789"
+  servers=(
+    "bare|$TMP/peerserver -lib bare"
+    "wsess-cookie|$TMP/wsess serve demo --addr 127.0.0.1:0 --store cookie"
+    "gorilla|$TMP/peerserver -lib gorilla"
+    "scs-mem|$TMP/peerserver -lib scs-mem"
+    "wsess-redis|$TMP/wsess serve demo --addr 127.0.0.1:0 --store redis --redis-url $REDIS_URL --prefix $PREFIX"
+    "scs-redis|$TMP/peerserver -lib scs-redis -redis-addr $REDIS_ADDR"
+  )
+  for entry in "${servers[@]}"; do
+    name=${entry%%|*}
+    read -r -a cmd <<<"${entry#*|}"
+    "${RCLI[@]}" flushall >/dev/null
+    start_server "$name" "${cmd[@]}"
+    run_wrk "$name" many
+    cookie=""
+    if [ "$name" != bare ]; then
+      cookie=$(curl -s -o /dev/null -D - "${URL}counter" | tr -d '\r' |
+        awk 'tolower($1)=="set-cookie:" {split($2, a, ";"); print a[1]; exit}')
+    fi
+    [ -n "$cookie" ] || [ "$name" = bare ] || { log "$name set no cookie"; exit 1; }
+    run_wrk "$name" shared "${cookie:-x=y}"
+    stop_server
+    rm -f "$TMP/$name.log"
+    log "  $name: $(grep "^$name " "$OUT/load.txt" | cut -d' ' -f2,5 | tr '\n' ' ')"
+  done
+  unset WSESS_KEY
+  "${RCLI[@]}" flushall >/dev/null
+fi
+
+# ---------------------------------------------------------------- scale
+# timed NAME CMD: runs CMD under /usr/bin/time -v (wall time, peak RSS).
+timed() {
+  local name=$1
+  shift
+  local before
+  before=$("${RCLI[@]}" dbsize)
+  if ! /usr/bin/time -v -o "$TMP/time.txt" bash -c "set -o pipefail; $*" >"$TMP/stdout.txt" 2>"$TMP/stderr.txt"; then
+    log "  $name failed:"
+    tail -5 "$TMP/stderr.txt" >&2
+    printf '%s wall=NaN rss_kb=NaN keys_before=%s keys_after=%s out=failed\n' "$name" "$before" \
+      "$("${RCLI[@]}" dbsize)" >>"$OUT/scale.txt"
+    return 0
+  fi
+  local wall rss outn
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+    n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$TMP/time.txt")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$TMP/time.txt")
+  outn=$(tail -1 "$TMP/stdout.txt" | tr -d ' \t' | cut -c1-40)
+  printf '%s wall=%s rss_kb=%s keys_before=%s keys_after=%s out=%s\n' "$name" "$wall" "$rss" "$before" \
+    "$("${RCLI[@]}" dbsize)" "${outn:-none}" >>"$OUT/scale.txt"
+  log "  $name: ${wall}s, $((rss / 1024)) MiB"
+}
+fill() {
+  "${RCLI[@]}" flushall >/dev/null
+  "$TMP/fill" -sessions "$SCALE_SESSIONS" -others "$SCALE_OTHERS" -prefix "$PREFIX" |
+    "${RCLI[@]}" --pipe >/dev/null
+}
+if has_part scale; then
+  log "scale: filling $SCALE_SESSIONS sessions under $PREFIX and $SCALE_OTHERS other keys"
+  : >"$OUT/scale.txt"
+  fill
+  W="$TMP/wsess --redis-url $REDIS_URL"
+  R="redis-cli -h 127.0.0.1 -p $REDIS_PORT"
+  timed scanfloor "$TMP/scanfloor -addr $REDIS_ADDR -prefix '$PREFIX'"
+  timed redis-cli-scan "$R --scan --pattern '$PREFIX*' | wc -l"
+  timed ls-keys-only "$W redis ls --prefix '$PREFIX' --keys-only -o tsv | wc -l"
+  timed ls "$W redis ls --prefix '$PREFIX' -o tsv | wc -l"
+  timed stats "$W redis stats --prefix '$PREFIX' >/dev/null && echo done"
+  timed expire-in "$W redis expire --prefix '$PREFIX' --in 1h --yes >/dev/null && echo done"
+  timed expire-delete "$W redis expire --prefix '$PREFIX' --delete --yes >/dev/null && echo done"
+  log "scale: refilling for the xargs reference"
+  fill
+  timed xargs-unlink "$R --scan --pattern '$PREFIX*' | xargs -n 1000 $R unlink >/dev/null && echo done"
+  "${RCLI[@]}" flushall >/dev/null
+fi
+
+echo "elapsed=$((SECONDS - START))s" >>"$OUT/machine.txt"
+if [ -n "$REPORT" ]; then
+  (cd "$ROOT/bench" && go run ./cmd/report -dir "$OUT" -o "$REPORT")
+  log "wrote $REPORT"
+fi
+log "done in $((SECONDS - START)) s"
