@@ -1,10 +1,11 @@
 # make test       the whole suite (./scripts/test: gofmt, go vet, go test -race)
 # make fuzz       every Fuzz target, FUZZTIME each (default 30s): make fuzz FUZZTIME=2m
 # make fuzz-long  every Fuzz target for 5 minutes
+# make bench      reproduce BENCHMARKS.md (bench/run.sh; under 10 minutes on 2 cores)
 
 FUZZTIME ?= 30s
 
-.PHONY: test fuzz fuzz-long
+.PHONY: test fuzz fuzz-long bench
 
 test:
 	./scripts/test
@@ -14,3 +15,6 @@ fuzz:
 
 fuzz-long:
 	FUZZTIME=5m ./scripts/fuzz
+
+bench:
+	bench/run.sh
