@@ -52,6 +52,7 @@ shows and expires sessions stored in Redis, and runs a demo counter server.`,
 		newCmdVersion(f, nil),
 		newCmdCompletion(f, nil),
 		newCmdServe(f),
+		newCmdRedis(f),
 	)
 	return root
 }
