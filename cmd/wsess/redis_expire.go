@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsess/wsess/internal/manager"
+)
+
+type redisExpireOptions struct {
+	IO      *IOStreams
+	Now     func() time.Time
+	Manager func() (*manager.Manager, error)
+
+	Prefix string
+	Match  string
+	In     time.Duration // new TTL; 0 with Delete
+	Delete bool
+	Idle   time.Duration
+	DryRun bool
+	Yes    bool
+	Batch  int
+}
+
+func newCmdRedisExpire(f *factory, runF func(*redisExpireOptions) error) *cobra.Command {
+	opts := &redisExpireOptions{IO: f.IOStreams, Now: f.Now, Manager: managerFunc(f)}
+	cmd := &cobra.Command{
+		Use:   "expire --prefix PREFIX (--in DURATION | --delete)",
+		Short: "Set a TTL on, or delete, the sessions under a prefix",
+		Long: `Set a time to live on every key under --prefix (--in), or delete them
+(--delete), in pipelined batches on every master of a cluster. --idle
+limits it to keys not used for at least that long (checked and changed
+atomically, key by key). --dry-run counts what would change and changes
+nothing.
+
+--prefix is required: no default prefix is assumed for a destructive
+command. Deleting asks for confirmation on a terminal; elsewhere it needs
+--yes (without it wsess exits with status 2 and changes nothing). Progress
+goes to stderr on a terminal; a one-line summary ends the run.`,
+		Example: `  wsess redis expire --prefix wppsess: --in 10m
+  wsess redis expire --prefix wppsess: --delete --idle 720h --dry-run
+  wsess redis expire --prefix wppsess: --delete --yes`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fl := cmd.Flags()
+			if !fl.Changed("prefix") || opts.Prefix == "" {
+				return newUsageError("give the key prefix, e.g. --prefix "+defaultPrefix, "--prefix is required")
+			}
+			if fl.Changed("in") == opts.Delete {
+				return newUsageError("give --in DURATION to set a TTL, or --delete", "use exactly one of --in and --delete")
+			}
+			if fl.Changed("in") && opts.In <= 0 {
+				return newUsageError("give a positive duration, e.g. --in 10m", "--in %s is not positive", opts.In)
+			}
+			if opts.Idle < 0 {
+				return newUsageError("give a positive duration, e.g. --idle 24h", "--idle %s is negative", opts.Idle)
+			}
+			if opts.Batch < 1 || opts.Batch > 100000 {
+				return newUsageError("use a value from 1 to 100000", "--batch %d is out of range", opts.Batch)
+			}
+			if opts.Delete && !opts.DryRun && !opts.Yes && !canPrompt(opts.IO) {
+				return newUsageError("pass --yes to delete without a prompt (or --dry-run to count)",
+					"refusing to delete keys without --yes when not on a terminal")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return redisExpireRun(cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Prefix, "prefix", "", "key `prefix` of the sessions (required; matched literally)")
+	fl.StringVar(&opts.Match, "match", "", "extra `glob` on the rest of the key (Redis MATCH syntax)")
+	fl.DurationVar(&opts.In, "in", 0, "set the TTL of every key to `DURATION` (e.g. 10m, 24h)")
+	fl.BoolVar(&opts.Delete, "delete", false, "delete the keys")
+	fl.DurationVar(&opts.Idle, "idle", 0, "only keys idle for at least `DURATION` (second resolution)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "count what would change, change nothing")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
+	fl.IntVar(&opts.Batch, "batch", manager.DefaultBatch, "keys per SCAN batch and pipeline (`N`, 1 to 100000)")
+	return cmd
+}
+
+// canPrompt reports whether wsess can ask a question and read the answer.
+func canPrompt(ios *IOStreams) bool { return ios.IsStdinTTY() && ios.IsStderrTTY() }
+
+// what says what the command does, for the prompt and the summary.
+func (o *redisExpireOptions) what() string {
+	s := fmt.Sprintf("under %s", strconv.Quote(o.Prefix))
+	if o.Match != "" {
+		s += fmt.Sprintf(" matching %s", strconv.Quote(o.Match))
+	}
+	if o.Idle > 0 {
+		s += fmt.Sprintf(", idle for %s or more", o.Idle)
+	}
+	return s
+}
+
+func redisExpireRun(cmd *cobra.Command, opts *redisExpireOptions) error {
+	if opts.Delete && !opts.DryRun && !opts.Yes {
+		ok, err := confirm(opts.IO, fmt.Sprintf("Delete every key %s?", opts.what()))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &exitError{Code: exitFailure, Msg: "aborted: nothing was deleted"}
+		}
+	}
+	m, err := opts.Manager()
+	if err != nil {
+		return err
+	}
+	start := opts.Now()
+	var prog *progressLine
+	if opts.IO.IsStderrTTY() {
+		prog = &progressLine{ios: opts.IO, verb: "changed"}
+		if opts.DryRun {
+			prog.verb = "matched"
+		}
+	}
+	xo := manager.ExpireOptions{
+		Prefix: opts.Prefix, Match: opts.Match, TTL: opts.In, Delete: opts.Delete,
+		Idle: opts.Idle, DryRun: opts.DryRun, Batch: opts.Batch,
+	}
+	if prog != nil {
+		xo.Progress = prog.update
+	}
+	sum, err := m.Expire(cmd.Context(), xo)
+	if prog != nil {
+		prog.clear()
+	}
+	if err != nil {
+		return redisError(err)
+	}
+	w := bufio.NewWriter(opts.IO.Out)
+	fmt.Fprintln(w, expireSummary(opts, sum, opts.Now().Sub(start)))
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if sum.Failed > 0 {
+		return &exitError{Code: exitFailure, Msg: fmt.Sprintf("%d keys could not be changed (another type, or the cluster resharded)", sum.Failed)}
+	}
+	return nil
+}
+
+// plural is "1 key" or "N keys".
+func plural(n int64, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
+// expireSummary is the one line that ends expire.
+func expireSummary(opts *redisExpireOptions, s manager.Summary, took time.Duration) string {
+	var b strings.Builder
+	switch {
+	case opts.DryRun && opts.Delete:
+		fmt.Fprintf(&b, "Would delete %s %s (dry run: nothing changed)", plural(s.Matched, "key"), opts.what())
+	case opts.DryRun:
+		fmt.Fprintf(&b, "Would set a TTL of %s on %s %s (dry run: nothing changed)", opts.In, plural(s.Matched, "key"), opts.what())
+	case opts.Delete:
+		fmt.Fprintf(&b, "Deleted %s %s", plural(s.Changed, "key"), opts.what())
+	default:
+		fmt.Fprintf(&b, "Set a TTL of %s on %s %s", opts.In, plural(s.Changed, "key"), opts.what())
+	}
+	if opts.Idle > 0 {
+		fmt.Fprintf(&b, "; %d scanned", s.Scanned)
+	}
+	if s.Failed > 0 {
+		fmt.Fprintf(&b, "; %d failed", s.Failed)
+	}
+	if opts.IO.IsStdoutTTY() && took > 0 {
+		fmt.Fprintf(&b, " in %s", took.Round(time.Millisecond))
+	}
+	return b.String()
+}
+
+// confirm asks a yes/no question on stderr and reads the answer from stdin.
+// Anything but y or yes is no.
+func confirm(ios *IOStreams, question string) (bool, error) {
+	st := ios.StderrStyles()
+	fmt.Fprintf(ios.ErrOut, "%s %s ", st.Warning.Render("?"), question+" [y/N]")
+	line, err := bufio.NewReader(ios.In).ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(ios.ErrOut)
+		return false, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
+// progressLine redraws one line on a terminal's stderr, at most ten times
+// a second.
+type progressLine struct {
+	ios   *IOStreams
+	verb  string
+	last  time.Duration
+	shown bool
+}
+
+func (p *progressLine) update(pr manager.Progress) {
+	if p.shown && pr.Elapsed-p.last < 100*time.Millisecond {
+		return
+	}
+	p.last, p.shown = pr.Elapsed, true
+	rate := 0.0
+	if s := pr.Elapsed.Seconds(); s > 0 {
+		rate = float64(pr.Scanned) / s
+	}
+	n := pr.Changed
+	if p.verb == "matched" {
+		n = pr.Matched
+	}
+	st := p.ios.StderrStyles()
+	fmt.Fprintf(p.ios.ErrOut, "\r\x1b[K%s", st.Faint.Render(fmt.Sprintf("scanned %d  %s %d  %.0f keys/s", pr.Scanned, p.verb, n, rate)))
+}
+
+func (p *progressLine) clear() {
+	if p.shown {
+		fmt.Fprint(p.ios.ErrOut, "\r\x1b[K")
+	}
+}

@@ -1,0 +1,514 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/internal/redistest"
+)
+
+// --- flags, through runF ----------------------------------------------------
+
+func TestRedisLsFlags(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		want      redisLsOptions
+		wantUsage bool
+	}{
+		{"defaults", []string{}, redisLsOptions{Prefix: "wppsess:", Format: "auto", Output: "table"}, false},
+		{"all", []string{"--prefix", "p:", "--match", "a*", "--limit", "5", "--decode", "--format", "pickle", "-o", "jsonl"},
+			redisLsOptions{Prefix: "p:", Match: "a*", Limit: 5, Decode: true, Format: "pickle", Output: "jsonl"}, false},
+		{"keys only tsv", []string{"--keys-only", "-o", "tsv"}, redisLsOptions{Prefix: "wppsess:", Format: "auto", KeysOnly: true, Output: "tsv"}, false},
+		{"bad output", []string{"-o", "yaml"}, redisLsOptions{}, true},
+		{"negative limit", []string{"--limit", "-1"}, redisLsOptions{}, true},
+		{"bad format", []string{"--decode", "--format", "xml"}, redisLsOptions{}, true},
+		{"keys only and decode", []string{"--keys-only", "--decode"}, redisLsOptions{}, true},
+		{"an argument", []string{"x"}, redisLsOptions{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, _ := testIO()
+			var got *redisLsOptions
+			err := execCmd(t, newCmdRedisLs(newFactory(ios, nil), func(o *redisLsOptions) error { got = o; return nil }), tt.args...)
+			if tt.wantUsage {
+				var ue *usageError
+				if !errors.As(err, &ue) {
+					t.Fatalf("err = %v, want a usage error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := *got
+			g.IO, g.Now, g.Manager = nil, nil, nil
+			if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", tt.want) {
+				t.Errorf("got %+v, want %+v", g, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedisShowFlags(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		want      redisShowOptions
+		wantUsage bool
+	}{
+		{"id", []string{"abc"}, redisShowOptions{Arg: "abc", Prefix: "wppsess:", Format: "auto", Output: "table"}, false},
+		{"all", []string{"--prefix", "p:", "--format", "json", "-o", "json", "p:abc"}, redisShowOptions{Arg: "p:abc", Prefix: "p:", Format: "json", Output: "json"}, false},
+		{"no arg", []string{}, redisShowOptions{}, true},
+		{"two args", []string{"a", "b"}, redisShowOptions{}, true},
+		{"empty id", []string{""}, redisShowOptions{}, true},
+		{"bad output", []string{"-o", "tsv", "a"}, redisShowOptions{}, true},
+		{"bad format", []string{"--format", "xml", "a"}, redisShowOptions{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, _ := testIO()
+			var got *redisShowOptions
+			err := execCmd(t, newCmdRedisShow(newFactory(ios, nil), func(o *redisShowOptions) error { got = o; return nil }), tt.args...)
+			if tt.wantUsage {
+				var ue *usageError
+				if !errors.As(err, &ue) {
+					t.Fatalf("err = %v, want a usage error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := *got
+			g.IO, g.Now, g.Manager = nil, nil, nil
+			if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", tt.want) {
+				t.Errorf("got %+v, want %+v", g, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedisExpireFlags(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		tty       bool // stdin and stderr are terminals
+		want      redisExpireOptions
+		wantUsage bool
+	}{
+		{"ttl", []string{"--prefix", "p:", "--in", "60s"}, false, redisExpireOptions{Prefix: "p:", In: time.Minute, Batch: 1000}, false},
+		{"delete yes", []string{"--prefix", "p:", "--delete", "--yes", "--idle", "24h", "--batch", "50", "--match", "x*"}, false,
+			redisExpireOptions{Prefix: "p:", Match: "x*", Delete: true, Yes: true, Idle: 24 * time.Hour, Batch: 50}, false},
+		{"delete dry run needs no yes", []string{"--prefix", "p:", "--delete", "--dry-run"}, false, redisExpireOptions{Prefix: "p:", Delete: true, DryRun: true, Batch: 1000}, false},
+		{"delete on a terminal asks", []string{"--prefix", "p:", "--delete"}, true, redisExpireOptions{Prefix: "p:", Delete: true, Batch: 1000}, false},
+		{"delete off a terminal needs yes", []string{"--prefix", "p:", "--delete"}, false, redisExpireOptions{}, true},
+		{"no prefix", []string{"--in", "1m"}, false, redisExpireOptions{}, true},
+		{"empty prefix", []string{"--prefix", "", "--in", "1m"}, false, redisExpireOptions{}, true},
+		{"neither", []string{"--prefix", "p:"}, false, redisExpireOptions{}, true},
+		{"both", []string{"--prefix", "p:", "--in", "1m", "--delete", "--yes"}, false, redisExpireOptions{}, true},
+		{"zero ttl", []string{"--prefix", "p:", "--in", "0s"}, false, redisExpireOptions{}, true},
+		{"negative idle", []string{"--prefix", "p:", "--in", "1m", "--idle", "-1s"}, false, redisExpireOptions{}, true},
+		{"batch zero", []string{"--prefix", "p:", "--in", "1m", "--batch", "0"}, false, redisExpireOptions{}, true},
+		{"bad duration", []string{"--prefix", "p:", "--in", "soon"}, false, redisExpireOptions{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, _ := testIO()
+			ios.SetStdinTTY(tt.tty)
+			ios.SetStderrTTY(tt.tty)
+			var got *redisExpireOptions
+			cmd := newCmdRedisExpire(newFactory(ios, nil), func(o *redisExpireOptions) error { got = o; return nil })
+			cmd.SetFlagErrorFunc(flagError)
+			err := execCmd(t, cmd, tt.args...)
+			if tt.wantUsage {
+				var ue *usageError
+				if !errors.As(err, &ue) {
+					t.Fatalf("err = %v, want a usage error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := *got
+			g.IO, g.Now, g.Manager = nil, nil, nil
+			if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", tt.want) {
+				t.Errorf("got %+v, want %+v", g, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedisStatsFlags(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		want      redisStatsOptions
+		wantUsage bool
+	}{
+		{"defaults", []string{}, redisStatsOptions{Prefix: "wppsess:", Output: "table"}, false},
+		{"all", []string{"--prefix", "p:", "--match", "a*", "-o", "json"}, redisStatsOptions{Prefix: "p:", Match: "a*", Output: "json"}, false},
+		{"bad output", []string{"-o", "jsonl"}, redisStatsOptions{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, _ := testIO()
+			var got *redisStatsOptions
+			err := execCmd(t, newCmdRedisStats(newFactory(ios, nil), func(o *redisStatsOptions) error { got = o; return nil }), tt.args...)
+			if tt.wantUsage {
+				var ue *usageError
+				if !errors.As(err, &ue) {
+					t.Fatalf("err = %v, want a usage error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := *got
+			g.IO, g.Manager = nil, nil
+			if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", tt.want) {
+				t.Errorf("got %+v, want %+v", g, tt.want)
+			}
+		})
+	}
+}
+
+// --- rendering, golden files --------------------------------------------------
+
+// lsRows are fixed rows: the rendering of real rows is checked here, the
+// listing itself against real servers below (idle times there move).
+func lsRows() []manager.Info {
+	return []manager.Info{
+		{Key: "wppsess:Tq2-7wEjRDmXzU0sF0DRmt9Kj2J4bVq6w0yQm8m4o1g", TTL: 3599900 * time.Millisecond, Size: 33, Idle: 12 * time.Second, Type: "string",
+			Value: []byte(`{"counter": 7, "user": "someone"}`)},
+		{Key: "wppsess:7c9e6679-7425-40de-944b-e07fc1f90ae7", TTL: manager.NoExpiry, Size: 2048, Idle: 90061 * time.Second, Type: "string",
+			Value: []byte("\x80\x04\x95\x12\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x04name\x94\x8c\x04Zo\xc3\xab\x94s.")}, // pickle.dumps({'name': 'Zoë'}, protocol=4)
+		{Key: "wppsess:junk", TTL: manager.NoExpiry, Size: 3, Idle: 0, Type: "string", Value: []byte("\xff\x00x")},
+		{Key: "wppsess:odd\tkey", TTL: 1500 * time.Millisecond, Size: -1, Idle: manager.IdleUnknown, Type: "hash"},
+	}
+}
+
+func TestRedisLsRender(t *testing.T) {
+	tests := []struct {
+		golden string
+		tty    bool
+		opts   redisLsOptions
+	}{
+		{"redis_ls_tty.golden", true, redisLsOptions{Output: "table"}},
+		{"redis_ls_pipe.golden", false, redisLsOptions{Output: "table"}},
+		{"redis_ls_decode_tty.golden", true, redisLsOptions{Output: "table", Decode: true, Format: "auto"}},
+		{"redis_ls_decode_pipe.golden", false, redisLsOptions{Output: "tsv", Decode: true, Format: "auto"}},
+		{"redis_ls_json.golden", true, redisLsOptions{Output: "json", Decode: true, Format: "auto"}},
+		{"redis_ls_jsonl.golden", false, redisLsOptions{Output: "jsonl"}},
+		{"redis_ls_keys.golden", true, redisLsOptions{Output: "table", KeysOnly: true}},
+		{"redis_ls_limit_tty.golden", true, redisLsOptions{Output: "table", Limit: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			ios, _, out, _ := testIO()
+			ios.SetStdoutTTY(tt.tty)
+			opts := tt.opts
+			opts.IO, opts.Now, opts.Prefix = ios, func() time.Time { return fixedNow }, "wppsess:"
+			w := newLsWriter(&opts)
+			if err := w.begin(); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			for _, inf := range lsRows() {
+				if err = w.row(inf); err != nil {
+					break
+				}
+			}
+			if err != nil && !errors.Is(err, errLimit) {
+				t.Fatal(err)
+			}
+			if err := w.end(errors.Is(err, errLimit)); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.golden, out.Bytes())
+		})
+	}
+}
+
+func TestRedisStatsRender(t *testing.T) {
+	st := manager.Stats{Keys: 1200, Strings: 1190, Bytes: 1190 * 150, MinSize: 20, MaxSize: 70000}
+	h, d := time.Hour, 24*time.Hour
+	for _, b := range []manager.Bucket{
+		{Label: "<1m", Upper: int64(time.Minute), Count: 10}, {Label: "<10m", Upper: int64(10 * time.Minute), Count: 40},
+		{Label: "<1h", Upper: int64(h), Count: 900}, {Label: "<6h", Upper: int64(6 * h)}, {Label: "<1d", Upper: int64(d)},
+		{Label: "<7d", Upper: int64(7 * d)}, {Label: ">=7d"}, {Label: "none", Count: 250},
+	} {
+		st.TTL = append(st.TTL, b)
+	}
+	for _, b := range []manager.Bucket{
+		{Label: "<64B", Upper: 64, Count: 100}, {Label: "<256B", Upper: 256, Count: 1000}, {Label: "<1KiB", Upper: 1 << 10, Count: 80},
+		{Label: "<4KiB", Upper: 4 << 10, Count: 9}, {Label: "<16KiB", Upper: 16 << 10}, {Label: "<64KiB", Upper: 64 << 10},
+		{Label: ">=64KiB", Count: 1}, {Label: "other", Count: 10},
+	} {
+		st.Size = append(st.Size, b)
+	}
+	for _, tt := range []struct {
+		golden string
+		tty    bool
+		output string
+	}{
+		{"redis_stats_tty.golden", true, "table"},
+		{"redis_stats_pipe.golden", false, "table"},
+		{"redis_stats_json.golden", false, "json"},
+	} {
+		t.Run(tt.golden, func(t *testing.T) {
+			ios, _, out, _ := testIO()
+			ios.SetStdoutTTY(tt.tty)
+			if err := writeStats(&redisStatsOptions{IO: ios, Prefix: "wppsess:", Output: tt.output}, st); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.golden, out.Bytes())
+		})
+	}
+}
+
+func TestHumanFormats(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"}, {1500 * time.Millisecond, "2s"}, {59 * time.Second, "59s"}, {3599900 * time.Millisecond, "1h00m"},
+		{3599 * time.Second, "59m59s"}, {49 * time.Hour, "2d01h"}, {manager.NoExpiry, "none"},
+	} {
+		if got := humanTTL(tt.d); got != tt.want {
+			t.Errorf("humanTTL(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{{-1, "-"}, {0, "0 B"}, {1023, "1023 B"}, {1536, "1.5 KiB"}, {3 << 20, "3.0 MiB"}} {
+		if got := humanSize(tt.n); got != tt.want {
+			t.Errorf("humanSize(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+// --- against real servers ------------------------------------------------------
+
+// runRedis runs wsess in-process with stdin, stdout and stderr terminals
+// or not.
+func runRedis(t *testing.T, tty bool, stdin string, args ...string) cliResult {
+	t.Helper()
+	ios, in, out, errOut := testIO()
+	in.WriteString(stdin)
+	ios.SetStdinTTY(tty)
+	ios.SetStdoutTTY(tty)
+	ios.SetStderrTTY(tty)
+	f := newFactory(ios, nil)
+	f.Now = func() time.Time { return fixedNow }
+	defer f.CloseRedis()
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	_, err := root.ExecuteContextC(context.Background())
+	code := exitCode(err, errOut)
+	return cliResult{Stdout: out.String(), Stderr: errOut.String(), Code: code}
+}
+
+// fillSessions writes n JSON sessions under prefix with pipelines (no TTL).
+func fillSessions(t *testing.T, c redis.UniversalClient, prefix string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 0; i < n; i += 5000 {
+		pipe := c.Pipeline()
+		for j := i; j < min(i+5000, n); j++ {
+			pipe.Set(ctx, prefix+fmt.Sprintf("s%06d", j), `{"counter": `+strconv.Itoa(j)+`}`, 0)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// count returns the number of keys under prefix.
+func count(t *testing.T, c redis.UniversalClient, prefix string) int {
+	t.Helper()
+	n := 0
+	err := manager.New(c).Scan(context.Background(), manager.ScanOptions{Prefix: prefix}, func(k []string) error { n += len(k); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestRedisCommands(t *testing.T) {
+	const nMain, nOther = 100_000, 1_000
+	backends := []struct {
+		name  string
+		start func(t *testing.T) (redis.UniversalClient, []string)
+	}{
+		{"single", func(t *testing.T) (redis.UniversalClient, []string) {
+			s := redistest.Start(t, redistest.Options{})
+			return s.Client(), []string{"--redis-url", s.URL()}
+		}},
+		{"cluster", func(t *testing.T) (redis.UniversalClient, []string) {
+			cl := redistest.StartCluster(t, 3)
+			return cl.Client(), []string{"--cluster", strings.Join(cl.Addrs(), ",")}
+		}},
+	}
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			c, conn := be.start(t)
+			fillSessions(t, c, "wppsess:", nMain)
+			fillSessions(t, c, "other:", nOther)
+			wsess := func(tty bool, stdin string, args ...string) cliResult {
+				t.Helper()
+				return runRedis(t, tty, stdin, append(append([]string{}, conn...), args...)...)
+			}
+
+			// ls -o jsonl: one valid line per session, each key once.
+			r := wsess(false, "", "redis", "ls", "-o", "jsonl")
+			if r.Code != 0 || r.Stderr != "" {
+				t.Fatalf("ls: exit %d, stderr %q", r.Code, r.Stderr)
+			}
+			seen := map[string]bool{}
+			sc := bufio.NewScanner(strings.NewReader(r.Stdout))
+			for sc.Scan() {
+				var row struct {
+					Key  string `json:"key"`
+					TTL  int64  `json:"ttl"`
+					Size int64  `json:"size"`
+				}
+				if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+					t.Fatalf("ls -o jsonl line %q: %v", sc.Text(), err)
+				}
+				if !strings.HasPrefix(row.Key, "wppsess:s") || row.TTL != -1 || row.Size < 14 || seen[row.Key] {
+					t.Fatalf("ls -o jsonl: unexpected or repeated row %q", sc.Text())
+				}
+				seen[row.Key] = true
+			}
+			if len(seen) != nMain {
+				t.Fatalf("ls -o jsonl printed %d sessions, want %d", len(seen), nMain)
+			}
+
+			// --keys-only to a pipe: the keys, one a line; --limit stops early.
+			r = wsess(false, "", "redis", "ls", "--prefix", "other:", "--keys-only")
+			if lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n"); r.Code != 0 || len(lines) != nOther || !strings.HasPrefix(lines[0], "other:s") {
+				t.Fatalf("ls --keys-only: exit %d, %d lines", r.Code, len(lines))
+			}
+			r = wsess(false, "", "redis", "ls", "--limit", "10", "--decode")
+			if lines := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n"); r.Code != 0 || len(lines) != 10 || !strings.Contains(lines[0], "\tcounter=") {
+				t.Fatalf("ls --limit 10 --decode: exit %d, %q", r.Code, r.Stdout)
+			}
+
+			// stats to a pipe is exact: no TTLs, sizes known.
+			r = wsess(false, "", "redis", "stats", "--prefix", "other:")
+			if r.Code != 0 || !strings.Contains(r.Stdout, "keys\t1000\n") || !strings.Contains(r.Stdout, "ttl.none\t1000\n") || !strings.Contains(r.Stdout, "size.<64B\t1000\n") {
+				t.Fatalf("stats: exit %d, %q", r.Code, r.Stdout)
+			}
+
+			// show, on a terminal and off: the session decoded.
+			for _, tty := range []bool{true, false} {
+				r = wsess(tty, "", "redis", "show", "s000042")
+				golden(t, fmt.Sprintf("redis_show_tty_%v.golden", tty), []byte(r.Stdout))
+			}
+			r = wsess(false, "", "redis", "show", "-o", "json", "wppsess:s000042")
+			golden(t, "redis_show_json.golden", []byte(r.Stdout))
+			r = wsess(false, "", "redis", "show", "nope")
+			if r.Code != 1 || !strings.Contains(r.Stderr, "no session with that id") {
+				t.Fatalf("show a missing id: exit %d, %q", r.Code, r.Stderr)
+			}
+
+			// Deleting off a terminal without --yes: exit 2, nothing changed.
+			r = wsess(false, "", "redis", "expire", "--prefix", "wppsess:", "--delete")
+			if r.Code != 2 || r.Stdout != "" || !strings.Contains(r.Stderr, "--yes") {
+				t.Fatalf("delete without --yes: exit %d, %q %q", r.Code, r.Stdout, r.Stderr)
+			}
+			// On a terminal the answer decides; "n" keeps everything.
+			r = wsess(true, "n\n", "redis", "expire", "--prefix", "wppsess:", "--delete")
+			if r.Code != 1 || !strings.Contains(r.Stderr, "[y/N]") || !strings.Contains(r.Stderr, "aborted") {
+				t.Fatalf("delete answered n: exit %d, %q", r.Code, r.Stderr)
+			}
+			if n := count(t, c, "wppsess:"); n != nMain {
+				t.Fatalf("after refused deletes %d keys remain, want %d", n, nMain)
+			}
+
+			r = wsess(false, "", "redis", "expire", "--prefix", "wppsess:", "--delete", "--dry-run")
+			if want := "Would delete 100000 keys under \"wppsess:\" (dry run: nothing changed)\n"; r.Code != 0 || r.Stdout != want {
+				t.Fatalf("dry run: exit %d, %q; want %q", r.Code, r.Stdout, want)
+			}
+			if n := count(t, c, "wppsess:"); n != nMain {
+				t.Fatalf("after a dry run %d keys remain, want %d", n, nMain)
+			}
+
+			r = wsess(false, "", "redis", "expire", "--prefix", "wppsess:", "--in", "60s", "--yes")
+			if want := "Set a TTL of 1m0s on 100000 keys under \"wppsess:\"\n"; r.Code != 0 || r.Stdout != want || r.Stderr != "" {
+				t.Fatalf("expire --in 60s: exit %d, %q %q; want %q", r.Code, r.Stdout, r.Stderr, want)
+			}
+			m := manager.New(c)
+			var bad int
+			check := func(prefix string, ok func(time.Duration) bool) {
+				err := m.List(context.Background(), manager.ScanOptions{Prefix: prefix}, func(infos []manager.Info) error {
+					for _, inf := range infos {
+						if !ok(inf.TTL) {
+							bad++
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			check("wppsess:", func(d time.Duration) bool { return d > 0 && d <= time.Minute })
+			check("other:", func(d time.Duration) bool { return d == manager.NoExpiry })
+			if bad != 0 {
+				t.Fatalf("%d keys with a wrong TTL after expire --in 60s", bad)
+			}
+
+			// On a terminal, "y" deletes, with a progress line on stderr.
+			r = wsess(true, "y\n", "redis", "expire", "--prefix", "wppsess:", "--delete")
+			if r.Code != 0 || !strings.HasPrefix(r.Stdout, "Deleted 100000 keys under \"wppsess:\"") {
+				t.Fatalf("delete answered y: exit %d, %q %q", r.Code, r.Stdout, r.Stderr)
+			}
+			if n := count(t, c, "wppsess:"); n != 0 {
+				t.Fatalf("%d keys remain after delete", n)
+			}
+			r = wsess(false, "", "redis", "expire", "--prefix", "other:", "--delete", "--yes")
+			if want := "Deleted 1000 keys under \"other:\"\n"; r.Code != 0 || r.Stdout != want {
+				t.Fatalf("delete --yes: exit %d, %q; want %q", r.Code, r.Stdout, want)
+			}
+			if n := count(t, c, ""); n != 0 {
+				t.Fatalf("%d keys remain in the database", n)
+			}
+			r = wsess(true, "", "redis", "ls")
+			if r.Code != 0 || r.Stdout != "no keys under \"wppsess:\"\n" {
+				t.Fatalf("ls of nothing: exit %d, %q", r.Code, r.Stdout)
+			}
+		})
+	}
+}
+
+func TestRedisUnavailable(t *testing.T) {
+	s := redistest.Start(t, redistest.Options{})
+	url := s.URL()
+	s.Stop()
+	for _, args := range [][]string{
+		{"redis", "ls"},
+		{"redis", "show", "abc"},
+		{"redis", "stats"},
+		{"redis", "expire", "--prefix", "p:", "--in", "1m"},
+	} {
+		r := runRedis(t, false, "", append([]string{"--redis-url", url}, args...)...)
+		if r.Code != 1 || !strings.HasPrefix(r.Stderr, "wsess: cannot reach Redis") || strings.Count(r.Stderr, "\n") != 1 {
+			t.Errorf("%v against a stopped server: exit %d, %q", args, r.Code, r.Stderr)
+		}
+	}
+}
