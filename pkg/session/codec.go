@@ -1,11 +1,5 @@
 package session
 
-import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-)
-
 // Codec turns session values into the bytes a store keeps, and back.
 //
 // Unmarshal must not keep a reference to data after it returns: managers reuse
@@ -15,33 +9,20 @@ type Codec interface {
 	Unmarshal(data []byte) (map[string]any, error)
 }
 
-// JSON is the default Codec. Numbers decode as json.Number, so integers of any
-// size survive a round trip exactly; the typed getters (Session.Int and
-// friends) read json.Number.
-var JSON Codec = jsonCodec{}
-
-type jsonCodec struct{}
-
-func (jsonCodec) Marshal(values map[string]any) ([]byte, error) {
-	b, err := json.Marshal(values)
-	if err != nil {
-		return nil, fmt.Errorf("session: json encode: %w", err)
-	}
-	return b, nil
+// appender is implemented by codecs that can encode into a caller's buffer;
+// the managers use it to avoid an allocation per commit.
+type appender interface {
+	AppendMarshal(b []byte, values map[string]any) ([]byte, error)
 }
 
-func (jsonCodec) Unmarshal(data []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("session: json decode: %w", err)
+// appendMarshal encodes values with c, appending to b.
+func appendMarshal(c Codec, b []byte, values map[string]any) ([]byte, error) {
+	if a, ok := c.(appender); ok {
+		return a.AppendMarshal(b, values)
 	}
-	if dec.More() {
-		return nil, fmt.Errorf("session: json decode: trailing data after the object")
+	enc, err := c.Marshal(values)
+	if err != nil {
+		return b, err
 	}
-	if m == nil {
-		return nil, fmt.Errorf("session: json decode: not an object")
-	}
-	return m, nil
+	return append(b, enc...), nil
 }

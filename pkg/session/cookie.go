@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -135,8 +136,8 @@ func (m *CookieManager) open(value string, bp *[]byte) (map[string]any, time.Tim
 		return nil, time.Time{}, fmt.Errorf("%w: longer than %d bytes", ErrInvalidCookie, maxCookieSize)
 	}
 	n := base64.RawURLEncoding.DecodedLen(len(enc))
-	if cap(*bp) < n {
-		*bp = make([]byte, 0, n)
+	if cap(*bp) < 2*n {
+		*bp = make([]byte, 0, 2*n)
 	}
 	// 3. Base64.
 	raw := (*bp)[:n]
@@ -150,10 +151,13 @@ func (m *CookieManager) open(value string, bp *[]byte) (map[string]any, time.Tim
 	}
 	// 4. Authenticate and decrypt with each secret, current first. GCM's tag
 	// check is constant-time.
+	// A failed Open clears its output, so decrypt beside the input, not
+	// over it: the next secret needs the ciphertext intact.
 	nonce, sealed := raw[:nonceSize], raw[nonceSize:]
+	out := (*bp)[n:n]
 	var plain []byte
 	for _, aead := range m.aeads {
-		if plain, err = aead.Open(sealed[:0:0], nonce, sealed, m.aad); err == nil {
+		if plain, err = aead.Open(out, nonce, sealed, m.aad); err == nil {
 			break
 		}
 	}
@@ -180,53 +184,55 @@ func (m *CookieManager) Seal(values map[string]any, expire time.Duration) (strin
 	if expire <= 0 {
 		expire = m.opts.Expire
 	}
-	return m.seal(values, m.opts.Clock().Add(expire))
-}
-
-func (m *CookieManager) seal(values map[string]any, exp time.Time) (string, error) {
-	payload, err := m.opts.Codec.Marshal(values)
+	out, err := m.sealAppend(nil, values, m.opts.Clock().Add(expire))
 	if err != nil {
 		return "", err
 	}
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	aead := m.aeads[0]
-	need := nonceSize + 8 + len(payload) + aead.Overhead()
-	if cap(*bp) < need+8+len(payload) {
-		*bp = make([]byte, 0, 2*need)
-	}
-	buf := (*bp)[:nonceSize]
-	if _, err := rand.Read(buf); err != nil {
-		return "", fmt.Errorf("session: random nonce: %w", err)
-	}
-	plain := (*bp)[need : need+8]
-	binary.BigEndian.PutUint64(plain, uint64(exp.Unix()))
-	plain = append(plain, payload...)
-	sealed := aead.Seal(buf, buf[:nonceSize], plain, m.aad)
-	size := len(m.opts.CookieName) + 1 + len(cookieVersion) + base64.RawURLEncoding.EncodedLen(len(sealed))
-	if size > maxCookieSize {
-		return "", fmt.Errorf("%w: %d bytes with the %q cookie name", ErrCookieTooLarge, size, m.opts.CookieName)
-	}
-	out := make([]byte, len(cookieVersion)+base64.RawURLEncoding.EncodedLen(len(sealed)))
-	copy(out, cookieVersion)
-	base64.RawURLEncoding.Encode(out[len(cookieVersion):], sealed)
 	return string(out), nil
 }
 
-func (m *CookieManager) load(r *http.Request) (*Session, error) {
-	s := &Session{}
+// sealAppend appends the sealed cookie value to dst.
+func (m *CookieManager) sealAppend(dst []byte, values map[string]any, exp time.Time) ([]byte, error) {
+	sp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(sp)
+	aead := m.aeads[0]
+	// scratch: nonce | expiry | payload, sealed in place after the nonce.
+	scratch := (*sp)[:nonceSize+8]
+	if _, err := rand.Read(scratch[:nonceSize]); err != nil {
+		return dst, fmt.Errorf("session: random nonce: %w", err)
+	}
+	binary.BigEndian.PutUint64(scratch[nonceSize:], uint64(exp.Unix()))
+	scratch, err := appendMarshal(m.opts.Codec, scratch, values)
+	if err != nil {
+		return dst, err
+	}
+	plain := scratch[nonceSize:]
+	sealed := aead.Seal(plain[:0], scratch[:nonceSize], plain, m.aad)
+	raw := scratch[:nonceSize+len(sealed)]
+	*sp = raw
+	encLen := base64.RawURLEncoding.EncodedLen(len(raw))
+	if size := len(m.opts.CookieName) + 1 + len(cookieVersion) + encLen; size > maxCookieSize {
+		return dst, fmt.Errorf("%w: %d bytes with the %q cookie name", ErrCookieTooLarge, size, m.opts.CookieName)
+	}
+	dst = append(dst, cookieVersion...)
+	dst = slices.Grow(dst, encLen)
+	base64.RawURLEncoding.Encode(dst[len(dst):len(dst)+encLen], raw)
+	return dst[:len(dst)+encLen], nil
+}
+
+func (m *CookieManager) load(r *http.Request, s *Session) error {
 	v, ok := findCookie(r, m.opts.CookieName)
 	if !ok {
-		return s, nil
+		return nil
 	}
 	bp := bufPool.Get().(*[]byte)
 	values, exp, err := m.open(v, bp)
 	bufPool.Put(bp)
 	if err != nil {
-		return s, nil // tampered, foreign or expired: start afresh
+		return nil // tampered, foreign or expired: start afresh
 	}
 	s.values, s.expires, s.stored = values, exp, true
-	return s, nil
+	return nil
 }
 
 func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error {
@@ -247,10 +253,14 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 		return nil // unchanged and far from expiry: the browser's cookie stands
 	}
 	exp := now.Add(expire)
-	value, err := m.seal(s.values, exp)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf, err := m.sealAppend(m.cookies.begin((*bp)[:0]), s.values, exp)
 	if err != nil {
 		return err
 	}
-	m.cookies.set(h, value, int64(expire/time.Second), exp)
+	buf = m.cookies.finish(buf, int64(expire/time.Second), exp)
+	m.cookies.add(h, buf)
+	*bp = buf
 	return nil
 }

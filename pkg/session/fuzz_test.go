@@ -59,20 +59,3 @@ func FuzzValidID(f *testing.F) {
 		}
 	})
 }
-
-// FuzzJSONCodec: the default codec never panics on stored bytes, and what it
-// decodes it can encode again.
-func FuzzJSONCodec(f *testing.F) {
-	for _, s := range []string{`{}`, `{"counter":3}`, `{"a":[1,{"b":null}],"big":123456789012345678901234567890}`, `null`, `[]`, `{"a":1}x`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := JSON.Unmarshal(data)
-		if err != nil {
-			return
-		}
-		if _, err := JSON.Marshal(v); err != nil {
-			t.Fatalf("decoded %q but cannot re-encode: %v", data, err)
-		}
-	})
-}

@@ -13,22 +13,28 @@ var errCommitFailed = errors.New("session: response replaced by the error handle
 
 // backend is what a manager contributes to the shared middleware.
 type backend interface {
-	// load returns the request's session; an error means the store failed
-	// (not that the session was missing: that is a new session).
-	load(r *http.Request) (*Session, error)
+	// load fills s with the request's session; an error means the store
+	// failed (not that the session was missing: that is a new session).
+	load(r *http.Request, s *Session) error
 	// commit saves s if it changed and sets the cookie headers on h.
 	commit(r *http.Request, h http.Header, s *Session) error
 }
 
 func middleware(b backend, onError func(http.ResponseWriter, *http.Request, error), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := b.load(r)
-		if err != nil {
+		// One allocation holds the session and the writer wrapper.
+		st := &struct {
+			s  Session
+			sw responseWriter
+		}{}
+		s, sw := &st.s, &st.sw
+		s.ops = s.opsBuf[:0]
+		if err := b.load(r, s); err != nil {
 			onError(w, r, err)
 			return
 		}
 		r = r.WithContext(NewContext(r.Context(), s))
-		sw := &responseWriter{ResponseWriter: w, r: r, s: s, b: b, onError: onError}
+		*sw = responseWriter{ResponseWriter: w, r: r, s: s, b: b, onError: onError}
 		next.ServeHTTP(sw, r)
 		if !sw.committed {
 			sw.commit()

@@ -161,10 +161,22 @@ func newCookieWriter(o *Options) cookieWriter {
 // set adds a Set-Cookie header for value that expires at expires (now +
 // maxAge seconds). maxAge <= 0 deletes the cookie.
 func (c *cookieWriter) set(h http.Header, value string, maxAge int64, expires time.Time) {
-	buf := make([]byte, 0, len(c.name)+len(value)+len(c.suffix)+64)
+	bp := bufPool.Get().(*[]byte)
+	buf := append(c.begin((*bp)[:0]), value...)
+	buf = c.finish(buf, maxAge, expires)
+	c.add(h, buf)
+	*bp = buf
+	bufPool.Put(bp)
+}
+
+// begin appends "name=" to buf; the value follows.
+func (c *cookieWriter) begin(buf []byte) []byte {
 	buf = append(buf, c.name...)
-	buf = append(buf, '=')
-	buf = append(buf, value...)
+	return append(buf, '=')
+}
+
+// finish appends the attributes after the value.
+func (c *cookieWriter) finish(buf []byte, maxAge int64, expires time.Time) []byte {
 	buf = append(buf, "; Max-Age="...)
 	if maxAge <= 0 {
 		buf = append(buf, '0')
@@ -174,7 +186,11 @@ func (c *cookieWriter) set(h http.Header, value string, maxAge int64, expires ti
 		buf = append(buf, "; Expires="...)
 		buf = expires.UTC().AppendFormat(buf, http.TimeFormat)
 	}
-	buf = append(buf, c.suffix...)
+	return append(buf, c.suffix...)
+}
+
+// add sets the built cookie as a Set-Cookie header.
+func (c *cookieWriter) add(h http.Header, buf []byte) {
 	h["Set-Cookie"] = append(h["Set-Cookie"], string(buf))
 }
 

@@ -107,34 +107,33 @@ func (m *RedisManager) Middleware(next http.Handler) http.Handler {
 // Key returns the Redis key of session id.
 func (m *RedisManager) Key(id string) string { return m.prefix + id }
 
-func (m *RedisManager) load(r *http.Request) (*Session, error) {
-	s := &Session{}
+func (m *RedisManager) load(r *http.Request, s *Session) error {
 	id, ok := findCookie(r, m.opts.CookieName)
 	if !ok || !ValidID(id) {
-		return s, nil
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), m.timeout)
 	defer cancel()
 	key := m.prefix + id
 	val, err := m.getex(ctx, key)
 	if errors.Is(err, redis.Nil) {
-		return s, nil // expired or never existed: a new session, with a new id
+		return nil // expired or never existed: a new session, with a new id
 	}
 	if err != nil {
 		if isForeign(err) {
-			return s, nil // not a session value (e.g. another type): leave it alone
+			return nil // not a session value (e.g. another type): leave it alone
 		}
-		return nil, storeErr("load", err)
+		return storeErr("load", err)
 	}
 	values, err := m.opts.Codec.Unmarshal([]byte(val))
 	if err != nil {
 		// Not ours to read: start a new session under a new id rather than
 		// overwrite it.
-		return s, nil
+		return nil
 	}
 	s.id, s.values, s.stored, s.loaded = id, values, true, val
 	s.expires = m.opts.Clock().Add(m.opts.Expire)
-	return s, nil
+	return nil
 }
 
 func (m *RedisManager) getex(ctx context.Context, key string) (string, error) {

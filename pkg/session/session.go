@@ -70,6 +70,7 @@ type Session struct {
 	id     string         // store id (Redis) or "" (cookie, or not stored yet)
 	values map[string]any // current state, nil until first needed
 	ops    []op
+	opsBuf [2]op // ops' first backing array: most requests record one or two
 
 	stored    bool      // the session exists in the store / came in a valid cookie
 	destroyed bool      // Destroy was called

@@ -1,0 +1,531 @@
+package session
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// The default codec reads and writes JSON itself for the types sessions
+// hold, instead of going through encoding/json's reflection: a session is
+// decoded and often encoded on every request, and this keeps that to the
+// allocations of the values themselves. It accepts exactly what
+// encoding/json accepts (FuzzJSONMatchesEncodingJSON checks) and gives the
+// same values (json.Number for numbers); other Go types are encoded by
+// encoding/json.
+
+type jsonCodec struct{}
+
+// JSON is the default Codec. Numbers decode as json.Number, so integers of any
+// size survive a round trip exactly; the typed getters (Session.Int and
+// friends) read json.Number. Objects are encoded with sorted keys.
+var JSON Codec = jsonCodec{}
+
+func (jsonCodec) Marshal(values map[string]any) ([]byte, error) {
+	return appendJSON(make([]byte, 0, 64), values)
+}
+
+func (jsonCodec) AppendMarshal(b []byte, values map[string]any) ([]byte, error) {
+	return appendJSON(b, values)
+}
+
+func (jsonCodec) Unmarshal(data []byte) (map[string]any, error) {
+	return unmarshalJSON(data)
+}
+
+// appendJSON appends v's JSON encoding to b.
+func appendJSON(b []byte, values map[string]any) ([]byte, error) {
+	return appendValue(b, values, 0)
+}
+
+const maxJSONDepth = 1000
+
+var errJSONDepth = errors.New("session: json: nested too deeply")
+
+func appendValue(b []byte, v any, depth int) ([]byte, error) {
+	if depth > maxJSONDepth {
+		return b, errJSONDepth
+	}
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case string:
+		return appendString(b, x), nil
+	case json.Number:
+		if x == "" {
+			return append(b, '0'), nil
+		}
+		if !validNumber(x) {
+			return b, fmt.Errorf("session: json: invalid number literal %q", x)
+		}
+		return append(b, x...), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case uint64:
+		return strconv.AppendUint(b, x, 10), nil
+	case uint:
+		return strconv.AppendUint(b, uint64(x), 10), nil
+	case float64:
+		return appendFloat(b, x, 64)
+	case float32:
+		return appendFloat(b, float64(x), 32)
+	case *big.Int:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		return x.Append(b, 10), nil
+	case map[string]any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		var stack [16]string
+		keys := stack[:0]
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendValue(b, x[k], depth+1); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
+	case []any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendValue(b, e, depth+1); err != nil {
+				return b, err
+			}
+		}
+		return append(b, ']'), nil
+	case []string:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, e)
+		}
+		return append(b, ']'), nil
+	}
+	// Anything else: encoding/json's rules (struct tags, Marshaler, ...).
+	enc, err := json.Marshal(v)
+	if err != nil {
+		return b, fmt.Errorf("session: json encode: %w", err)
+	}
+	return append(b, enc...), nil
+}
+
+// appendFloat formats like encoding/json.
+func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, fmt.Errorf("session: json: unsupported value %v", f)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(b) - start
+		if n >= 4 && b[len(b)-4] == 'e' && b[len(b)-3] == '-' && b[len(b)-2] == '0' {
+			b[len(b)-2] = b[len(b)-1]
+			b = b[:len(b)-1]
+		}
+	}
+	return b, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string, escaping as encoding/json does
+// (HTML characters included, invalid UTF-8 as U+FFFD).
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// validNumber reports whether s is a JSON number literal.
+func validNumber(s json.Number) bool {
+	n, ok := scanNumber([]byte(s), 0)
+	return ok && n == len(s)
+}
+
+// scanNumber returns the end of the JSON number starting at i.
+func scanNumber(d []byte, i int) (int, bool) {
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	default:
+		return i, false
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if i >= len(d) || d[i] < '0' || d[i] > '9' {
+			return i, false
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if i >= len(d) || d[i] < '0' || d[i] > '9' {
+			return i, false
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	return i, true
+}
+
+// jsonParser decodes the subset of JSON values a session holds: everything
+// JSON has.
+type jsonParser struct {
+	d []byte
+	i int
+}
+
+func unmarshalJSON(data []byte) (map[string]any, error) {
+	p := jsonParser{d: data}
+	p.ws()
+	if p.i >= len(p.d) || p.d[p.i] != '{' {
+		if p.i < len(p.d) && p.d[p.i] == 'n' {
+			return nil, fmt.Errorf("session: json decode: not an object")
+		}
+		if _, err := p.value(0); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("session: json decode: not an object")
+	}
+	v, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.ws()
+	if p.i != len(p.d) {
+		return nil, p.errorf("trailing data after the object")
+	}
+	return v.(map[string]any), nil
+}
+
+func (p *jsonParser) errorf(format string, args ...any) error {
+	return fmt.Errorf("session: json decode: offset %d: %s", p.i, fmt.Sprintf(format, args...))
+}
+
+func (p *jsonParser) ws() {
+	for p.i < len(p.d) {
+		switch p.d[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonParser) value(depth int) (any, error) {
+	if depth > maxJSONDepth {
+		return nil, errJSONDepth
+	}
+	p.ws()
+	if p.i >= len(p.d) {
+		return nil, p.errorf("unexpected end of input")
+	}
+	switch c := p.d[p.i]; {
+	case c == '{':
+		p.i++
+		m := make(map[string]any)
+		p.ws()
+		if p.i < len(p.d) && p.d[p.i] == '}' {
+			p.i++
+			return m, nil
+		}
+		for {
+			p.ws()
+			if p.i >= len(p.d) || p.d[p.i] != '"' {
+				return nil, p.errorf("expected a string key")
+			}
+			k, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			p.ws()
+			if p.i >= len(p.d) || p.d[p.i] != ':' {
+				return nil, p.errorf("expected ':'")
+			}
+			p.i++
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+			p.ws()
+			if p.i >= len(p.d) {
+				return nil, p.errorf("unexpected end of input")
+			}
+			if p.d[p.i] == ',' {
+				p.i++
+				continue
+			}
+			if p.d[p.i] == '}' {
+				p.i++
+				return m, nil
+			}
+			return nil, p.errorf("expected ',' or '}'")
+		}
+	case c == '[':
+		p.i++
+		a := []any{}
+		p.ws()
+		if p.i < len(p.d) && p.d[p.i] == ']' {
+			p.i++
+			return a, nil
+		}
+		for {
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+			p.ws()
+			if p.i >= len(p.d) {
+				return nil, p.errorf("unexpected end of input")
+			}
+			if p.d[p.i] == ',' {
+				p.i++
+				continue
+			}
+			if p.d[p.i] == ']' {
+				p.i++
+				return a, nil
+			}
+			return nil, p.errorf("expected ',' or ']'")
+		}
+	case c == '"':
+		return p.str()
+	case c == 't':
+		return true, p.literal("true")
+	case c == 'f':
+		return false, p.literal("false")
+	case c == 'n':
+		return nil, p.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		end, ok := scanNumber(p.d, p.i)
+		if !ok {
+			p.i = end
+			return nil, p.errorf("invalid number")
+		}
+		n := json.Number(p.d[p.i:end])
+		p.i = end
+		return n, nil
+	}
+	return nil, p.errorf("invalid character %q", p.d[p.i])
+}
+
+func (p *jsonParser) literal(lit string) error {
+	if len(p.d)-p.i < len(lit) || string(p.d[p.i:p.i+len(lit)]) != lit {
+		return p.errorf("invalid literal")
+	}
+	p.i += len(lit)
+	return nil
+}
+
+// str decodes the string starting at p.d[p.i] == '"'.
+func (p *jsonParser) str() (string, error) {
+	p.i++
+	start := p.i
+	// Fast path: no escapes, valid UTF-8.
+	for p.i < len(p.d) {
+		c := p.d[p.i]
+		if c == '"' {
+			s := string(p.d[start:p.i])
+			p.i++
+			return s, nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+		p.i++
+	}
+	buf := make([]byte, 0, p.i-start+16)
+	buf = append(buf, p.d[start:p.i]...)
+	for p.i < len(p.d) {
+		c := p.d[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return string(buf), nil
+		case c < 0x20:
+			return "", p.errorf("control character in string")
+		case c == '\\':
+			p.i++
+			if p.i >= len(p.d) {
+				return "", p.errorf("unexpected end of input")
+			}
+			e := p.d[p.i]
+			p.i++
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := p.hex4()
+				if !ok {
+					return "", p.errorf("invalid \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					r2 := utf8.RuneError
+					save := p.i
+					if p.i+1 < len(p.d) && p.d[p.i] == '\\' && p.d[p.i+1] == 'u' {
+						p.i += 2
+						if lo, ok := p.hex4(); ok {
+							if dec := utf16.DecodeRune(r, lo); dec != utf8.RuneError {
+								r2 = dec
+							} else {
+								p.i = save
+							}
+						} else {
+							return "", p.errorf("invalid \\u escape")
+						}
+					}
+					r = r2
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", p.errorf("invalid escape")
+			}
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			p.i++
+		default:
+			r, size := utf8.DecodeRune(p.d[p.i:])
+			if r == utf8.RuneError && size == 1 {
+				buf = append(buf, "\ufffd"...)
+			} else {
+				buf = append(buf, p.d[p.i:p.i+size]...)
+			}
+			p.i += size
+		}
+	}
+	return "", p.errorf("unexpected end of input")
+}
+
+func (p *jsonParser) hex4() (rune, bool) {
+	if len(p.d)-p.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range p.d[p.i : p.i+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	p.i += 4
+	return r, true
+}

@@ -1,0 +1,149 @@
+package session
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/big"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// stdDecode is encoding/json's answer, with UseNumber and nothing but
+// whitespace allowed after the value.
+func stdDecode(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) != 0 {
+		return nil, errTrailing
+	}
+	return v, nil
+}
+
+var errTrailing = &json.SyntaxError{}
+
+func TestJSONMarshalMatchesEncodingJSON(t *testing.T) {
+	values := []map[string]any{
+		{},
+		{"counter": 3},
+		{"s": "plain", "esc": "a\"b\\c\n\r\t\x00\x1f<>&\u2028\u2029", "bad": "\xff\xfe", "uni": "Zoë ✓ 😀"},
+		{"f": 1.5, "tiny": 1e-7, "huge": 1e21, "neg": -0.0, "int64": int64(math.MaxInt64), "u": uint64(math.MaxUint64), "f32": float32(0.1)},
+		{"n": json.Number("12345678901234567890123"), "nil": nil, "t": true, "list": []any{1, "a", nil, []any{}, map[string]any{"x": 1}}},
+		{"strs": []string{"a", "b"}, "nested": map[string]any{"z": 1, "a": map[string]any{"deep": []any{false}}}},
+		{"struct": struct {
+			A int `json:"a"`
+		}{7}},
+	}
+	for _, v := range values {
+		got, err := JSON.Marshal(v)
+		if err != nil {
+			t.Fatalf("Marshal(%v): %v", v, err)
+		}
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("Marshal(%v)\n got %s\nwant %s", v, got, want)
+		}
+	}
+	big1, _ := new(big.Int).SetString("1180591620717411303424", 10)
+	got, err := JSON.Marshal(map[string]any{"big": big1})
+	if err != nil || string(got) != `{"big":1180591620717411303424}` {
+		t.Errorf("big.Int: %s, %v", got, err)
+	}
+	for _, bad := range []any{math.NaN(), math.Inf(1), json.Number("1x"), make(chan int)} {
+		if _, err := JSON.Marshal(map[string]any{"x": bad}); err == nil {
+			t.Errorf("Marshal(%v) succeeded", bad)
+		}
+	}
+}
+
+func TestJSONUnmarshal(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    map[string]any
+		wantErr bool
+	}{
+		{`{}`, map[string]any{}, false},
+		{` {"counter": 3 } `, map[string]any{"counter": json.Number("3")}, false},
+		{`{"a":[1,{"b":null}],"s":"\u00e9\ud83d\ude00\n"}`, map[string]any{"a": []any{json.Number("1"), map[string]any{"b": nil}}, "s": "é😀\n"}, false},
+		{`{"a":1,"a":2}`, map[string]any{"a": json.Number("2")}, false},
+		{`null`, nil, true},
+		{`[]`, nil, true},
+		{`{"a":1}x`, nil, true},
+		{`{"a":1}]`, nil, true},
+		{`{"a":01}`, nil, true},
+		{`{"a":"\x"}`, nil, true},
+		{`{"a":tru}`, nil, true},
+		{`{"a"`, nil, true},
+		{``, nil, true},
+		{strings.Repeat(`{"a":`, 2000) + `1` + strings.Repeat(`}`, 2000), nil, true},
+	}
+	for _, tt := range tests {
+		got, err := JSON.Unmarshal([]byte(tt.in))
+		if (err != nil) != tt.wantErr {
+			t.Errorf("Unmarshal(%.40q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if !tt.wantErr && !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Unmarshal(%.40q) = %#v, want %#v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func depth(data []byte) int {
+	d, maxD := 0, 0
+	for _, c := range data {
+		switch c {
+		case '[', '{':
+			d++
+			maxD = max(maxD, d)
+		case ']', '}':
+			d--
+		}
+	}
+	return maxD
+}
+
+// FuzzJSONMatchesEncodingJSON: the hand-written decoder accepts exactly what
+// encoding/json accepts and gives the same values; what it decodes, it
+// encodes to what encoding/json would write.
+func FuzzJSONMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `{"counter":3}`, `{"a":[1,{"b":null}],"s":"\u00e9\ud83d"}`, `{"a":1}x`, `{"x":-0.5e+10,"y":"\ud800\u0041"}`, "{\"\xff\":1}", `{"a":1}]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if depth(data) > maxJSONDepth {
+			return // encoding/json allows deeper nesting than we do
+		}
+		got, err := JSON.Unmarshal(data)
+		want, stdErr := stdDecode(data)
+		wantObj, isObj := want.(map[string]any)
+		if stdErr == nil && !isObj {
+			stdErr = errTrailing // not an object: we refuse it too
+		}
+		if (err == nil) != (stdErr == nil) {
+			t.Fatalf("input %q: ours err=%v, encoding/json err=%v", data, err, stdErr)
+		}
+		if err != nil {
+			return
+		}
+		if !reflect.DeepEqual(got, wantObj) {
+			t.Fatalf("input %q: ours %#v, encoding/json %#v", data, got, wantObj)
+		}
+		enc, err := JSON.Marshal(got)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		stdEnc, _ := json.Marshal(got)
+		if !bytes.Equal(enc, stdEnc) {
+			t.Fatalf("encode %#v: ours %s, encoding/json %s", got, enc, stdEnc)
+		}
+	})
+}
