@@ -99,12 +99,23 @@ func exitCode(err error, errOut io.Writer) int {
 }
 
 // isCobraUsageError recognises the errors cobra makes itself before any of
-// our code runs (an unknown subcommand), which are not typed.
+// our code runs (an unknown subcommand, a missing required flag, flags of a
+// group used together), which are not typed.
 func isCobraUsageError(err error) bool {
 	msg := err.Error()
-	return strings.HasPrefix(msg, "unknown command ") ||
-		strings.HasPrefix(msg, "unknown flag") ||
-		strings.HasPrefix(msg, "unknown shorthand flag")
+	for _, prefix := range []string{
+		"unknown command ",
+		"unknown flag",
+		"unknown shorthand flag",
+		"required flag(s) ",
+		"if any flags in the group ",
+		"at least one of the flags in the group ",
+	} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // printError writes msg as one line prefixed with "wsess: ".

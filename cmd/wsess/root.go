@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // run builds the command tree for one invocation, executes args and returns
@@ -33,7 +32,7 @@ shows and expires sessions stored in Redis, and runs a demo counter server.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// Without a subcommand, print help (exit 0).
-		Args: usageArgs(cobra.NoArgs),
+		Args: unknownCommand,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
@@ -73,8 +72,18 @@ func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-// flagChanged reports whether the named flag was given on the command line.
-func flagChanged(fs *pflag.FlagSet, name string) bool {
-	fl := fs.Lookup(name)
-	return fl != nil && fl.Changed
+// unknownCommand refuses arguments to a command group, suggesting the
+// nearest subcommand.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	hint := fmt.Sprintf("run '%s --help' for the commands", cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		hint = fmt.Sprintf("did you mean '%s %s'?", cmd.CommandPath(), s[0])
+	}
+	return newUsageError(hint, "unknown command %q for %q", args[0], cmd.CommandPath())
 }

@@ -24,7 +24,7 @@ func newCmdServe(f *factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve <command>",
 		Short: "Run a demo web app on wsess sessions",
-		Args:  usageArgs(cobra.NoArgs),
+		Args:  unknownCommand,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newCmdServeDemo(f, nil))
