@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wsess/wsess/internal/pycookie"
 )
 
 // Cookie format, version 1:
@@ -42,7 +44,26 @@ type CookieOptions struct {
 	// AllowShortSecret accepts secrets shorter than 16 bytes. Default false:
 	// NewCookieManager returns ErrShortSecret for them.
 	AllowShortSecret bool
+	// Format is the cookie format sealed and opened. Default FormatWsess.
+	Format CookieFormat
 }
+
+// CookieFormat selects how a CookieManager seals its cookies.
+type CookieFormat int
+
+const (
+	// FormatWsess is wsess's own format: AES-256-GCM, expiry sealed inside.
+	FormatWsess CookieFormat = iota
+	// FormatEmmett is the format of Emmett 2.5+ (emmett-core) cookie
+	// sessions: "salt:signature:cipher", PBKDF2-SHA256 per cookie, AES-256-CTR,
+	// HMAC-SHA256, a pickled sdict inside. With it a Go service and an
+	// Emmett app that share the secret and cookie name
+	// ("emt_session_data_<app>") share the session. The Codec defaults to
+	// PickleCodec; the cookie carries no sealed expiry, so its lifetime is
+	// the browser's Max-Age, as in Emmett; an unchanged session is not
+	// re-sealed (each seal costs a PBKDF2 derivation).
+	FormatEmmett
+)
 
 // CookieManager keeps the whole session in an encrypted, authenticated
 // cookie, like weppy's SessionCookieManager. The server stores nothing.
@@ -53,6 +74,8 @@ type CookieOptions struct {
 // cookie still slides for active users.
 type CookieManager struct {
 	opts    Options
+	format  CookieFormat
+	secrets []string      // FormatEmmett derives keys per cookie
 	aeads   []cipher.AEAD // [0] seals; all open
 	aad     []byte
 	cookies cookieWriter
@@ -62,11 +85,23 @@ type CookieManager struct {
 // length; at least 16 bytes unless opts.AllowShortSecret). Keys are derived
 // here, once.
 func NewCookieManager(secret string, opts CookieOptions) (*CookieManager, error) {
+	switch opts.Format {
+	case FormatWsess:
+	case FormatEmmett:
+		if opts.Codec == nil {
+			opts.Codec = PickleCodec{}
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown cookie format %d", ErrInvalidOptions, opts.Format)
+	}
 	if err := opts.normalize(DefaultCookieName); err != nil {
 		return nil, err
 	}
 	secrets := append([]string{secret}, opts.PreviousSecrets...)
-	m := &CookieManager{opts: opts.Options}
+	m := &CookieManager{opts: opts.Options, format: opts.Format}
+	if opts.Format == FormatEmmett {
+		m.secrets = secrets
+	}
 	for i, sec := range secrets {
 		if len(sec) < minSecretLen && !opts.AllowShortSecret {
 			if i == 0 {
@@ -126,6 +161,9 @@ func (m *CookieManager) Open(value string) (map[string]any, time.Time, error) {
 }
 
 func (m *CookieManager) open(value string, bp *[]byte) (map[string]any, time.Time, error) {
+	if m.format == FormatEmmett {
+		return m.openEmmett(value)
+	}
 	// 1. Version prefix.
 	if !strings.HasPrefix(value, cookieVersion) {
 		return nil, time.Time{}, fmt.Errorf("%w: not a wsess v1 cookie", ErrInvalidCookie)
@@ -193,6 +231,9 @@ func (m *CookieManager) Seal(values map[string]any, expire time.Duration) (strin
 
 // sealAppend appends the sealed cookie value to dst.
 func (m *CookieManager) sealAppend(dst []byte, values map[string]any, exp time.Time) ([]byte, error) {
+	if m.format == FormatEmmett {
+		return m.sealEmmett(dst, values)
+	}
 	sp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(sp)
 	aead := m.aeads[0]
@@ -249,7 +290,7 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 		return nil // a new session that stayed empty sets no cookie
 	}
 	expire := s.expireOrLocked(m.opts.Expire)
-	if !s.modifiedLocked() && s.expires.Sub(now) > expire/2 {
+	if !s.modifiedLocked() && (m.format == FormatEmmett || s.expires.Sub(now) > expire/2) {
 		return nil // unchanged and far from expiry: the browser's cookie stands
 	}
 	exp := now.Add(expire)
@@ -263,4 +304,41 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 	m.cookies.add(h, buf)
 	*bp = buf
 	return nil
+}
+
+// openEmmett opens an Emmett 2.5+ cookie with each secret in turn.
+func (m *CookieManager) openEmmett(value string) (map[string]any, time.Time, error) {
+	if len(value) > maxCookieSize {
+		return nil, time.Time{}, fmt.Errorf("%w: longer than %d bytes", ErrInvalidCookie, maxCookieSize)
+	}
+	var err error
+	for _, secret := range m.secrets {
+		var plain []byte
+		if plain, err = pycookie.OpenEmmett(value, secret); err != nil {
+			continue
+		}
+		values, err := m.opts.Codec.Unmarshal(plain)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+		}
+		return values, time.Time{}, nil
+	}
+	return nil, time.Time{}, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+}
+
+// sealEmmett appends an Emmett 2.5+ cookie value sealed with the current
+// secret.
+func (m *CookieManager) sealEmmett(dst []byte, values map[string]any) ([]byte, error) {
+	payload, err := m.opts.Codec.Marshal(values)
+	if err != nil {
+		return dst, err
+	}
+	value, err := pycookie.SealEmmett(payload, m.secrets[0], 0)
+	if err != nil {
+		return dst, fmt.Errorf("session: %w", err)
+	}
+	if size := len(m.opts.CookieName) + 1 + len(value); size > maxCookieSize {
+		return dst, fmt.Errorf("%w: %d bytes with the %q cookie name", ErrCookieTooLarge, size, m.opts.CookieName)
+	}
+	return append(dst, value...), nil
 }
