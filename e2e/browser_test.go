@@ -64,9 +64,8 @@ func (l *lockedBuffer) String() string {
 // newBrowser starts headless Chromium with a fresh profile and returns a
 // chromedp context for one tab, bounded by browserTimeout. The browser stops
 // (and its profile is removed) when the test ends.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t *testing.T, exe string) context.Context {
 	t.Helper()
-	exe := chromiumPath(t)
 	profile := t.TempDir() // registered first, so removed after the browser stops
 	out := &lockedBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
@@ -139,6 +138,7 @@ func browserCookies(t *testing.T, ctx context.Context, name string) []*network.C
 // with and without --secure: the counter counts, the cookie has the right
 // attributes, and the reset link starts over.
 func TestBrowser(t *testing.T) {
+	exe := chromiumPath(t)
 	tests := []struct {
 		store  string
 		secure bool
@@ -169,7 +169,7 @@ func TestBrowser(t *testing.T) {
 				args = append(args, "--secure")
 			}
 			srv := startDemo(t, args...)
-			ctx := newBrowser(t)
+			ctx := newBrowser(t, exe)
 			testBrowserFlow(t, ctx, srv, cookieName, tt.secure, rdb)
 		})
 	}
