@@ -64,8 +64,10 @@ func isTerminal(f *os.File) bool {
 }
 
 // testIO returns streams backed by buffers: stdin, stdout, stderr. No stream
-// is a terminal until a test says so with the setters.
+// is a terminal until a test says so with the setters, and colour is off
+// (the ASCII profile) so that output is the same everywhere; SetNoColor(false)
+// turns it back on.
 func testIO() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, noColor: true}, in, out, errOut
 }

@@ -31,15 +31,17 @@ func newStyles(w io.Writer, color bool) *styles {
 		r.SetColorProfile(termenv.Ascii)
 	}
 	return &styles{
-		r:       r,
-		Bold:    r.NewStyle().Bold(true),
-		Faint:   r.NewStyle().Faint(true),
-		Heading: r.NewStyle().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#5A56E0", Dark: "#7571F9"}),
-		Key:     r.NewStyle().Foreground(lipgloss.AdaptiveColor{Light: "#5A56E0", Dark: "#7571F9"}),
+		r:     r,
+		Bold:  r.NewStyle().Bold(true),
+		Faint: r.NewStyle().Faint(true),
+		// The 16 ANSI colours follow the user's terminal theme and need no
+		// background query (adaptive colours would ask the terminal).
+		Heading: r.NewStyle().Bold(true).Foreground(lipgloss.Color("4")),
+		Key:     r.NewStyle().Foreground(lipgloss.Color("4")),
 		Value:   r.NewStyle(),
-		Success: r.NewStyle().Foreground(lipgloss.AdaptiveColor{Light: "#02BA84", Dark: "#02BF87"}),
-		Warning: r.NewStyle().Foreground(lipgloss.AdaptiveColor{Light: "#F49B00", Dark: "#FFB000"}),
-		Error:   r.NewStyle().Foreground(lipgloss.AdaptiveColor{Light: "#D7263D", Dark: "#FF5F87"}),
+		Success: r.NewStyle().Foreground(lipgloss.Color("2")),
+		Warning: r.NewStyle().Foreground(lipgloss.Color("3")),
+		Error:   r.NewStyle().Foreground(lipgloss.Color("1")),
 	}
 }
 
