@@ -31,7 +31,7 @@ func TestJSONMarshalMatchesEncodingJSON(t *testing.T) {
 	values := []map[string]any{
 		{},
 		{"counter": 3},
-		{"s": "plain", "esc": "a\"b\\c\n\r\t\x00\x1f<>&\u2028\u2029", "bad": "\xff\xfe", "uni": "Zoë ✓ 😀"},
+		{"s": "plain", "esc": "a\"b\\c\n\r\t\b\f\x00\x1f\x7f<>&\u2028\u2029", "bad": "\xff\xfe", "uni": "Zoë ✓ 😀"},
 		{"f": 1.5, "tiny": 1e-7, "huge": 1e21, "neg": -0.0, "int64": int64(math.MaxInt64), "u": uint64(math.MaxUint64), "f32": float32(0.1)},
 		{"n": json.Number("12345678901234567890123"), "nil": nil, "t": true, "list": []any{1, "a", nil, []any{}, map[string]any{"x": 1}}},
 		{"strs": []string{"a", "b"}, "nested": map[string]any{"z": 1, "a": map[string]any{"deep": []any{false}}}},
