@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,7 +133,8 @@ type lsWriter struct {
 	mode string // table (a terminal), tsv, json, jsonl
 	st   *styles
 	now  time.Time
-	enc  *json.Encoder
+	// scratch is reused to build each row.
+	scratch []byte
 
 	n        int // rows written
 	keyWidth int // fixed from the first row on a terminal
@@ -144,8 +146,6 @@ func newLsWriter(opts *redisLsOptions) *lsWriter {
 		w.mode = "tsv"
 	}
 	w.st = opts.IO.Styles()
-	w.enc = json.NewEncoder(w.w)
-	w.enc.SetEscapeHTML(false)
 	return w
 }
 
@@ -159,19 +159,6 @@ func (w *lsWriter) begin() error {
 
 // previewWidth is the width of the preview column on a terminal.
 const previewWidth = 60
-
-// lsJSON is one row of -o json / jsonl.
-type lsJSON struct {
-	Key     string         `json:"key"`
-	TTL     *int64         `json:"ttl,omitempty"`
-	Expires *string        `json:"expires,omitempty"`
-	Size    *int64         `json:"size,omitempty"`
-	Idle    *int64         `json:"idle,omitempty"`
-	Type    string         `json:"type,omitempty"`
-	Format  string         `json:"format,omitempty"`
-	Data    map[string]any `json:"data,omitempty"`
-	Error   string         `json:"error,omitempty"`
-}
 
 func (w *lsWriter) row(inf manager.Info) error {
 	if w.opts.Limit > 0 && w.n >= w.opts.Limit {
@@ -190,47 +177,73 @@ func (w *lsWriter) row(inf manager.Info) error {
 				return err
 			}
 		}
-		doc := lsJSON{Key: inf.Key}
+		b := w.scratch[:0]
+		b = append(b, `{"key":`...)
+		b = appendJSONString(b, inf.Key)
 		if !keysOnly {
-			size, idle := inf.Size, idleSeconds(inf.Idle)
-			doc.Size, doc.Type = &size, inf.Type
-			ttl := ttlSeconds(inf.TTL)
-			if ttl >= 0 {
-				exp := expiresAt(w.now, inf.TTL)
-				doc.Expires = &exp
+			b = append(b, `,"ttl":`...)
+			b = strconv.AppendInt(b, ttlSeconds(inf.TTL), 10)
+			if inf.TTL >= 0 {
+				b = append(b, `,"expires":"`...)
+				b = append(b, expiresAt(w.now, inf.TTL)...)
+				b = append(b, '"')
 			}
-			doc.TTL, doc.Idle = &ttl, &idle
+			b = append(b, `,"size":`...)
+			b = strconv.AppendInt(b, inf.Size, 10)
+			b = append(b, `,"idle":`...)
+			b = strconv.AppendInt(b, idleSeconds(inf.Idle), 10)
+			if inf.Type != "" {
+				b = append(b, `,"type":`...)
+				b = appendJSONString(b, inf.Type)
+			}
 		}
 		if w.opts.Decode {
 			s, err := w.decode(inf)
 			if err != nil {
-				doc.Error = err.Error()
+				b = append(b, `,"error":`...)
+				b = appendJSONString(b, err.Error())
 			} else {
-				doc.Format, doc.Data = s.Format, s.Data
-				if doc.Data == nil {
-					doc.Data = map[string]any{}
+				data := s.Data
+				if data == nil {
+					data = map[string]any{}
 				}
+				raw, err := marshalJSON(data)
+				if err != nil {
+					return err
+				}
+				b = append(b, `,"format":`...)
+				b = appendJSONString(b, s.Format)
+				b = append(b, `,"data":`...)
+				b = append(b, raw...)
 			}
 		}
-		if w.mode == "json" {
-			b, err := json.Marshal(doc)
-			if err != nil {
-				return err
-			}
-			_, err = w.w.Write(b)
-			return err
+		b = append(b, '}')
+		if w.mode == "jsonl" {
+			b = append(b, '\n')
 		}
-		return w.enc.Encode(doc)
+		w.scratch = b
+		_, err := w.w.Write(b)
+		return err
 	case "tsv":
-		w.w.WriteString(tsvField(inf.Key))
+		b := append(w.scratch[:0], tsvField(inf.Key)...)
 		if !keysOnly {
-			fmt.Fprintf(w.w, "\t%d\t%d\t%d\t%s", ttlSeconds(inf.TTL), inf.Size, idleSeconds(inf.Idle), expiresAt(w.now, inf.TTL))
+			b = append(b, '\t')
+			b = strconv.AppendInt(b, ttlSeconds(inf.TTL), 10)
+			b = append(b, '\t')
+			b = strconv.AppendInt(b, inf.Size, 10)
+			b = append(b, '\t')
+			b = strconv.AppendInt(b, idleSeconds(inf.Idle), 10)
+			b = append(b, '\t')
+			b = append(b, expiresAt(w.now, inf.TTL)...)
 			if w.opts.Decode {
-				w.w.WriteByte('\t')
-				w.w.WriteString(tsvField(w.preview(inf)))
+				b = append(b, '\t')
+				b = append(b, tsvField(w.preview(inf))...)
 			}
 		}
-		return w.w.WriteByte('\n')
+		b = append(b, '\n')
+		w.scratch = b
+		_, err := w.w.Write(b)
+		return err
 	}
 	// A terminal: fixed-width columns, widths settled by the first row.
 	key := tsvField(inf.Key)
@@ -331,4 +344,66 @@ func padRight(s string, width int) string {
 		return string(r[:width-1]) + "…"
 	}
 	return s + strings.Repeat(" ", width-n)
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// does without HTML escaping (invalid UTF-8 becomes U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// marshalJSON is json.Marshal without HTML escaping.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
