@@ -48,7 +48,12 @@ Redis's). --decode adds a one-line preview of each session's data.
 On a terminal the rows form a table; to a pipe they are tab-separated with
 no header: key, TTL in seconds (-1: none), size in bytes, idle seconds,
 expiry time (RFC 3339, empty for none) and, with --decode, the preview.
--o json prints one JSON array, -o jsonl one JSON object a line.`,
+-o json prints one JSON array, -o jsonl one JSON object a line.
+
+Listing never changes a TTL. On Redis 7.2 and later it leaves idle times
+alone too; on older servers reading a size counts as an access, so the idle
+times shown are right but the next listing (or expire --idle) sees 0s.
+--keys-only reads nothing but the keys.`,
 		Example: `  wsess redis ls
   wsess redis ls --prefix myapp:sess: --decode --limit 20
   wsess redis ls -o jsonl | jq -r 'select(.idle > 86400) | .key'

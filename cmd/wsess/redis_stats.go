@@ -30,7 +30,8 @@ func newCmdRedisStats(f *factory, runF func(*redisStatsOptions) error) *cobra.Co
 print their number, total and mean size, and the distribution of their TTLs
 (<1m, <10m, <1h, <6h, <1d, <7d, >=7d, none) and sizes (<64B, <256B, <1KiB,
 <4KiB, <16KiB, <64KiB, >=64KiB, other: not a string) as bar charts on a
-terminal, as "name<TAB>value" lines to a pipe, or as JSON with -o json.`,
+terminal, as "name<TAB>value" lines to a pipe, or as JSON with -o json.
+(On Redis before 7.2, reading sizes resets the keys' idle time.)`,
 		Example: `  wsess redis stats
   wsess redis stats --prefix myapp:sess: -o json`,
 		Args: usageArgs(cobra.NoArgs),
@@ -136,7 +137,7 @@ func writeStats(opts *redisStatsOptions, st manager.Stats) error {
 			return w.Flush()
 		}
 		label("total", humanSize(st.Bytes)+s.Faint.Render(fmt.Sprintf(" (%d bytes in %s)", st.Bytes, plural(st.Strings, "string"))))
-		label("mean", fmt.Sprintf("%s", humanSize(int64(st.MeanSize()+0.5))))
+		label("mean", humanSize(int64(st.MeanSize()+0.5)))
 		label("range", fmt.Sprintf("%s to %s", humanSize(st.MinSize), humanSize(st.MaxSize)))
 		fmt.Fprintln(w)
 		writeChart(w, s, "TTL", st.TTL, st.Keys)
@@ -159,7 +160,10 @@ func writeChart(w interface{ WriteString(string) (int, error) }, s *styles, titl
 		if top > 0 {
 			n = int((b.Count*barWidth + top - 1) / top) // any key shows at least one cell
 		}
-		bar := s.Success.Render(strings.Repeat("█", n)) + strings.Repeat(" ", barWidth-n)
+		bar := strings.Repeat(" ", barWidth-n)
+		if n > 0 {
+			bar = s.Success.Render(strings.Repeat("█", n)) + bar
+		}
 		pct := 100 * float64(b.Count) / float64(total)
 		w.WriteString(fmt.Sprintf("  %-8s %s %8d %s\n", b.Label, bar, b.Count, s.Faint.Render(fmt.Sprintf("%5.1f%%", pct))))
 	}
