@@ -56,7 +56,15 @@ func redisError(err error) error {
 		return nil
 	}
 	if errors.Is(err, manager.ErrUnavailable) {
-		return withHint(fmt.Errorf("cannot reach Redis: %w", err),
+		// Say what failed underneath ("dial tcp ...: connection refused"),
+		// keeping the chain for errors.Is.
+		msg := err.Error()
+		if m, ok := err.(interface{ Unwrap() []error }); ok {
+			if errs := m.Unwrap(); len(errs) > 0 {
+				msg = errs[len(errs)-1].Error()
+			}
+		}
+		return withHint(&causeError{msg: "cannot reach Redis: " + msg, err: err},
 			"check --redis-url / "+envRedisURL+" (and --cluster) and that the server is running")
 	}
 	return err
@@ -151,3 +159,12 @@ func nonNegative(name string, v int) error {
 	}
 	return nil
 }
+
+// causeError shows msg and unwraps to err.
+type causeError struct {
+	msg string
+	err error
+}
+
+func (e *causeError) Error() string { return e.msg }
+func (e *causeError) Unwrap() error { return e.err }
