@@ -13,9 +13,10 @@ import (
 	"github.com/wsess/wsess/pkg/session"
 )
 
-// hammer sends n GETs of paths(i) with cookie, at most par at a time, and
-// returns the bodies of the 200 responses and the count of the others.
-func hammer(t *testing.T, srv *httptest.Server, cookie *http.Cookie, n, par int, path func(i int) string) (bodies []string, failed int) {
+// hammer sends n GETs of path(i) with cookie, at most par at a time,
+// spread round-robin over servers, and returns the bodies of the 200
+// responses and the count of the others.
+func hammer(t *testing.T, servers []*httptest.Server, cookie *http.Cookie, n, par int, path func(i int) string) (bodies []string, failed int) {
 	t.Helper()
 	client := &http.Client{Timeout: 10 * time.Second}
 	sem := make(chan struct{}, par)
@@ -26,7 +27,7 @@ func hammer(t *testing.T, srv *httptest.Server, cookie *http.Cookie, n, par int,
 		sem <- struct{}{}
 		go func(i int) {
 			defer func() { <-sem; wg.Done() }()
-			req, _ := http.NewRequest("GET", srv.URL+path(i), nil)
+			req, _ := http.NewRequest("GET", servers[i%len(servers)].URL+path(i), nil)
 			req.AddCookie(cookie)
 			resp, err := client.Do(req)
 			mu.Lock()
@@ -49,19 +50,35 @@ func hammer(t *testing.T, srv *httptest.Server, cookie *http.Cookie, n, par int,
 }
 
 // TestRedisConcurrentIncrementsAllCount: 200 increments of one session, 20
-// in flight at a time, all count (lost-update-free commits).
+// in flight at a time, all count (lost-update-free commits), whether the
+// requests reach one app process or alternate between two that share the
+// Redis (where commits really conflict and replay).
 func TestRedisConcurrentIncrementsAllCount(t *testing.T) {
+	for _, processes := range []int{1, 2} {
+		t.Run(strconv.Itoa(processes)+" processes", func(t *testing.T) {
+			testConcurrentIncrements(t, processes)
+		})
+	}
+}
+
+func testConcurrentIncrements(t *testing.T, processes int) {
 	rs := redistest.Start(t, redistest.Options{})
-	srv, _ := newRedisServer(t, rs.Client(), session.RedisOptions{})
-	c := newClient(t, srv)
+	rec := &errorRecorder{}
+	var servers []*httptest.Server
+	for i := 0; i < processes; i++ {
+		rdb := rs.Client() // each "process" has its own client and manager
+		srv, _ := newRedisServer(t, rdb, session.RedisOptions{Options: session.Options{ErrorHandler: rec.handle}})
+		servers = append(servers, srv)
+	}
+	c := newClient(t, servers[0])
 	c.mustGet("/incr") // the first of the 200 creates the session
 	cookie := &http.Cookie{Name: session.DefaultIDCookieName, Value: c.cookie(session.DefaultIDCookieName)}
 	// A body shows the count its handler computed before the commit merged
 	// concurrent increments, so bodies may repeat; the stored count may not
 	// lose any.
-	_, failed := hammer(t, srv, cookie, 199, 20, func(int) string { return "/incr" })
+	_, failed := hammer(t, servers, cookie, 199, 20, func(int) string { return "/incr" })
 	if failed != 0 {
-		t.Fatalf("%d of 199 requests failed", failed)
+		t.Fatalf("%d of 199 requests failed; errors: %v", failed, rec.all())
 	}
 	if got := c.mustGet("/incr"); got != "201" {
 		t.Fatalf("after 200 increments the next one reports %s, want 201", got)
@@ -78,7 +95,7 @@ func TestRedisConcurrentWritesToDifferentKeysMerge(t *testing.T) {
 	c.mustGet("/set?start=1")
 	id := c.cookie(session.DefaultIDCookieName)
 	const n = 60
-	_, failed := hammer(t, srv, &http.Cookie{Name: session.DefaultIDCookieName, Value: id}, n, 20,
+	_, failed := hammer(t, []*httptest.Server{srv}, &http.Cookie{Name: session.DefaultIDCookieName, Value: id}, n, 20,
 		func(i int) string { return "/set?k" + strconv.Itoa(i) + "=" + strconv.Itoa(i) })
 	if failed != 0 {
 		t.Fatalf("%d requests failed", failed)
@@ -115,7 +132,7 @@ func TestCookieConcurrentIsLastWriterWins(t *testing.T) {
 	c := newClient(t, srv)
 	c.mustGet("/incr")
 	value := c.cookie(session.DefaultCookieName)
-	bodies, failed := hammer(t, srv, &http.Cookie{Name: session.DefaultCookieName, Value: value}, 40, 20, func(int) string { return "/incr" })
+	bodies, failed := hammer(t, []*httptest.Server{srv}, &http.Cookie{Name: session.DefaultCookieName, Value: value}, 40, 20, func(int) string { return "/incr" })
 	if failed != 0 {
 		t.Fatalf("%d requests failed", failed)
 	}

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +60,11 @@ type RedisManager struct {
 	prefix  string
 	timeout time.Duration
 	retries int
+	// commits serialises the compare-and-set commits of one session within
+	// this process (striped by id), so that concurrent requests of one user
+	// handled here do not race each other into retries: only writers in
+	// other processes can make a commit retry.
+	commits [256]sync.Mutex
 	cookies cookieWriter
 
 	noGetEx atomic.Bool // the server lacks GETEX (Redis < 6.2)
@@ -269,6 +275,9 @@ func (m *RedisManager) writeNew(base context.Context, h http.Header, s *Session,
 // changes.
 func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Session, expire time.Duration) error {
 	key := m.prefix + s.id
+	mu := &m.commits[stripe(s.id)]
+	mu.Lock()
+	defer mu.Unlock()
 	ttl := int64(expire / time.Second)
 	exists := true
 	for attempt := 0; ; attempt++ {
@@ -316,11 +325,22 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 			o.apply(fresh)
 		}
 		s.values = fresh
-		if attempt > 2 {
-			// Many writers on one session: spread the retries out a little.
-			time.Sleep(time.Duration(rand.Int64N(int64(time.Millisecond) * int64(min(attempt, 10)))))
+		if attempt > 0 {
+			// Writers in other processes: back off exponentially (with
+			// jitter, up to about 16 ms) so that they take turns.
+			time.Sleep(time.Duration(rand.Int64N(int64(50*time.Microsecond) << min(attempt, 8))))
 		}
 	}
+}
+
+// stripe maps a session id to one of the commit locks (FNV-1a).
+func stripe(id string) uint8 {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h ^= uint32(id[i])
+		h *= 16777619
+	}
+	return uint8(h ^ h>>8 ^ h>>16 ^ h>>24)
 }
 
 func (m *RedisManager) setCookie(h http.Header, id string, expire time.Duration) {
