@@ -514,7 +514,7 @@ func TestRedisUnavailable(t *testing.T) {
 }
 
 func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "plain", `q"uote\\`, "tab\tnl\ncr\r\x00\x1f\x7f", "zoë 日本", "bad\xff\xfeutf8", "ls\u2028ps\u2029", "<a&b>", strings.Repeat("x", 300)} {
+	for _, s := range []string{"", "plain", `q"uote\\`, "tab\tnl\ncr\r\x00\x1f\x7f\b\f", "zoë 日本", "bad\xff\xfeutf8", "ls\u2028ps\u2029", "<a&b>", strings.Repeat("x", 300)} {
 		want, err := marshalJSON(s)
 		if err != nil {
 			t.Fatal(err)
