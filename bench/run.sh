@@ -126,7 +126,9 @@ stop_server() {
 # run_wrk NAME CASE [COOKIE]: one bounded wrk run on /counter.
 run_wrk() {
   local name=$1 case=$2 cookie=${3:-}
-  local per=$(((WRK_CONNECTIONS + WRK_THREADS - 1) / WRK_THREADS))
+  # Four sessions per connection, sent round-robin: a session's previous
+  # request has finished before it is sent again (see wrk/sessions.lua).
+  local per=$((4 * ((WRK_CONNECTIONS + WRK_THREADS - 1) / WRK_THREADS)))
   local out from statuses
   from=$(wc -l <"$TMP/$name.log")
   out=$(WRK_COOKIE=$cookie timeout 120 wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" \

@@ -3,10 +3,14 @@
 --   wrk -t2 -c32 -d10s -s sessions.lua http://127.0.0.1:PORT/counter -- N
 --
 -- Many sessions (default): each thread sends its first requests without a
--- cookie and keeps the first N cookies the server sets (N = its share of the
--- connections, so one session per connection), then sends them round-robin,
--- each request with one of them. A cookie store's cookie is kept as first
--- set: every request still opens and re-seals it.
+-- cookie and keeps the first N cookies the server sets, then sends them
+-- round-robin, each request with one of them. wrk cannot tell a script which
+-- connection sends, so run.sh passes N = 4 x the thread's connections: with
+-- at most one request in flight per connection, a session comes round again
+-- only after its previous request has finished (unless that one was very
+-- slow), so sessions are not shared by concurrent requests. A cookie
+-- store's cookie is kept as first set: every request still opens and
+-- re-seals it.
 --
 -- One shared session: WRK_COOKIE="name=value" makes every request of every
 -- connection send that one cookie.

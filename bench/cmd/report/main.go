@@ -363,9 +363,11 @@ session; its ns/op include the proxy hop and are not a timing.
 `+"`wrk %s -s bench/wrk/sessions.lua URL/counter`"+`, one run per row. wsess is
 `+"`wsess serve demo --store cookie|redis`"+` (its /counter uses Session.Incr); the
 peers are `+"`bench/cmd/peerserver -lib NAME`"+` (same server timeouts, same one
-log line per request, stderr to a file). *many*: each connection gets its own
-session (the first response's Set-Cookie, then sent on every request); *shared*:
-one cookie sent by all connections at once. wrk runs on the same 2 cores as the
+log line per request, stderr to a file). *many*: 4 sessions per connection
+(the first responses' Set-Cookie), sent round-robin so that no two requests in
+flight share one; *shared*: one cookie sent by all connections at once (a
+user's concurrent requests: wsess Redis replays them so none is lost, scs and
+the cookie stores keep the last write). wrk runs on the same 2 cores as the
 server and Redis.
 
 | server | sessions | req/s | p50 | p99 | non-2xx | socket errors | statuses in the server's log |
