@@ -16,7 +16,7 @@ import (
 // execCmd runs one command built with a runF, as the root would.
 func execCmd(t *testing.T, cmd *cobra.Command, args ...string) error {
 	t.Helper()
-	cmd.SetArgs(args)
+	cmd.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true

@@ -20,7 +20,7 @@ func parseRoot(t *testing.T, env testEnv, args ...string) *factory {
 	f := newFactory(ios, env.lookup)
 	root := &cobra.Command{Use: "wsess", RunE: func(*cobra.Command, []string) error { return nil }}
 	f.addRedisFlags(root)
-	root.SetArgs(args)
+	root.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
 	if err := root.Execute(); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/wsess/wsess/internal/manager"
 )
@@ -12,8 +14,11 @@ import (
 // returns how many keys it removed.
 func (m *RedisManager) Clear(ctx context.Context) (int64, error) {
 	n, err := manager.New(m.rdb).DeletePrefix(ctx, m.prefix, 0)
-	if err != nil {
-		return n, storeErr("clear", err)
+	switch {
+	case err == nil:
+		return n, nil
+	case errors.Is(err, manager.ErrUnavailable):
+		return n, fmt.Errorf("%w: clear: %w", ErrUnavailable, err)
 	}
-	return n, nil
+	return n, storeErr("clear", err)
 }
