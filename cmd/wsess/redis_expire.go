@@ -168,12 +168,7 @@ func expireSummary(opts *redisExpireOptions, s manager.Summary, took time.Durati
 	default:
 		fmt.Fprintf(&b, "Set a TTL of %s on %s %s", opts.In, plural(s.Changed, "key"), opts.what())
 	}
-	if opts.Idle > 0 {
-		fmt.Fprintf(&b, "; %d scanned", s.Scanned)
-	}
-	if s.Failed > 0 {
-		fmt.Fprintf(&b, "; %d failed", s.Failed)
-	}
+	fmt.Fprintf(&b, "; %d scanned, %d failed", s.Scanned, s.Failed)
 	if opts.IO.IsStdoutTTY() && took > 0 {
 		fmt.Fprintf(&b, " in %s", took.Round(time.Millisecond))
 	}
