@@ -2,9 +2,11 @@ package session_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,14 +56,17 @@ func hammer(t *testing.T, servers []*httptest.Server, cookie *http.Cookie, n, pa
 // requests reach one app process or alternate between two that share the
 // Redis (where commits really conflict and replay).
 func TestRedisConcurrentIncrementsAllCount(t *testing.T) {
-	for _, processes := range []int{1, 2} {
-		t.Run(strconv.Itoa(processes)+" processes", func(t *testing.T) {
-			testConcurrentIncrements(t, processes)
+	for _, tt := range []struct {
+		processes int
+		filler    int // bytes of other data: past 512 the commit compares digests
+	}{{1, 0}, {2, 0}, {2, 2000}} {
+		t.Run(fmt.Sprintf("%d processes, %d more bytes", tt.processes, tt.filler), func(t *testing.T) {
+			testConcurrentIncrements(t, tt.processes, tt.filler)
 		})
 	}
 }
 
-func testConcurrentIncrements(t *testing.T, processes int) {
+func testConcurrentIncrements(t *testing.T, processes, filler int) {
 	rs := redistest.Start(t, redistest.Options{})
 	rec := &errorRecorder{}
 	var servers []*httptest.Server
@@ -71,6 +76,9 @@ func testConcurrentIncrements(t *testing.T, processes int) {
 		servers = append(servers, srv)
 	}
 	c := newClient(t, servers[0])
+	if filler > 0 {
+		c.mustGet("/set?filler=" + strings.Repeat("x", filler))
+	}
 	c.mustGet("/incr") // the first of the 200 creates the session
 	cookie := &http.Cookie{Name: session.DefaultIDCookieName, Value: c.cookie(session.DefaultIDCookieName)}
 	// A body shows the count its handler computed before the commit merged
