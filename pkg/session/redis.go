@@ -64,7 +64,14 @@ type RedisManager struct {
 	// this process (striped by id), so that concurrent requests of one user
 	// handled here do not race each other into retries: only writers in
 	// other processes can make a commit retry.
-	commits [256]sync.Mutex
+	commits [256]struct {
+		sync.Mutex
+		// id and value are the last session this stripe committed: a
+		// request that waited for the lock behind a commit of its own session
+		// replays onto that value at once instead of losing a round trip to
+		// a compare-and-set that is bound to fail.
+		id, value string
+	}
 	cookies cookieWriter
 
 	noGetEx atomic.Bool // the server lacks GETEX (Redis < 6.2)
@@ -285,9 +292,17 @@ func (m *RedisManager) writeNew(base context.Context, h http.Header, s *Session,
 // changes.
 func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Session, expire time.Duration) error {
 	key := m.prefix + s.id
-	mu := &m.commits[stripe(s.id)]
-	mu.Lock()
-	defer mu.Unlock()
+	st := &m.commits[stripe(s.id)]
+	st.Lock()
+	defer st.Unlock()
+	if st.id == s.id && st.value != s.loaded {
+		if fresh, err := m.opts.Codec.Unmarshal([]byte(st.value)); err == nil {
+			for _, o := range s.ops {
+				o.apply(fresh)
+			}
+			s.values, s.loaded = fresh, st.value
+		}
+	}
 	ttl := int64(expire / time.Second)
 	exists := true
 	for attempt := 0; ; attempt++ {
@@ -316,6 +331,7 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 		if ok, _ := res[0].(int64); ok == 1 {
 			s.loaded = string(data)
 			s.ops = s.ops[:0]
+			st.id, st.value = s.id, s.loaded
 			m.setCookie(h, s.id, expire)
 			return nil
 		}
