@@ -1,6 +1,7 @@
 package session
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -56,6 +57,28 @@ func FuzzValidID(f *testing.F) {
 		}
 		if strings.ContainsAny(id, "*?[]\\ \r\n:{}") {
 			t.Fatalf("accepted %q with a glob, space or hash-tag character", id)
+		}
+	})
+}
+
+// FuzzFindCookie: the request's Cookie header is read without net/http's
+// parser; whatever it returns must be a substring of the header, and a
+// cookie written as "name=value" alone must be found.
+func FuzzFindCookie(f *testing.F) {
+	for _, s := range []string{"wsess_session_id=abc", "a=1; wsess_session_id=\"q\"; b=2", "wsess_session_id", "; ;=;wsess_session_id=", "\x00wsess_session_id=x"} {
+		f.Add(s, "x")
+	}
+	f.Fuzz(func(t *testing.T, header, value string) {
+		r := &http.Request{Header: http.Header{"Cookie": {header}}}
+		if v, ok := findCookie(r, DefaultIDCookieName); ok && !strings.Contains(header, v) {
+			t.Fatalf("found %q, not in %q", v, header)
+		}
+		if strings.ContainsAny(value, "; \t\"") {
+			return
+		}
+		r.Header["Cookie"] = []string{"other=1; " + DefaultIDCookieName + "=" + value}
+		if v, ok := findCookie(r, DefaultIDCookieName); !ok || v != value {
+			t.Fatalf("header with %q: found %q, %v", value, v, ok)
 		}
 	})
 }
