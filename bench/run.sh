@@ -99,6 +99,8 @@ if has_part inproc; then
     timeout 600 go test -run '^$' -bench . -benchmem -count "$COUNT" -benchtime "$BENCHTIME" .) \
     >"$OUT/inproc.txt"
   "${RCLI[@]}" flushall >/dev/null
+  "$TMP/rtcost" -addr "$REDIS_ADDR" -n 5000 >"$OUT/rtcost.txt"
+  "${RCLI[@]}" flushall >/dev/null
 fi
 
 # ---------------------------------------------------------------- load

@@ -46,6 +46,7 @@ func main() {
 }
 
 type results struct {
+	dir     string
 	machine map[string]string
 	order   []string                        // benchmark names in first-seen order
 	bench   map[string]map[string][]float64 // name -> unit -> samples
@@ -60,7 +61,7 @@ type loadRow struct {
 }
 
 func load(dir string) (*results, error) {
-	r := &results{machine: map[string]string{}, bench: map[string]map[string][]float64{}, scale: map[string]map[string]string{}}
+	r := &results{dir: dir, machine: map[string]string{}, bench: map[string]map[string][]float64{}, scale: map[string]map[string]string{}}
 	if err := eachLine(filepath.Join(dir, "machine.txt"), func(line string) {
 		if k, v, ok := strings.Cut(line, "="); ok {
 			r.machine[k] = v
@@ -355,6 +356,22 @@ session; its ns/op include the proxy hop and are not a timing.
 		}
 		fmt.Fprintf(w, "| %s | %s | %s |\n", strings.TrimPrefix(name, "RoundTrips/"),
 			num(r.med(name, "roundtrips/op"), 2), num(r.med(name, "rediscmds/op"), 2))
+	}
+
+	if rt, err := os.ReadFile(filepath.Join(r.dir, "rtcost.txt")); err == nil {
+		w.WriteString(`
+### The cost of each Redis call
+
+` + "`bench/cmd/rtcost`" + ` times 5,000 sequential calls of each kind over one
+go-redis connection (median wall time per call, loopback hop included) and
+reads Redis's own time per call from INFO commandstats: wsess loads with GETEX
+and saves with a compare-and-set Lua script (EVALSHA); scs loads with GET and
+saves with MULTI/SET/PEXPIREAT/EXEC.
+
+` + "```" + `
+`)
+		w.Write(rt)
+		w.WriteString("```\n")
 	}
 
 	fmt.Fprintf(w, `
