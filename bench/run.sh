@@ -183,6 +183,7 @@ timed() {
   shift
   local before
   before=$("${RCLI[@]}" dbsize)
+  "${RCLI[@]}" config resetstat >/dev/null
   if ! /usr/bin/time -v -o "$TMP/time.txt" bash -c "set -o pipefail; $*" >"$TMP/stdout.txt" 2>"$TMP/stderr.txt"; then
     log "  $name failed:"
     tail -5 "$TMP/stderr.txt" >&2
@@ -195,8 +196,12 @@ timed() {
     n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$TMP/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$TMP/time.txt")
   outn=$(tail -1 "$TMP/stdout.txt" | tr -d ' \t' | cut -c1-40)
-  printf '%s wall=%s rss_kb=%s keys_before=%s keys_after=%s out=%s\n' "$name" "$wall" "$rss" "$before" \
-    "$("${RCLI[@]}" dbsize)" "${outn:-none}" >>"$OUT/scale.txt"
+  # Redis's own time in the commands it ran for this one (INFO commandstats).
+  local server
+  server=$("${RCLI[@]}" info commandstats | tr -d '\r' | awk -F'[:,=]' \
+    '/^cmdstat_/ && $1 != "cmdstat_info" && $1 != "cmdstat_config|resetstat" {u += $5} END {printf "%.2f", u / 1e6}')
+  printf '%s wall=%s rss_kb=%s keys_before=%s keys_after=%s server_s=%s out=%s\n' "$name" "$wall" "$rss" "$before" \
+    "$("${RCLI[@]}" dbsize)" "$server" "${outn:-none}" >>"$OUT/scale.txt"
   log "  $name: ${wall}s, $((rss / 1024)) MiB"
 }
 fill() {
