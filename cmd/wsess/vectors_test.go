@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// pyCookie is a weppy or Emmett cookie from the interop vectors.
+type pyCookie struct {
+	Format, Key, Case, Cookie string
+}
+
+func pyCookies(t *testing.T) []pyCookie {
+	t.Helper()
+	f, err := os.Open("../../internal/pickle/testdata/vectors.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []pyCookie
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var c pyCookie
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Cookie != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// substitute returns a different character that can stand in a cookie at
+// the place of c, so the changed cookie keeps its shape.
+func substitute(c byte) byte {
+	const alphabet = "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ-_=:"
+	return alphabet[(strings.IndexByte(alphabet, c)+1)%len(alphabet)]
+}
+
+// TestPythonCookiesTamperedOrWrongKey: every weppy and Emmett cookie of the
+// interop vectors, with any one byte changed, or with another key, makes
+// "wsess decode" exit 1 with one line on stderr and print nothing.
+func TestPythonCookiesTamperedOrWrongKey(t *testing.T) {
+	for i, c := range pyCookies(t) {
+		t.Run(fmt.Sprintf("%d-%s-%s", i, c.Format, c.Case), func(t *testing.T) {
+			t.Parallel() // an Emmett cookie costs a PBKDF2 per attempt
+			check := func(what, cookie, key string) {
+				t.Helper()
+				r := runCLI(t, testEnv{envKey: key}, false, "", "decode", cookie)
+				if r.Code != 1 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 || !strings.HasPrefix(r.Stderr, "wsess: ") {
+					t.Fatalf("%s: exit %d, stdout %q, stderr %q; want exit 1 and one line", what, r.Code, r.Stdout, r.Stderr)
+				}
+				if strings.Contains(r.Stderr, key) {
+					t.Fatalf("%s: the key appears in %q", what, r.Stderr)
+				}
+			}
+			if r := runCLI(t, testEnv{envKey: c.Key}, false, "", "decode", c.Cookie); r.Code != 0 {
+				t.Fatalf("the untouched cookie: exit %d, %s", r.Code, r.Stderr)
+			}
+			for pos := 0; pos < len(c.Cookie); pos++ {
+				b := []byte(c.Cookie)
+				b[pos] = substitute(b[pos])
+				check(fmt.Sprintf("byte %d changed", pos), string(b), c.Key)
+			}
+			for _, key := range []string{"another-key", c.Key + "x", strings.ToUpper(c.Key)} {
+				check("key "+key, c.Cookie, key)
+			}
+		})
+	}
+}
