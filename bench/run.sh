@@ -14,7 +14,7 @@
 #
 # Knobs (environment): PARTS ("inproc load scale"), COUNT (5), BENCHTIME
 # (0.4s), WRK_DURATION (10s), WRK_CONNECTIONS (32), WRK_THREADS (2),
-# SCALE_SESSIONS (1000000), SCALE_OTHERS (100000), OUT (bench/out: raw
+# SCALE_SESSIONS (1000000), SCALE_OTHERS (100000), SCALE_REPEAT (3), OUT (bench/out: raw
 # results), REPORT (BENCHMARKS.md; empty: do not write it), WSESS_BIN (a
 # prebuilt wsess binary instead of building ./cmd/wsess).
 #
@@ -30,6 +30,7 @@ WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
 WRK_THREADS=${WRK_THREADS:-2}
 SCALE_SESSIONS=${SCALE_SESSIONS:-1000000}
 SCALE_OTHERS=${SCALE_OTHERS:-100000}
+SCALE_REPEAT=${SCALE_REPEAT:-3}
 PREFIX=${PREFIX:-"benchsess:"}
 OUT=${OUT:-$ROOT/bench/out}
 REPORT=${REPORT-$ROOT/BENCHMARKS.md}
@@ -86,7 +87,7 @@ REDIS_URL=redis://$REDIS_ADDR/0
   echo "kernel=$(uname -r)"
   echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "commit=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "settings=COUNT=$COUNT BENCHTIME=$BENCHTIME WRK_DURATION=$WRK_DURATION WRK_CONNECTIONS=$WRK_CONNECTIONS WRK_THREADS=$WRK_THREADS SCALE_SESSIONS=$SCALE_SESSIONS SCALE_OTHERS=$SCALE_OTHERS"
+  echo "settings=COUNT=$COUNT BENCHTIME=$BENCHTIME WRK_DURATION=$WRK_DURATION WRK_CONNECTIONS=$WRK_CONNECTIONS WRK_THREADS=$WRK_THREADS SCALE_SESSIONS=$SCALE_SESSIONS SCALE_OTHERS=$SCALE_OTHERS SCALE_REPEAT=$SCALE_REPEAT"
   echo "wrkflags=-t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION"
 } >"$OUT/machine.txt"
 
@@ -108,6 +109,7 @@ fi
 start_server() {
   local name=$1
   shift
+  : >"$TMP/$name.log"
   "$@" 2>"$TMP/$name.log" &
   SERVER_PID=$!
   URL=""
@@ -218,11 +220,15 @@ if has_part scale; then
   "$TMP/scanfloor" -addr "$REDIS_ADDR" -prefix "$PREFIX" >/dev/null
   W="$TMP/wsess --redis-url $REDIS_URL"
   R="redis-cli -h 127.0.0.1 -p $REDIS_PORT"
-  timed scanfloor "$TMP/scanfloor -addr $REDIS_ADDR -prefix '$PREFIX'"
-  timed redis-cli-scan "$R --scan --pattern '$PREFIX*' | wc -l"
-  timed ls-keys-only "$W redis ls --prefix '$PREFIX' --keys-only -o tsv | wc -l"
-  timed ls "$W redis ls --prefix '$PREFIX' -o tsv | wc -l"
-  timed stats "$W redis stats --prefix '$PREFIX' >/dev/null && echo done"
+  # The commands that change nothing run SCALE_REPEAT times, interleaved;
+  # the report takes the median.
+  for _ in $(seq "$SCALE_REPEAT"); do
+    timed scanfloor "$TMP/scanfloor -addr $REDIS_ADDR -prefix '$PREFIX'"
+    timed redis-cli-scan "$R --scan --pattern '$PREFIX*' | wc -l"
+    timed ls-keys-only "$W redis ls --prefix '$PREFIX' --keys-only -o tsv | wc -l"
+    timed ls "$W redis ls --prefix '$PREFIX' -o tsv | wc -l"
+    timed stats "$W redis stats --prefix '$PREFIX' >/dev/null && echo done"
+  done
   timed expire-in "$W redis expire --prefix '$PREFIX' --in 1h --yes >/dev/null && echo done"
   timed expire-delete "$W redis expire --prefix '$PREFIX' --delete --yes >/dev/null && echo done"
   log "scale: refilling for the xargs reference"

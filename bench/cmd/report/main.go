@@ -51,7 +51,7 @@ type results struct {
 	order   []string                        // benchmark names in first-seen order
 	bench   map[string]map[string][]float64 // name -> unit -> samples
 	load    []loadRow
-	scale   map[string]map[string]string
+	scale   map[string][]map[string]string // command -> one map per run
 	scaleOr []string
 }
 
@@ -61,7 +61,7 @@ type loadRow struct {
 }
 
 func load(dir string) (*results, error) {
-	r := &results{dir: dir, machine: map[string]string{}, bench: map[string]map[string][]float64{}, scale: map[string]map[string]string{}}
+	r := &results{dir: dir, machine: map[string]string{}, bench: map[string]map[string][]float64{}, scale: map[string][]map[string]string{}}
 	if err := eachLine(filepath.Join(dir, "machine.txt"), func(line string) {
 		if k, v, ok := strings.Cut(line, "="); ok {
 			r.machine[k] = v
@@ -107,7 +107,7 @@ func load(dir string) (*results, error) {
 		if _, ok := r.scale[fields[0]]; !ok {
 			r.scaleOr = append(r.scaleOr, fields[0])
 		}
-		r.scale[fields[0]] = kv(fields[1:])
+		r.scale[fields[0]] = append(r.scale[fields[0]], kv(fields[1:]))
 	})
 	return r, nil
 }
@@ -165,12 +165,34 @@ func (r *results) loadVal(name, kase, key string) float64 {
 	return math.NaN()
 }
 
+// scaleVal returns the median over a command's runs of key (the maximum
+// for peak RSS); NaN when a run failed or none was made.
 func (r *results) scaleVal(name, key string) float64 {
-	v, err := strconv.ParseFloat(r.scale[name][key], 64)
-	if err != nil {
+	runs := r.scale[name]
+	if len(runs) == 0 {
 		return math.NaN()
 	}
-	return v
+	xs := make([]float64, 0, len(runs))
+	for _, run := range runs {
+		v, err := strconv.ParseFloat(run[key], 64)
+		if err != nil {
+			return math.NaN()
+		}
+		xs = append(xs, v)
+	}
+	if key == "rss_kb" {
+		return slices.Max(xs)
+	}
+	return median(xs)
+}
+
+// scaleLast returns key from a command's last run.
+func (r *results) scaleLast(name, key string) string {
+	runs := r.scale[name]
+	if len(runs) == 0 {
+		return ""
+	}
+	return runs[len(runs)-1][key]
 }
 
 func num(v float64, prec int) string {
@@ -401,8 +423,10 @@ server and Redis.
 
 A private redis-server filled by ` + "`bench/cmd/fill | redis-cli --pipe`" + ` with the
 sessions under one prefix (43-character ids, small JSON values, TTLs of 30 min
-to 3 h) and other keys beside them. Each command runs once under
-` + "`/usr/bin/time -v`" + ` (wall time, peak RSS of the largest process). *scanfloor*
+to 3 h) and other keys beside them. Each command runs under
+` + "`/usr/bin/time -v`" + ` (wall time, peak RSS of the largest process); those that
+change nothing run SCALE_REPEAT times, interleaved, and the table shows the
+median wall time and the largest peak RSS. *scanfloor*
 is ` + "`bench/cmd/scanfloor`" + `: SCAN MATCH prefix* COUNT 1000 over one connection,
 counting keys. *Redis busy* is the time Redis itself spent in the commands
 of that row (INFO commandstats, reset before each): no client can finish a
@@ -410,13 +434,18 @@ walk faster than the server's SCANs, so it bounds every ratio to redis-cli.
 The store is filled again before *xargs-unlink*, which runs
 ` + "`redis-cli --scan --pattern 'PREFIX*' | xargs -n 1000 redis-cli unlink`" + `.
 
-| command | wall | Redis busy | peak RSS | keys before | keys after | last output line |
-| --- | ---: | ---: | ---: | ---: | ---: | --- |
+| command | runs | wall (median) | all walls | Redis busy (median) | peak RSS (max) | keys before | keys after | last output line |
+| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |
 `)
 	for _, name := range r.scaleOr {
-		s := r.scale[name]
-		fmt.Fprintf(w, "| %s | %s s | %s s | %s MiB | %s | %s | %s |\n", name, num(r.scaleVal(name, "wall"), 2),
-			num(r.scaleVal(name, "server_s"), 2), num(r.scaleVal(name, "rss_kb")/1024, 1), s["keys_before"], s["keys_after"], s["out"])
+		walls := make([]string, 0, len(r.scale[name]))
+		for _, run := range r.scale[name] {
+			walls = append(walls, run["wall"])
+		}
+		fmt.Fprintf(w, "| %s | %d | %s s | %s | %s s | %s MiB | %s | %s | %s |\n", name, len(r.scale[name]),
+			num(r.scaleVal(name, "wall"), 2), strings.Join(walls, " "), num(r.scaleVal(name, "server_s"), 2),
+			num(r.scaleVal(name, "rss_kb")/1024, 1), r.scaleLast(name, "keys_before"), r.scaleLast(name, "keys_after"),
+			r.scaleLast(name, "out"))
 	}
 	w.WriteString(`
 Commands (PREFIX, PORT and the binary paths are run.sh's):
