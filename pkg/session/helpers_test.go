@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wsess/wsess/pkg/session"
 )
@@ -45,6 +46,9 @@ func counterMux() *http.ServeMux {
 	})
 	mux.HandleFunc("/renew", func(w http.ResponseWriter, r *http.Request) {
 		session.From(r.Context()).RenewID()
+	})
+	mux.HandleFunc("/short", func(w http.ResponseWriter, r *http.Request) {
+		session.From(r.Context()).SetExpire(10 * time.Minute)
 	})
 	mux.HandleFunc("/nothing", func(w http.ResponseWriter, r *http.Request) {})
 	return mux

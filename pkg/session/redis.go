@@ -145,7 +145,7 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 		return nil
 	}
 	s.id, s.values, s.stored, s.loaded = id, values, true, val
-	s.expires = m.opts.Clock().Add(m.opts.Expire)
+	s.expires = m.opts.Clock().Add(s.expireOrLocked(m.opts.Expire))
 	return nil
 }
 

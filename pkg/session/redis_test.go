@@ -280,3 +280,29 @@ func TestRedisClearRemovesOnlyThePrefix(t *testing.T) {
 		t.Fatalf("%d keys left, want the 101 outside the prefix", size)
 	}
 }
+
+// TestRedisPerSessionExpiry: SetExpire sets this session's TTL and cookie
+// lifetime, and requests that only read it keep that TTL (not the default).
+func TestRedisPerSessionExpiry(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	rdb := rs.Client()
+	srv, m := newRedisServer(t, rdb, session.RedisOptions{})
+	c := newClient(t, srv)
+	c.mustGet("/counter")
+	resp, err := c.c.Get(srv.URL + "/short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := resp.Header.Get("Set-Cookie"); !strings.Contains(h, "Max-Age=600") {
+		t.Fatalf("Set-Cookie %q, want Max-Age=600", h)
+	}
+	key := m.Key(c.cookie(session.DefaultIDCookieName))
+	for _, path := range []string{"/short", "/read", "/counter", "/read"} {
+		c.mustGet(path)
+		ttl, err := rdb.TTL(context.Background(), key).Result()
+		if err != nil || ttl <= 0 || ttl > 10*time.Minute {
+			t.Fatalf("after %s: TTL %v, %v; want (0, 10m]", path, ttl, err)
+		}
+	}
+}
