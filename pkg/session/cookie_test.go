@@ -279,3 +279,27 @@ func TestShortSecretOptIn(t *testing.T) {
 		t.Fatalf("empty secret: %v", err)
 	}
 }
+
+// TestCookiePerSessionExpiry: SetExpire changes the sealed expiry and the
+// cookie's Max-Age for this session only.
+func TestCookiePerSessionExpiry(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	srv, m := newCookieServer(t, testSecret, session.CookieOptions{Options: session.Options{Clock: clock.Now}})
+	c := newClient(t, srv)
+	resp, err := c.c.Get(srv.URL + "/short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := resp.Header.Get("Set-Cookie"); !strings.Contains(h, "Max-Age=600") {
+		t.Fatalf("Set-Cookie %q, want Max-Age=600", h)
+	}
+	_, exp, err := m.Open(c.cookie(session.DefaultCookieName))
+	if err != nil || !exp.Equal(clock.Now().Add(10*time.Minute)) {
+		t.Fatalf("sealed expiry %v, %v; want now+10m", exp, err)
+	}
+	clock.Advance(11 * time.Minute)
+	if got := c.mustGet("/counter"); got != "This is your 1 visit" {
+		t.Fatalf("after the override's expiry: %q", got)
+	}
+}
