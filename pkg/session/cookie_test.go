@@ -291,8 +291,8 @@ func TestCookiePerSessionExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if h := resp.Header.Get("Set-Cookie"); !strings.Contains(h, "Max-Age=600") {
-		t.Fatalf("Set-Cookie %q, want Max-Age=600", h)
+	if h := resp.Header.Get("Set-Cookie"); !strings.Contains(h, "Max-Age=600; Expires=Fri, 02 Jan 2026 03:14:05 GMT;") {
+		t.Fatalf("Set-Cookie %q, want Max-Age=600 and Expires 10 minutes from the clock", h)
 	}
 	_, exp, err := m.Open(c.cookie(session.DefaultCookieName))
 	if err != nil || !exp.Equal(clock.Now().Add(10*time.Minute)) {

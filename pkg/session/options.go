@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -128,6 +129,15 @@ func validCookieName(name string) bool {
 type cookieWriter struct {
 	name   string
 	suffix string // "; Path=/; HttpOnly; SameSite=Lax" ...
+	// expires caches the last Expires attribute rendered: formatting a
+	// time costs more than the rest of the header, and within one second
+	// every response carries the same one.
+	expires *atomic.Pointer[expiresText]
+}
+
+type expiresText struct {
+	unix int64
+	text []byte
 }
 
 func newCookieWriter(o *Options) cookieWriter {
@@ -155,7 +165,7 @@ func newCookieWriter(o *Options) cookieWriter {
 	if o.Partitioned {
 		b.WriteString("; Partitioned")
 	}
-	return cookieWriter{name: o.CookieName, suffix: b.String()}
+	return cookieWriter{name: o.CookieName, suffix: b.String(), expires: new(atomic.Pointer[expiresText])}
 }
 
 // set adds a Set-Cookie header for value that expires at expires (now +
@@ -184,7 +194,14 @@ func (c *cookieWriter) finish(buf []byte, maxAge int64, expires time.Time) []byt
 	} else {
 		buf = strconv.AppendInt(buf, maxAge, 10)
 		buf = append(buf, "; Expires="...)
-		buf = expires.UTC().AppendFormat(buf, http.TimeFormat)
+		sec := expires.Unix()
+		if e := c.expires.Load(); e != nil && e.unix == sec {
+			buf = append(buf, e.text...)
+		} else {
+			text := expires.UTC().AppendFormat(nil, http.TimeFormat)
+			c.expires.Store(&expiresText{unix: sec, text: text})
+			buf = append(buf, text...)
+		}
 	}
 	return append(buf, c.suffix...)
 }
