@@ -282,7 +282,7 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 	now := m.opts.Clock()
 	if s.destroyed && len(s.values) == 0 {
 		if s.stored {
-			m.cookies.set(h, "", 0, time.Time{})
+			m.cookies.set(h, &s.cookie, "", 0, time.Time{})
 		}
 		return nil
 	}
@@ -301,7 +301,7 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 		return err
 	}
 	buf = m.cookies.finish(buf, int64(expire/time.Second), exp)
-	m.cookies.add(h, buf)
+	m.cookies.add(h, &s.cookie, buf)
 	*bp = buf
 	return nil
 }

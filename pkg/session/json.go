@@ -178,12 +178,12 @@ func appendString(b []byte, s string) []byte { return jsonstr.Append(b, s, true)
 
 // validNumber reports whether s is a JSON number literal.
 func validNumber(s json.Number) bool {
-	n, ok := scanNumber([]byte(s), 0)
+	n, ok := scanNumber(string(s), 0)
 	return ok && n == len(s)
 }
 
 // scanNumber returns the end of the JSON number starting at i.
-func scanNumber(d []byte, i int) (int, bool) {
+func scanNumber(d string, i int) (int, bool) {
 	if i < len(d) && d[i] == '-' {
 		i++
 	}
@@ -221,15 +221,16 @@ func scanNumber(d []byte, i int) (int, bool) {
 	return i, true
 }
 
-// jsonParser decodes the subset of JSON values a session holds: everything
-// JSON has.
+// jsonParser decodes JSON values. It parses one string copy of the input
+// and slices keys, strings without escapes and numbers out of it, so a
+// session costs one allocation for its text plus its maps and slices.
 type jsonParser struct {
-	d []byte
+	d string
 	i int
 }
 
 func unmarshalJSON(data []byte) (map[string]any, error) {
-	p := jsonParser{d: data}
+	p := jsonParser{d: string(data)}
 	p.ws()
 	if p.i >= len(p.d) || p.d[p.i] != '{' {
 		if p.i < len(p.d) && p.d[p.i] == 'n' {
@@ -366,7 +367,7 @@ func (p *jsonParser) value(depth int) (any, error) {
 }
 
 func (p *jsonParser) literal(lit string) error {
-	if len(p.d)-p.i < len(lit) || string(p.d[p.i:p.i+len(lit)]) != lit {
+	if len(p.d)-p.i < len(lit) || p.d[p.i:p.i+len(lit)] != lit {
 		return p.errorf("invalid literal")
 	}
 	p.i += len(lit)
@@ -381,7 +382,7 @@ func (p *jsonParser) str() (string, error) {
 	for p.i < len(p.d) {
 		c := p.d[p.i]
 		if c == '"' {
-			s := string(p.d[start:p.i])
+			s := p.d[start:p.i]
 			p.i++
 			return s, nil
 		}
@@ -450,7 +451,7 @@ func (p *jsonParser) str() (string, error) {
 			buf = append(buf, c)
 			p.i++
 		default:
-			r, size := utf8.DecodeRune(p.d[p.i:])
+			r, size := utf8.DecodeRuneInString(p.d[p.i:])
 			if r == utf8.RuneError && size == 1 {
 				buf = append(buf, "\ufffd"...)
 			} else {

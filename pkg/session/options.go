@@ -170,11 +170,11 @@ func newCookieWriter(o *Options) cookieWriter {
 
 // set adds a Set-Cookie header for value that expires at expires (now +
 // maxAge seconds). maxAge <= 0 deletes the cookie.
-func (c *cookieWriter) set(h http.Header, value string, maxAge int64, expires time.Time) {
+func (c *cookieWriter) set(h http.Header, slot *[1]string, value string, maxAge int64, expires time.Time) {
 	bp := bufPool.Get().(*[]byte)
 	buf := append(c.begin((*bp)[:0]), value...)
 	buf = c.finish(buf, maxAge, expires)
-	c.add(h, buf)
+	c.add(h, slot, buf)
 	*bp = buf
 	bufPool.Put(bp)
 }
@@ -206,8 +206,15 @@ func (c *cookieWriter) finish(buf []byte, maxAge int64, expires time.Time) []byt
 	return append(buf, c.suffix...)
 }
 
-// add sets the built cookie as a Set-Cookie header.
-func (c *cookieWriter) add(h http.Header, buf []byte) {
+// add sets the built cookie as a Set-Cookie header. When the response has
+// none yet, the header's one-element slice is slot (kept in the Session),
+// which saves an allocation per response.
+func (c *cookieWriter) add(h http.Header, slot *[1]string, buf []byte) {
+	if len(h["Set-Cookie"]) == 0 {
+		slot[0] = string(buf)
+		h["Set-Cookie"] = slot[:1:1]
+		return
+	}
 	h["Set-Cookie"] = append(h["Set-Cookie"], string(buf))
 }
 

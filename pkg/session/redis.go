@@ -210,7 +210,7 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 			}); err != nil {
 				return storeErr("destroy", err)
 			}
-			m.cookies.set(h, "", 0, time.Time{})
+			m.cookies.set(h, &s.cookie, "", 0, time.Time{})
 		}
 		if len(s.values) == 0 {
 			return nil
@@ -231,7 +231,7 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 				return storeErr("expire", err)
 			}
 		}
-		m.setCookie(h, s.id, expire)
+		m.setCookie(h, s, expire)
 		return nil
 	}
 
@@ -276,7 +276,7 @@ func (m *RedisManager) writeNew(base context.Context, h http.Header, s *Session,
 		if set.Val() {
 			s.id, s.stored, s.renew, s.loaded = id, true, false, string(data)
 			s.ops = s.ops[:0]
-			m.setCookie(h, id, expire)
+			m.setCookie(h, s, expire)
 			return nil
 		}
 		if attempt >= 3 { // 256-bit ids do not collide; something else is wrong
@@ -332,7 +332,7 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 			s.loaded = string(data)
 			s.ops = s.ops[:0]
 			st.id, st.value = s.id, s.loaded
-			m.setCookie(h, s.id, expire)
+			m.setCookie(h, s, expire)
 			return nil
 		}
 		if attempt >= m.retries {
@@ -373,8 +373,8 @@ func stripe(id string) uint8 {
 	return uint8(h ^ h>>8 ^ h>>16 ^ h>>24)
 }
 
-func (m *RedisManager) setCookie(h http.Header, id string, expire time.Duration) {
-	m.cookies.set(h, id, int64(expire/time.Second), m.opts.Clock().Add(expire))
+func (m *RedisManager) setCookie(h http.Header, s *Session, expire time.Duration) {
+	m.cookies.set(h, &s.cookie, s.id, int64(expire/time.Second), m.opts.Clock().Add(expire))
 }
 
 // do runs f with the per-operation timeout.
