@@ -70,7 +70,7 @@ type Session struct {
 	id     string         // store id (Redis) or "" (cookie, or not stored yet)
 	values map[string]any // current state, nil until first needed
 	ops    []op
-	opsBuf [2]op // ops' first backing array: most requests record one or two
+	opsBuf [2]op     // ops' first backing array: most requests record one or two
 	cookie [1]string // backs the response's Set-Cookie header
 
 	stored    bool      // the session exists in the store / came in a valid cookie
