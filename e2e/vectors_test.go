@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
@@ -12,72 +11,13 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/wsess/wsess/internal/interop"
 	"github.com/wsess/wsess/internal/redistest"
 )
 
-// vectorsFile is the copy of shared/interop/vectors.jsonl the tests use:
-// cookies and Redis values written by CPython and OpenSSL, each with the
-// JSON value it must decode to.
-const vectorsFile = "../internal/pickle/testdata/vectors.jsonl"
-
-type vector struct {
-	Format   string         `json:"format"`
-	Key      string         `json:"key"`
-	Case     string         `json:"case"`
-	Cookie   string         `json:"cookie"`
-	ValueHex string         `json:"value_hex"`
-	Expected map[string]any `json:"expected"`
-}
-
-func readVectors(t *testing.T) []vector {
-	t.Helper()
-	f, err := os.Open(vectorsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var vs []vector
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var v vector
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.UseNumber()
-		if err := dec.Decode(&v); err != nil {
-			t.Fatal(err)
-		}
-		vs = append(vs, v)
-	}
-	if len(vs) == 0 {
-		t.Fatal("no vectors")
-	}
-	return vs
-}
-
-// withoutClass drops "__class__" members, which FORMATS.md allows a decoder
-// to add to objects.
-func withoutClass(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := map[string]any{}
-		for k, e := range x {
-			if k != "__class__" {
-				out[k] = withoutClass(e)
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = withoutClass(e)
-		}
-		return out
-	}
-	return v
-}
-
-// dataOf runs the built wsess and returns the "data" member of its JSON.
-func dataOf(t *testing.T, env []string, args ...string) map[string]any {
+// dataOf runs the built wsess and returns the "data" member of its JSON,
+// canonical for comparison.
+func dataOf(t *testing.T, env []string, args ...string) any {
 	t.Helper()
 	cmd := exec.Command(wsessBinary(t), args...)
 	cmd.Env = env
@@ -87,14 +27,16 @@ func dataOf(t *testing.T, env []string, args ...string) map[string]any {
 		t.Fatalf("wsess %v: %v; stderr: %s", args[0:1], err, stderr.String())
 	}
 	var out struct {
-		Data map[string]any `json:"data"`
+		Data json.RawMessage `json:"data"`
 	}
-	dec := json.NewDecoder(&stdout)
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("wsess printed no JSON: %v", err)
 	}
-	return out.Data
+	data, err := interop.Canonical(out.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // TestVectorsThroughTheBinary decodes every interop vector with the built
@@ -106,9 +48,13 @@ func TestVectorsThroughTheBinary(t *testing.T) {
 	rdb := rs.Client()
 	base := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "NO_COLOR=1", "WSESS_REDIS_URL=" + rs.URL()}
 	prefixes := []string{"wppsess:", "emtsess:"}
-	for i, v := range readVectors(t) {
+	vs, err := interop.Vectors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range vs {
 		t.Run(fmt.Sprintf("%d-%s-%s", i, v.Format, v.Case), func(t *testing.T) {
-			var got map[string]any
+			var got any
 			switch v.Format {
 			case "weppy", "emmett":
 				// The key comes from the environment, never the command line.
@@ -129,10 +75,13 @@ func TestVectorsThroughTheBinary(t *testing.T) {
 			}
 			// Compare as JSON values: numbers by their decimal text, so big
 			// integers are compared exactly.
-			if g, w := withoutClass(got), withoutClass(v.Expected); !reflect.DeepEqual(g, w) {
-				gj, _ := json.Marshal(g)
-				wj, _ := json.Marshal(w)
-				t.Fatalf("decoded\n %s\nwant\n %s", gj, wj)
+			want, err := interop.Canonical(v.Expected)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				gj, _ := json.Marshal(got)
+				t.Fatalf("decoded\n %s\nwant\n %s", gj, v.Expected)
 			}
 		})
 	}

@@ -1,36 +1,24 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/wsess/wsess/internal/interop"
 )
 
-// pyCookie is a weppy or Emmett cookie from the interop vectors.
-type pyCookie struct {
-	Format, Key, Case, Cookie string
-}
-
-func pyCookies(t *testing.T) []pyCookie {
+// pyCookies returns the weppy and Emmett cookies of the interop vectors.
+func pyCookies(t *testing.T) []interop.Vector {
 	t.Helper()
-	f, err := os.Open("../../internal/pickle/testdata/vectors.jsonl")
+	vs, err := interop.Vectors()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []pyCookie
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var c pyCookie
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatal(err)
-		}
-		if c.Cookie != "" {
-			out = append(out, c)
+	var out []interop.Vector
+	for _, v := range vs {
+		if v.IsCookie() {
+			out = append(out, v)
 		}
 	}
 	return out

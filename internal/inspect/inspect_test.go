@@ -1,50 +1,29 @@
 package inspect
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math/big"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wsess/wsess/internal/interop"
 	"github.com/wsess/wsess/pkg/session"
 )
 
-type vector struct {
-	Format   string          `json:"format"`
-	Case     string          `json:"case"`
-	Key      string          `json:"key"`
-	Cookie   string          `json:"cookie"`
-	ValueHex string          `json:"value_hex"`
-	Expected json.RawMessage `json:"expected"`
-}
+type vector = interop.Vector
 
-// vectors reads the copy of shared/interop/vectors.jsonl kept in
-// internal/pickle/testdata.
 func vectors(t testing.TB) []vector {
 	t.Helper()
-	f, err := os.Open("../pickle/testdata/vectors.jsonl")
+	vs, err := interop.Vectors()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []vector
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var v vector
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
-	}
-	return out
+	return vs
 }
 
 // canon parses JSON with exact numbers and without "__class__" members.

@@ -1,46 +1,21 @@
 package pickle
 
 import (
-	"bufio"
 	"encoding/hex"
-	"encoding/json"
-	"os"
 	"testing"
+
+	"github.com/wsess/wsess/internal/interop"
 )
 
-// vector is one line of testdata/vectors.jsonl, a copy of
-// shared/interop/vectors.jsonl (made by CPython's pickle and OpenSSL).
-type vector struct {
-	Format      string          `json:"format"`
-	Case        string          `json:"case"`
-	Key         string          `json:"key"`
-	Compression int             `json:"compression"`
-	Cookie      string          `json:"cookie"`
-	ValueHex    string          `json:"value_hex"`
-	Expected    json.RawMessage `json:"expected"`
-}
+type vector = interop.Vector
 
 func loadVectors(t testing.TB) []vector {
 	t.Helper()
-	f, err := os.Open("testdata/vectors.jsonl")
+	vs, err := interop.Vectors()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []vector
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var v vector
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return vs
 }
 
 func TestDecodeVectors(t *testing.T) {

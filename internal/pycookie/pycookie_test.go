@@ -1,61 +1,32 @@
 package pycookie
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/wsess/wsess/internal/interop"
 	"github.com/wsess/wsess/internal/pickle"
 )
 
-type vector struct {
-	Format      string          `json:"format"`
-	Case        string          `json:"case"`
-	Key         string          `json:"key"`
-	Compression int             `json:"compression"`
-	Cookie      string          `json:"cookie"`
-	Expected    json.RawMessage `json:"expected"`
-}
-
-// cookieVectors reads the shared vectors (a copy of
-// shared/interop/vectors.jsonl kept in internal/pickle/testdata).
-func readVectorLines(t testing.TB) [][]byte {
-	t.Helper()
-	f, err := os.Open("../pickle/testdata/vectors.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		out = append(out, append([]byte(nil), sc.Bytes()...))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+type vector = interop.Vector
 
 func jsonEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
 
 func cookieVectors(t testing.TB) []vector {
 	t.Helper()
+	vs, err := interop.Vectors()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []vector
-	for _, line := range readVectorLines(t) {
-		var v vector
-		if err := json.Unmarshal(line, &v); err != nil {
-			t.Fatal(err)
-		}
-		if v.Format == "weppy" || v.Format == "emmett" {
+	for _, v := range vs {
+		if v.IsCookie() {
 			out = append(out, v)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wsess/wsess/internal/interop"
 	"github.com/wsess/wsess/internal/pickle"
 )
 
@@ -82,18 +83,12 @@ type pickleVector struct {
 
 func pickleVectors(t testing.TB) []pickleVector {
 	t.Helper()
-	raw := readVectorLines(t)
+	vs, err := interop.Vectors()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []pickleVector
-	for _, line := range raw {
-		var v struct {
-			Format   string          `json:"format"`
-			Case     string          `json:"case"`
-			ValueHex string          `json:"value_hex"`
-			Expected json.RawMessage `json:"expected"`
-		}
-		if err := json.Unmarshal(line, &v); err != nil {
-			t.Fatal(err)
-		}
+	for _, v := range vs {
 		if v.Format == "pickle" {
 			out = append(out, pickleVector{v.Case, v.ValueHex, v.Expected})
 		}

@@ -1,0 +1,83 @@
+// Package interop holds the interop vectors for tests: session cookies and
+// Redis values written by CPython's pickle and OpenSSL the way weppy and
+// Emmett write them, each with the JSON value it must decode to. The file is
+// a copy of shared/interop/vectors.jsonl (see FORMATS.md there), embedded so
+// that every package's tests read the same lines.
+package interop
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+)
+
+//go:embed testdata/vectors.jsonl
+var vectorsJSONL []byte
+
+// Vector is one line of the vectors file.
+type Vector struct {
+	// Format is "weppy" or "emmett" for a cookie, "pickle" for a Redis value.
+	Format string `json:"format"`
+	// Case names what the sample holds ("counter", "types", "auth", ...).
+	Case string `json:"case"`
+	// Key is the app secret that opens Cookie.
+	Key string `json:"key"`
+	// Compression is the zlib level the app used (0: none).
+	Compression int `json:"compression"`
+	// Cookie is the cookie value (cookie formats).
+	Cookie string `json:"cookie"`
+	// ValueHex is the stored Redis value in hex (pickle format).
+	ValueHex string `json:"value_hex"`
+	// Expected is the JSON value the sample must decode to.
+	Expected json.RawMessage `json:"expected"`
+}
+
+// IsCookie reports whether v is a cookie (weppy or Emmett).
+func (v Vector) IsCookie() bool { return v.Format == "weppy" || v.Format == "emmett" }
+
+// Vectors returns every vector, in file order.
+func Vectors() ([]Vector, error) {
+	var out []Vector
+	sc := bufio.NewScanner(bytes.NewReader(vectorsJSONL))
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		var v Vector
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return nil, fmt.Errorf("interop: vectors line %d: %w", n, err)
+		}
+		out = append(out, v)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("interop: %w", err)
+	}
+	return out, nil
+}
+
+// Canonical parses JSON for comparison as FORMATS.md asks: numbers kept
+// exact (json.Number) and "__class__" members of objects dropped.
+func Canonical(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("interop: %w", err)
+	}
+	return dropClass(v), nil
+}
+
+func dropClass(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		delete(x, "__class__")
+		for k, e := range x {
+			x[k] = dropClass(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = dropClass(e)
+		}
+	}
+	return v
+}

@@ -1,0 +1,34 @@
+package interop
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestVectors(t *testing.T) {
+	vs, err := Vectors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, v := range vs {
+		counts[v.Format]++
+		if len(v.Expected) == 0 {
+			t.Fatalf("%s/%s has no expected value", v.Format, v.Case)
+		}
+	}
+	if want := map[string]int{"weppy": 8, "emmett": 12, "pickle": 16}; !reflect.DeepEqual(counts, want) {
+		t.Fatalf("vectors per format %v, want %v", counts, want)
+	}
+}
+
+func TestCanonical(t *testing.T) {
+	got, err := Canonical([]byte(`{"a":{"__class__":"x.Y","n":1180591620717411303424},"l":[{"__class__":"z"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Canonical([]byte(`{"a":{"n":1180591620717411303424},"l":[{}]}`))
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Canonical = %v, want %v", got, want)
+	}
+}
