@@ -306,3 +306,28 @@ func TestRedisPerSessionExpiry(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisWithoutGETEX: on a server without GETEX (Redis before 6.2,
+// simulated by renaming the command) an unchanged session costs one
+// pipelined GET + EXPIRE, and sessions keep working.
+func TestRedisWithoutGETEX(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{Args: []string{"--rename-command", "GETEX", "GETEX_UNAVAILABLE"}})
+	admin := rs.Client()
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, PoolSize: 1})
+	defer rdb.Close()
+	srv, m := newRedisServer(t, rdb, session.RedisOptions{})
+	c := newClient(t, srv)
+	for i := 1; i <= 3; i++ {
+		if got, want := c.mustGet("/counter"), fmt.Sprintf("This is your %d visit", i); got != want {
+			t.Fatalf("visit %d: %q", i, got)
+		}
+	}
+	got := commandsDuring(t, admin, func() { c.mustGet("/read") })
+	if len(got) != 2 || got["get"] != 1 || got["expire"] != 1 {
+		t.Fatalf("commands for an unchanged session = %v, want get:1 expire:1", got)
+	}
+	ttl, err := admin.TTL(context.Background(), m.Key(c.cookie(session.DefaultIDCookieName))).Result()
+	if err != nil || ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("TTL %v, %v", ttl, err)
+	}
+}
