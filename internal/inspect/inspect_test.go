@@ -1,11 +1,9 @@
 package inspect
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"math/big"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,43 +24,13 @@ func vectors(t testing.TB) []vector {
 	return vs
 }
 
-// canon parses JSON with exact numbers and without "__class__" members.
-func canon(t testing.TB, b []byte) any {
-	t.Helper()
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	var walk func(any) any
-	walk = func(v any) any {
-		switch x := v.(type) {
-		case map[string]any:
-			delete(x, "__class__")
-			for k, y := range x {
-				x[k] = walk(y)
-			}
-		case []any:
-			for i, y := range x {
-				x[i] = walk(y)
-			}
-		case json.Number:
-			r, _ := new(big.Rat).SetString(string(x))
-			return r.RatString()
-		}
-		return v
-	}
-	return walk(v)
-}
-
 func assertData(t *testing.T, got map[string]any, want json.RawMessage) {
 	t.Helper()
 	gb, err := json.Marshal(got)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(canon(t, gb), canon(t, want)) {
+	if !reflect.DeepEqual(interop.MustCanonical(t, gb), interop.MustCanonical(t, want)) {
 		t.Errorf("data\n got %s\nwant %s", gb, want)
 	}
 }

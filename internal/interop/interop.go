@@ -11,6 +11,8 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math/big"
+	"testing"
 )
 
 //go:embed testdata/vectors.jsonl
@@ -55,29 +57,46 @@ func Vectors() ([]Vector, error) {
 	return out, nil
 }
 
-// Canonical parses JSON for comparison as FORMATS.md asks: numbers kept
-// exact (json.Number) and "__class__" members of objects dropped.
+// Canonical parses JSON for comparison as JSON values, as FORMATS.md asks:
+// numbers become exact rationals in text (1.50 and 1.5 compare equal, big
+// integers stay exact) and "__class__" members of objects are dropped.
+// Compare two results with reflect.DeepEqual.
 func Canonical(b []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("interop: %w", err)
+		return nil, fmt.Errorf("interop: %w in %s", err, b)
 	}
-	return dropClass(v), nil
+	return canonical(v), nil
 }
 
-func dropClass(v any) any {
+// MustCanonical is Canonical that fails the test on malformed JSON.
+func MustCanonical(tb testing.TB, b []byte) any {
+	tb.Helper()
+	v, err := Canonical(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+func canonical(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		delete(x, "__class__")
 		for k, e := range x {
-			x[k] = dropClass(e)
+			x[k] = canonical(e)
 		}
 	case []any:
 		for i, e := range x {
-			x[i] = dropClass(e)
+			x[i] = canonical(e)
 		}
+	case json.Number:
+		if r, ok := new(big.Rat).SetString(string(x)); ok {
+			return r.RatString()
+		}
+		return string(x)
 	}
 	return v
 }

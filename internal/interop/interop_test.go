@@ -32,3 +32,15 @@ func TestCanonical(t *testing.T) {
 		t.Fatalf("Canonical = %v, want %v", got, want)
 	}
 }
+
+func TestCanonicalNumbers(t *testing.T) {
+	a := MustCanonical(t, []byte(`[1.50, 1e2, 1180591620717411303424, -3]`))
+	b := MustCanonical(t, []byte(`[1.5, 100, 1180591620717411303424, -3.0]`))
+	c := MustCanonical(t, []byte(`[1.5, 100, 1180591620717411303425, -3]`))
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("%v != %v", a, b)
+	}
+	if reflect.DeepEqual(b, c) {
+		t.Fatal("big integers differing in the last digit compare equal")
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"os/exec"
 	"testing"
+
+	"github.com/wsess/wsess/internal/interop"
 )
 
 func needPython(t testing.TB) string {
@@ -47,7 +49,7 @@ func TestDecodePython(t *testing.T) {
 			continue
 		}
 		gb, _ := json.Marshal(plain(got))
-		if g, w := normJSON(t, gb), normJSON(t, c.Expected); !jsonEqual(g, w) {
+		if g, w := interop.MustCanonical(t, gb), interop.MustCanonical(t, c.Expected); !jsonEqual(g, w) {
 			t.Errorf("%s/proto%d:\ngot  %s\nwant %s", c.Case, c.Proto, gb, c.Expected)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"reflect"
 	"strings"
 	"testing"
@@ -65,34 +64,6 @@ func plain(v any) any {
 	return v
 }
 
-func norm(t testing.TB, b []byte) any {
-	t.Helper()
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	var walk func(any) any
-	walk = func(v any) any {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, y := range x {
-				x[k] = walk(y)
-			}
-		case []any:
-			for i, y := range x {
-				x[i] = walk(y)
-			}
-		case json.Number:
-			r, _ := new(big.Rat).SetString(string(x))
-			return r.RatString()
-		}
-		return v
-	}
-	return walk(v)
-}
-
 func checkDecodes(t *testing.T, pk []byte, want json.RawMessage) {
 	t.Helper()
 	got, err := pickle.UnmarshalMap(pk)
@@ -103,7 +74,7 @@ func checkDecodes(t *testing.T, pk []byte, want json.RawMessage) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(norm(t, gb), norm(t, want)) {
+	if !reflect.DeepEqual(interop.MustCanonical(t, gb), interop.MustCanonical(t, want)) {
 		t.Errorf("got  %s\nwant %s", gb, want)
 	}
 }

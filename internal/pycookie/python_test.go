@@ -97,5 +97,5 @@ func pickleVectors(t testing.TB) []pickleVector {
 }
 
 func jsonSame(t testing.TB, a, b []byte) bool {
-	return jsonEqual(norm(t, a), norm(t, b))
+	return jsonEqual(interop.MustCanonical(t, a), interop.MustCanonical(t, b))
 }
