@@ -24,6 +24,30 @@ func execCmd(t *testing.T, cmd *cobra.Command, args ...string) error {
 	return err
 }
 
+// parseFlags builds a command whose runF captures its options (build gets
+// the capture function), runs it on args and returns the options. With
+// wantUsage it checks that parsing failed with a usage error and returns nil;
+// otherwise the options are never nil.
+func parseFlags[O any](t *testing.T, args []string, wantUsage bool, build func(capture func(*O)) *cobra.Command) *O {
+	t.Helper()
+	var got *O
+	err := execCmd(t, build(func(o *O) { got = o }), args...)
+	if wantUsage {
+		var ue *usageError
+		if !errors.As(err, &ue) {
+			t.Fatalf("err = %v, want a usage error", err)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == nil {
+		t.Fatal("the command did not reach its run function")
+	}
+	return got
+}
+
 func TestDecodeFlags(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -41,18 +65,11 @@ func TestDecodeFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ios, _, _, _ := testIO()
-			f := newFactory(ios, nil)
-			var got *decodeOptions
-			err := execCmd(t, newCmdDecode(f, func(o *decodeOptions) error { got = o; return nil }), tt.args...)
-			if tt.wantUsage {
-				var ue *usageError
-				if !errors.As(err, &ue) {
-					t.Fatalf("err = %v, want a usage error", err)
-				}
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*decodeOptions)) *cobra.Command {
+				return newCmdDecode(newFactory(ios, nil), func(o *decodeOptions) error { capture(o); return nil })
+			})
+			if got == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.Input != tt.want.Input || got.Name != tt.want.Name || got.Format != tt.want.Format || got.Output != tt.want.Output {
 				t.Errorf("got %+v, want %+v", *got, tt.want)
@@ -81,17 +98,11 @@ func TestEncodeFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ios, _, _, _ := testIO()
-			var got *encodeOptions
-			err := execCmd(t, newCmdEncode(newFactory(ios, nil), func(o *encodeOptions) error { got = o; return nil }), tt.args...)
-			if tt.wantUsage {
-				var ue *usageError
-				if !errors.As(err, &ue) {
-					t.Fatalf("err = %v, want a usage error", err)
-				}
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*encodeOptions)) *cobra.Command {
+				return newCmdEncode(newFactory(ios, nil), func(o *encodeOptions) error { capture(o); return nil })
+			})
+			if got == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.JSON != tt.wantJSON || got.Expire != tt.wantExpire || got.Name != tt.wantName {
 				t.Errorf("got %q %v %q, want %q %v %q", got.JSON, got.Expire, got.Name, tt.wantJSON, tt.wantExpire, tt.wantName)
@@ -122,17 +133,11 @@ func TestServeDemoFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ios, _, _, _ := testIO()
-			var got *serveDemoOptions
-			err := execCmd(t, newCmdServeDemo(newFactory(ios, nil), func(_ context.Context, o *serveDemoOptions) error { got = o; return nil }), tt.args...)
-			if tt.wantUsage {
-				var ue *usageError
-				if !errors.As(err, &ue) {
-					t.Fatalf("err = %v, want a usage error", err)
-				}
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*serveDemoOptions)) *cobra.Command {
+				return newCmdServeDemo(newFactory(ios, nil), func(_ context.Context, o *serveDemoOptions) error { capture(o); return nil })
+			})
+			if got == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !tt.check(got) {
 				t.Errorf("unexpected options %+v", *got)

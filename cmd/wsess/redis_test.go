@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 
 	"github.com/wsess/wsess/internal/manager"
 	"github.com/wsess/wsess/internal/redistest"
@@ -39,17 +40,11 @@ func TestRedisLsFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ios, _, _, _ := testIO()
-			var got *redisLsOptions
-			err := execCmd(t, newCmdRedisLs(newFactory(ios, nil), func(o *redisLsOptions) error { got = o; return nil }), tt.args...)
-			if tt.wantUsage {
-				var ue *usageError
-				if !errors.As(err, &ue) {
-					t.Fatalf("err = %v, want a usage error", err)
-				}
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*redisLsOptions)) *cobra.Command {
+				return newCmdRedisLs(newFactory(ios, nil), func(o *redisLsOptions) error { capture(o); return nil })
+			})
+			if got == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			g := *got
 			g.IO, g.Now, g.Manager = nil, nil, nil
@@ -78,17 +73,11 @@ func TestRedisShowFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ios, _, _, _ := testIO()
-			var got *redisShowOptions
-			err := execCmd(t, newCmdRedisShow(newFactory(ios, nil), func(o *redisShowOptions) error { got = o; return nil }), tt.args...)
-			if tt.wantUsage {
-				var ue *usageError
-				if !errors.As(err, &ue) {
-					t.Fatalf("err = %v, want a usage error", err)
-				}
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*redisShowOptions)) *cobra.Command {
+				return newCmdRedisShow(newFactory(ios, nil), func(o *redisShowOptions) error { capture(o); return nil })
+			})
+			if got == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			g := *got
 			g.IO, g.Now, g.Manager = nil, nil, nil
@@ -127,19 +116,13 @@ func TestRedisExpireFlags(t *testing.T) {
 			ios, _, _, _ := testIO()
 			ios.SetStdinTTY(tt.tty)
 			ios.SetStderrTTY(tt.tty)
-			var got *redisExpireOptions
-			cmd := newCmdRedisExpire(newFactory(ios, nil), func(o *redisExpireOptions) error { got = o; return nil })
-			cmd.SetFlagErrorFunc(flagError)
-			err := execCmd(t, cmd, tt.args...)
-			if tt.wantUsage {
-				var ue *usageError
-				if !errors.As(err, &ue) {
-					t.Fatalf("err = %v, want a usage error", err)
-				}
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*redisExpireOptions)) *cobra.Command {
+				cmd := newCmdRedisExpire(newFactory(ios, nil), func(o *redisExpireOptions) error { capture(o); return nil })
+				cmd.SetFlagErrorFunc(flagError)
+				return cmd
+			})
+			if got == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			g := *got
 			g.IO, g.Now, g.Manager = nil, nil, nil
@@ -164,17 +147,11 @@ func TestRedisStatsFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ios, _, _, _ := testIO()
-			var got *redisStatsOptions
-			err := execCmd(t, newCmdRedisStats(newFactory(ios, nil), func(o *redisStatsOptions) error { got = o; return nil }), tt.args...)
-			if tt.wantUsage {
-				var ue *usageError
-				if !errors.As(err, &ue) {
-					t.Fatalf("err = %v, want a usage error", err)
-				}
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*redisStatsOptions)) *cobra.Command {
+				return newCmdRedisStats(newFactory(ios, nil), func(o *redisStatsOptions) error { capture(o); return nil })
+			})
+			if got == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			g := *got
 			g.IO, g.Manager = nil, nil
