@@ -36,6 +36,16 @@ var (
 	// than RedisOptions.MaxRetries allowed while that request saved it.
 	ErrConflict = errors.New("session: concurrent update conflict")
 
+	// ErrHijacked is returned by Hijack on the middleware's ResponseWriter
+	// (directly or through http.ResponseController) when the request changed
+	// its session (Set, Destroy, RenewID, ...): after a hijack the handler
+	// writes the response itself, so the session cookie would never reach
+	// the client. The connection is not hijacked and the session not saved;
+	// the handler can still answer normally, and its response then carries
+	// the cookie. Change the session in a request that is not hijacked.
+	// Changes made after a successful Hijack are not saved.
+	ErrHijacked = errors.New("session: cannot hijack a connection whose session has unsaved changes")
+
 	// ErrStore means the store answered with an error that is not an outage
 	// (for example a Redis WRONGTYPE reply). The default ErrorHandler answers
 	// 500 Internal Server Error.

@@ -35,7 +35,14 @@ func middleware(b backend, onError func(http.ResponseWriter, *http.Request, erro
 		}
 		r = r.WithContext(NewContext(r.Context(), s))
 		*sw = responseWriter{ResponseWriter: w, r: r, s: s, b: b, onError: onError}
-		next.ServeHTTP(sw, r)
+		sw.saved = saveHeader(w.Header(), sw.savedBuf[:0])
+		// The handler sees a writer that is an http.Hijacker only when the
+		// connection can be hijacked (HTTP/1.x, not HTTP/2).
+		var hw http.ResponseWriter = sw
+		if _, ok := w.(http.Hijacker); ok {
+			hw = hijackWriter{sw}
+		}
+		next.ServeHTTP(hw, r)
 		if !sw.committed {
 			sw.commit()
 		}
@@ -52,6 +59,28 @@ type responseWriter struct {
 
 	committed bool // commit was attempted
 	failed    bool // it failed and the error handler answered
+
+	// saved is the response header as outer handlers left it (security
+	// headers, say) before the inner handler ran; savedBuf holds it without
+	// an allocation for up to eight header names.
+	saved    []headerEntry
+	savedBuf [8]headerEntry
+}
+
+// headerEntry is one header name and its values, as saved.
+type headerEntry struct {
+	name   string
+	values []string
+}
+
+// saveHeader appends h's entries to buf. It keeps the value slices, not
+// copies: Header.Set and Header.Del replace or drop a slice and Header.Add
+// appends past the saved length, so the saved view stays what it was.
+func saveHeader(h http.Header, buf []headerEntry) []headerEntry {
+	for k, v := range h {
+		buf = append(buf, headerEntry{k, v})
+	}
+	return buf
 }
 
 // commit saves the session once; on failure the error handler answers.
@@ -62,11 +91,13 @@ func (w *responseWriter) commit() bool {
 	w.committed = true
 	if err := w.b.commit(w.r, w.ResponseWriter.Header(), w.s); err != nil {
 		w.failed = true
-		// Headers the handler set for its own answer must not leak into the
-		// error response; the session cookie was not set.
+		// Headers the inner handler set for its own answer must not leak
+		// into the error response, and the session cookie must not be
+		// sent; what outer handlers set (HSTS, CSP, ...) stays.
 		h := w.ResponseWriter.Header()
-		for k := range h {
-			delete(h, k)
+		clear(h)
+		for _, e := range w.saved {
+			h[e.name] = e.values
 		}
 		w.onError(w.ResponseWriter, w.r, err)
 		return false
@@ -105,9 +136,22 @@ func (w *responseWriter) Flush() {
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
 
-// Hijack hands the connection over after committing the session (the
-// handler is about to write its own response bytes).
-func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+// hijackWriter is the handler's writer when the underlying one can be
+// hijacked; responseWriter alone does not claim http.Hijacker, so an
+// HTTP/2 handler's type assertion fails as it would without the
+// middleware.
+type hijackWriter struct{ *responseWriter }
+
+// Hijack hands the connection over, refusing with ErrHijacked when the
+// session has unsaved changes: the handler writes the response bytes
+// itself, so a Set-Cookie header would never reach the client. An
+// unchanged session is committed first (the Redis manager applies its
+// expiry), then the connection is hijacked. http.ResponseController's
+// Hijack comes here too.
+func (w hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !w.committed && w.s.Modified() {
+		return nil, nil, ErrHijacked
+	}
 	if !w.commit() {
 		return nil, nil, errCommitFailed
 	}
