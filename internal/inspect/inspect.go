@@ -338,7 +338,7 @@ func (d Decoder) DecodeValue(b []byte, format string) (*Session, error) {
 	var err error
 	switch format {
 	case FormatJSON:
-		data, err = session.JSON.Unmarshal(b)
+		data, err = session.JSONCodec{}.Unmarshal(b)
 	case FormatPickle:
 		data, err = pickle.Decoder{Limits: d.Limits}.DecodeMap(b)
 	default:

@@ -116,7 +116,7 @@ func TestRedisConcurrentWritesToDifferentKeysMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	values, err := session.JSON.Unmarshal(raw)
+	values, err := session.JSONCodec{}.Unmarshal(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

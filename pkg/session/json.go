@@ -22,24 +22,33 @@ import (
 // same values (json.Number for numbers); other Go types are encoded by
 // encoding/json.
 
-type jsonCodec struct{}
+// JSONCodec is the default Codec. Numbers decode as json.Number, so
+// integers of any size survive a round trip exactly; the typed getters
+// (Session.Int and friends) read json.Number. Objects are encoded with
+// sorted keys. Decoding is bounded by the input: nesting deeper than 1000
+// levels is an error. The zero value is ready to use and safe for
+// concurrent use.
+type JSONCodec struct{}
 
-// JSON is the default Codec. Numbers decode as json.Number, so integers of any
-// size survive a round trip exactly; the typed getters (Session.Int and
-// friends) read json.Number. Objects are encoded with sorted keys.
-var JSON Codec = jsonCodec{}
-
-func (jsonCodec) Marshal(values map[string]any) ([]byte, error) {
+// Marshal encodes values as a JSON object.
+func (JSONCodec) Marshal(values map[string]any) ([]byte, error) {
 	return appendJSON(make([]byte, 0, 64), values)
 }
 
-func (jsonCodec) AppendMarshal(b []byte, values map[string]any) ([]byte, error) {
+// AppendMarshal appends values' JSON encoding to b and returns the extended
+// slice.
+func (JSONCodec) AppendMarshal(b []byte, values map[string]any) ([]byte, error) {
 	return appendJSON(b, values)
 }
 
-func (jsonCodec) Unmarshal(data []byte) (map[string]any, error) {
+// Unmarshal decodes a JSON object. It does not keep data.
+func (JSONCodec) Unmarshal(data []byte) (map[string]any, error) {
 	return unmarshalJSON(data)
 }
+
+// LeadingBytes implements Sniffer: a JSON object starts with '{' (after
+// optional white space).
+func (JSONCodec) LeadingBytes() string { return "{ \t\r\n" }
 
 // appendJSON appends v's JSON encoding to b.
 func appendJSON(b []byte, values map[string]any) ([]byte, error) {

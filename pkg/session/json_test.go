@@ -40,7 +40,7 @@ func TestJSONMarshalMatchesEncodingJSON(t *testing.T) {
 		}{7}},
 	}
 	for _, v := range values {
-		got, err := JSON.Marshal(v)
+		got, err := (JSONCodec{}).Marshal(v)
 		if err != nil {
 			t.Fatalf("Marshal(%v): %v", v, err)
 		}
@@ -53,12 +53,12 @@ func TestJSONMarshalMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 	big1, _ := new(big.Int).SetString("1180591620717411303424", 10)
-	got, err := JSON.Marshal(map[string]any{"big": big1})
+	got, err := (JSONCodec{}).Marshal(map[string]any{"big": big1})
 	if err != nil || string(got) != `{"big":1180591620717411303424}` {
 		t.Errorf("big.Int: %s, %v", got, err)
 	}
 	for _, bad := range []any{math.NaN(), math.Inf(1), json.Number("1x"), make(chan int)} {
-		if _, err := JSON.Marshal(map[string]any{"x": bad}); err == nil {
+		if _, err := (JSONCodec{}).Marshal(map[string]any{"x": bad}); err == nil {
 			t.Errorf("Marshal(%v) succeeded", bad)
 		}
 	}
@@ -86,7 +86,7 @@ func TestJSONUnmarshal(t *testing.T) {
 		{strings.Repeat(`{"a":`, 2000) + `1` + strings.Repeat(`}`, 2000), nil, true},
 	}
 	for _, tt := range tests {
-		got, err := JSON.Unmarshal([]byte(tt.in))
+		got, err := (JSONCodec{}).Unmarshal([]byte(tt.in))
 		if (err != nil) != tt.wantErr {
 			t.Errorf("Unmarshal(%.40q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
 			continue
@@ -122,7 +122,7 @@ func FuzzJSONMatchesEncodingJSON(f *testing.F) {
 		if depth(data) > maxJSONDepth {
 			return // encoding/json allows deeper nesting than we do
 		}
-		got, err := JSON.Unmarshal(data)
+		got, err := (JSONCodec{}).Unmarshal(data)
 		want, stdErr := stdDecode(data)
 		wantObj, isObj := want.(map[string]any)
 		if stdErr == nil && !isObj {
@@ -137,7 +137,7 @@ func FuzzJSONMatchesEncodingJSON(f *testing.F) {
 		if !reflect.DeepEqual(got, wantObj) {
 			t.Fatalf("input %q: ours %#v, encoding/json %#v", data, got, wantObj)
 		}
-		enc, err := JSON.Marshal(got)
+		enc, err := (JSONCodec{}).Marshal(got)
 		if err != nil {
 			t.Fatalf("re-encode: %v", err)
 		}

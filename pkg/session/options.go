@@ -52,7 +52,7 @@ type Options struct {
 	// session. Default DefaultExpire (3600 s). Session.SetExpire overrides it
 	// per session.
 	Expire time.Duration
-	// Codec encodes values. Default JSON.
+	// Codec encodes values. Default JSONCodec{}.
 	Codec Codec
 	// ErrorHandler answers a request whose session could not be loaded or
 	// committed. Default DefaultErrorHandler: 503 for ErrUnavailable, 500
@@ -100,7 +100,7 @@ func (o *Options) normalize(defaultName string) error {
 		return fmt.Errorf("%w: Expire %v is shorter than one second", ErrInvalidOptions, o.Expire)
 	}
 	if o.Codec == nil {
-		o.Codec = JSON
+		o.Codec = JSONCodec{}
 	}
 	if o.ErrorHandler == nil {
 		o.ErrorHandler = DefaultErrorHandler
