@@ -86,3 +86,23 @@ func BenchmarkRedis(b *testing.B) {
 		runBench(b, m.Middleware(http.HandlerFunc(benchRead)), session.DefaultIDCookieName, id)
 	})
 }
+
+// BenchmarkOuterHeaders: a read-only request through the cookie manager
+// behind an outer handler that sets three security headers; the middleware
+// remembers them for a failed commit (issue 9 finding 9).
+func BenchmarkOuterHeaders(b *testing.B) {
+	m, err := session.NewCookieManager(testSecret, session.CookieOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	existing, _ := m.Seal(map[string]any{"counter": 41}, 0)
+	inner := m.Middleware(http.HandlerFunc(benchRead))
+	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Strict-Transport-Security"] = []string{"max-age=63072000"}
+		h["Content-Security-Policy"] = []string{"default-src 'self'"}
+		h["X-Frame-Options"] = []string{"DENY"}
+		inner.ServeHTTP(w, r)
+	})
+	runBench(b, outer, session.DefaultCookieName, existing)
+}

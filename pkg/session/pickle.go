@@ -32,3 +32,7 @@ func (c PickleCodec) Marshal(values map[string]any) ([]byte, error) {
 func (c PickleCodec) Unmarshal(data []byte) (map[string]any, error) {
 	return pickle.Decoder{}.DecodeMap(data)
 }
+
+// LeadingBytes implements Sniffer: pickles of protocol 2 and later (what
+// Python 3 writes, and what Marshal writes) start with the PROTO opcode.
+func (PickleCodec) LeadingBytes() string { return "\x80" }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,8 +35,10 @@ type RedisOptions struct {
 	Timeout time.Duration
 	// MaxRetries bounds how often a commit is retried after another request
 	// changed the same session meanwhile (each retry replays this request's
-	// operations on the newer value). Default 64. Past it, the commit fails
-	// with ErrConflict.
+	// operations on the newer value). Default 64, also when 0: a commit that
+	// gave up at the first conflict would turn ordinary concurrent requests
+	// of one user into errors. Negative values are rejected with
+	// ErrInvalidOptions. Past it, the commit fails with ErrConflict.
 	MaxRetries int
 }
 
@@ -44,9 +47,11 @@ type RedisOptions struct {
 // redis.UniversalClient: a single node, Sentinel or Cluster.
 //
 // Round trips per request: one for a session that is read and not changed
-// (GETEX, which also slides the TTL), two for one that changes (the read,
-// then one compare-and-set), none for a request without a session cookie
-// that stores nothing.
+// (a script that reads the value and slides its TTL, to the session's own
+// SetExpire override when it has one), two for one that changes (the read,
+// then one compare-and-set), three for RenewID (the read, the write of the
+// new key, the compare-and-set that retires the old one), none for a
+// request without a session cookie that stores nothing.
 //
 // Concurrent requests of one user do not lose updates: the commit writes
 // only if the stored value is still the one the request loaded, and
@@ -54,6 +59,20 @@ type RedisOptions struct {
 // the newer value and tries again. So simultaneous increments all count,
 // writes to different keys merge, and for writes to the same key the later
 // commit wins.
+//
+// A session that ended while a request held it stays ended. When the
+// request commits and its session's key is gone (Destroy by a concurrent
+// request, or expiry), the request's changes are dropped, nothing is written
+// and its response clears the cookie; when the session was renamed by a
+// concurrent RenewID, the changes are dropped too and the response sets no
+// cookie (the renaming response carries the new one). Changes are never
+// carried into the new id: a request holding the old id may be an attacker
+// who fixed or stole it. RenewID itself is a compare-and-set on the old key:
+// the new key is written first, then the old key is replaced, only if it
+// still holds what the request loaded (replaying otherwise), by a tombstone
+// naming the new id that lives for at most renameGrace (5 minutes). A
+// Destroy that meets a tombstone deletes the session it names as well, so a
+// logout racing a login ends both ids.
 type RedisManager struct {
 	rdb     redis.UniversalClient
 	opts    Options
@@ -74,8 +93,27 @@ type RedisManager struct {
 	}
 	cookies cookieWriter
 
-	noGetEx atomic.Bool // the server lacks GETEX (Redis < 6.2)
+	// lead and override are the load script's codec arguments: the bytes a
+	// value of the codec starts with ("" = any) and how the script finds
+	// the expiry override in it ('j' JSON, 'p' pickle, 0 none).
+	lead     string
+	override string
+	loadArgs []any // the load script's arguments, boxed once
+
+	noScript atomic.Bool // the server runs no scripts: load with GETEX
+	noGetEx  atomic.Bool // nor GETEX (Redis < 6.2): pipelined GET + EXPIRE
 }
+
+// renameGrace bounds how long the tombstone RenewID leaves under the old id
+// lives (less when the session's own expiry is shorter). Requests that
+// loaded the old id and commit within it see that the session was renamed
+// (and a Destroy follows it to the new id); later ones see it gone.
+const renameGrace = 5 * time.Minute
+
+// tombstone starts the value RenewID leaves under the old key; the new id
+// follows. No codec's encoding starts with a NUL byte, and the load script
+// never treats such a value as a session.
+const tombstone = "\x00wsess:renamed:"
 
 // NewRedisManager returns a manager storing sessions through rdb.
 func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManager, error) {
@@ -94,6 +132,9 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 	if opts.Timeout < 0 {
 		return nil, fmt.Errorf("%w: negative Timeout", ErrInvalidOptions)
 	}
+	if opts.MaxRetries < 0 {
+		return nil, fmt.Errorf("%w: negative MaxRetries", ErrInvalidOptions)
+	}
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 64
 	}
@@ -104,6 +145,16 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 		timeout: opts.Timeout,
 		retries: opts.MaxRetries,
 	}
+	if sn, ok := opts.Codec.(Sniffer); ok {
+		m.lead = sn.LeadingBytes()
+	}
+	switch opts.Codec.(type) {
+	case JSONCodec, *JSONCodec:
+		m.override = "j"
+	case PickleCodec, *PickleCodec:
+		m.override = "p"
+	}
+	m.loadArgs = []any{strconv.FormatInt(int64(m.opts.Expire/time.Second), 10), m.lead, m.override}
 	m.cookies = newCookieWriter(&m.opts)
 	return m, nil
 }
@@ -128,9 +179,9 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 	ctx, cancel := context.WithTimeout(r.Context(), m.timeout)
 	defer cancel()
 	key := m.prefix + id
-	val, err := m.getex(ctx, key)
+	val, ttl, err := m.read(ctx, key)
 	if errors.Is(err, redis.Nil) {
-		return nil // expired or never existed: a new session, with a new id
+		return nil // expired, never existed, or not ours: a new session, with a new id
 	}
 	if err != nil {
 		if isForeign(err) {
@@ -138,17 +189,91 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 		}
 		return storeErr("load", err)
 	}
+	if strings.HasPrefix(val, tombstone) {
+		// Renamed by a RenewID: a new session, but a Destroy in this
+		// request ends the renamed one too (a logout sent with the
+		// previous cookie still logs out).
+		s.renamed = id
+		return nil
+	}
 	values, err := m.opts.Codec.Unmarshal([]byte(val))
 	if err != nil {
 		// Not ours to read: start a new session under a new id rather than
 		// overwrite it.
 		return nil
 	}
-	s.id, s.values, s.stored, s.loaded = id, values, true, val
+	s.id, s.values, s.stored, s.loaded, s.touched = id, values, true, val, ttl
 	s.expires = m.opts.Clock().Add(s.expireOrLocked(m.opts.Expire))
 	return nil
 }
 
+// loadScript reads KEYS[1] and, when it is a session value of the codec
+// (its first byte is one of ARGV[2], or ARGV[2] is empty), sets its TTL to
+// the session's stored expiry override or to ARGV[1] seconds, and returns
+// "TTL value" (the TTL in decimal, a space, the value: one bulk string
+// costs the client fewer allocations than an array). A tombstone is
+// returned as "-1 value", untouched; anything else (a missing key, another
+// type, another format) as nil, untouched. ARGV[3] says how to find the
+// override: 'j' decodes a JSON value with cjson when it contains the key
+// name, 'p' reads the integer after the key in a pickle (protocol 2+). The
+// Go side checks the TTL against what it decodes and corrects it at commit
+// in the rare case they differ.
+var loadScript = redis.NewScript(`
+local v = redis.pcall('GET', KEYS[1])
+if type(v) ~= 'string' then return false end
+local c = string.byte(v, 1)
+if c == nil then return false end
+if c == 0 then return '-1 ' .. v end
+if ARGV[2] ~= '' and not string.find(ARGV[2], string.char(c), 1, true) then return false end
+local ttl = tonumber(ARGV[1])
+local e
+if ARGV[3] == 'j' then
+  if string.find(v, '"_expires_after"', 1, true) then
+    local ok, t = pcall(cjson.decode, v)
+    if ok and type(t) == 'table' then e = t['_expires_after'] end
+  end
+elseif ARGV[3] == 'p' then
+  local i = string.find(v, '_expires_after', 1, true)
+  if i and (string.sub(v, i - 2, i - 1) == '\140\14' or string.sub(v, i - 5, i - 1) == 'X\14\0\0\0') then
+    local j = i + 14
+    local op = string.sub(v, j, j)
+    if op == '\148' then j = j + 1 elseif op == 'q' then j = j + 2 elseif op == 'r' then j = j + 5 end
+    op = string.sub(v, j, j)
+    local b1, b2, b3, b4 = string.byte(v, j + 1, j + 4)
+    if op == 'K' and b1 then e = b1
+    elseif op == 'M' and b2 then e = b1 + b2 * 256
+    elseif op == 'J' and b4 and b4 < 128 then e = b1 + b2 * 256 + b3 * 65536 + b4 * 16777216
+    end
+  end
+end
+if type(e) == 'number' and e >= 1 and e < 9e9 and e == math.floor(e) then ttl = e end
+redis.call('EXPIRE', KEYS[1], ttl)
+return string.format('%d ', ttl) .. v
+`)
+
+// read returns key's value and the TTL the read gave it.
+func (m *RedisManager) read(ctx context.Context, key string) (string, time.Duration, error) {
+	if !m.noScript.Load() {
+		res, err := loadScript.Run(ctx, m.rdb, []string{key}, m.loadArgs...).Text()
+		if err == nil {
+			head, val, ok := strings.Cut(res, " ")
+			ttl, perr := strconv.ParseInt(head, 10, 64)
+			if !ok || perr != nil {
+				return "", 0, fmt.Errorf("session: load script answered %.20q", res)
+			}
+			return val, time.Duration(ttl) * time.Second, nil
+		}
+		if !isUnknownCommand(err) {
+			return "", 0, err
+		}
+		m.noScript.Store(true)
+	}
+	val, err := m.getex(ctx, key)
+	return val, m.opts.Expire, err
+}
+
+// getex is the load for servers that run no scripts: it slides the TTL to
+// the default before the codec sees the value.
 func (m *RedisManager) getex(ctx context.Context, key string) (string, error) {
 	if !m.noGetEx.Load() {
 		val, err := m.rdb.GetEx(ctx, key, m.opts.Expire).Result()
@@ -170,22 +295,21 @@ func (m *RedisManager) getex(ctx context.Context, key string) (string, error) {
 }
 
 // casScript writes ARGV[2] with TTL ARGV[3] seconds to KEYS[1] when the
-// current value is ARGV[1] ("" = the key must not exist), or, with ARGV[4] =
-// "h", when its SHA-1 is ARGV[1]. Otherwise it returns the current value
-// (false when missing) so the caller can replay its operations on it.
-// Comparing the value itself is cheaper for Redis than hashing it (about 5
-// µs of a 14 µs call on small sessions), so small values are compared
-// directly and only large ones by digest.
+// current value is ARGV[1], or, with ARGV[4] = "h", when its SHA-1 is
+// ARGV[1], and returns {1}. A key that is gone (or holds another type) is
+// never written: {-1}; one that holds a tombstone (the session was renamed
+// by RenewID) neither: {-2}. Otherwise it returns {0, current value} so the
+// caller can replay its operations on it. Comparing the value itself is
+// cheaper for Redis than hashing it (about 5 µs of a 14 µs call on small
+// sessions), so small values are compared directly and only large ones by
+// digest.
 var casScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-local want = ARGV[1]
-if want == '' then
-  if cur then return {0, cur} end
-elseif not cur then
-  return {0, false}
-elseif ARGV[4] == 'h' then
-  if redis.sha1hex(cur) ~= want then return {0, cur} end
-elseif cur ~= want then
+local cur = redis.pcall('GET', KEYS[1])
+if type(cur) ~= 'string' then return {-1} end
+if string.byte(cur, 1) == 0 then return {-2} end
+if ARGV[4] == 'h' then
+  if redis.sha1hex(cur) ~= ARGV[1] then return {0, cur} end
+elseif cur ~= ARGV[1] then
   return {0, cur}
 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
@@ -196,18 +320,33 @@ return {1}
 // whole; larger ones are compared by SHA-1 digest.
 const casDirectMax = 512
 
+// destroyScript deletes KEYS[1]. When it held a tombstone (the session was
+// renamed by RenewID), it returns the new id, which the caller deletes too.
+var destroyScript = redis.NewScript(`
+local v = redis.pcall('GET', KEYS[1])
+redis.call('UNLINK', KEYS[1])
+if type(v) == 'string' and string.sub(v, 1, #ARGV[1]) == ARGV[1] then
+  return string.sub(v, #ARGV[1] + 1)
+end
+return false
+`)
+
+// maxRenames bounds how many renames a Destroy follows.
+const maxRenames = 16
+
 func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// A disconnecting client must not abort a write half-way.
 	base := context.WithoutCancel(r.Context())
-	expire := s.expireOrLocked(m.opts.Expire)
 
 	if s.destroyed {
-		if s.stored {
-			if err := m.do(base, func(ctx context.Context) error {
-				return m.rdb.Unlink(ctx, m.prefix+s.id).Err()
-			}); err != nil {
+		if s.stored || s.renamed != "" {
+			id := s.id
+			if !s.stored {
+				id = s.renamed
+			}
+			if err := m.destroy(base, id); err != nil {
 				return storeErr("destroy", err)
 			}
 			m.cookies.set(h, &s.cookie, "", 0, time.Time{})
@@ -216,15 +355,17 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 			return nil
 		}
 		// Values set after Destroy start a new session.
-		s.stored, s.id, s.loaded = false, "", ""
+		s.stored, s.id, s.loaded, s.renew = false, "", "", false
 	}
 
 	if !s.modifiedLocked() {
 		if !s.stored {
 			return nil // new and empty: no write, no cookie
 		}
-		if expire != m.opts.Expire {
-			// GETEX slid the TTL to the default; restore the override.
+		expire := s.expireOrLocked(m.opts.Expire)
+		if expire != s.touched {
+			// The load could not apply this session's expiry (no scripts,
+			// or an override the script did not find): set it now.
 			if err := m.do(base, func(ctx context.Context) error {
 				return m.rdb.Expire(ctx, m.prefix+s.id, expire).Err()
 			}); err != nil {
@@ -235,40 +376,48 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 		return nil
 	}
 
-	if !s.stored && len(s.values) == 0 {
-		return nil // changed but empty again (e.g. Set then Delete): nothing to keep
+	if !s.stored {
+		if len(s.values) == 0 {
+			return nil // changed but empty again (e.g. Set then Delete): nothing to keep
+		}
+		return m.writeNew(base, h, s)
 	}
-
-	if s.renew || !s.stored {
-		return m.writeNew(base, h, s, expire)
-	}
-	return m.compareAndSet(base, h, s, expire)
+	return m.compareAndSet(base, h, s)
 }
 
-// writeNew stores s under a fresh id (and removes the old key on RenewID).
-func (m *RedisManager) writeNew(base context.Context, h http.Header, s *Session, expire time.Duration) error {
+// destroy deletes session id, and the sessions it was renamed into.
+func (m *RedisManager) destroy(base context.Context, id string) error {
+	for range maxRenames {
+		var next string
+		err := m.do(base, func(ctx context.Context) error {
+			var err error
+			next, err = destroyScript.Run(ctx, m.rdb, []string{m.prefix + id}, tombstone).Text()
+			return err
+		})
+		if errors.Is(err, redis.Nil) || err == nil && !ValidID(next) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		id = next
+	}
+	return nil
+}
+
+// writeNew stores a session that has no key yet under a fresh id.
+func (m *RedisManager) writeNew(base context.Context, h http.Header, s *Session) error {
+	expire := s.expireOrLocked(m.opts.Expire)
 	data, err := m.opts.Codec.Marshal(s.values)
 	if err != nil {
 		return fmt.Errorf("session: encode: %w", err)
-	}
-	oldID := ""
-	if s.stored {
-		oldID = s.id
 	}
 	for attempt := 0; ; attempt++ {
 		id := newID()
 		var set *redis.BoolCmd
 		err := m.do(base, func(ctx context.Context) error {
-			if oldID == "" {
-				set = m.rdb.SetNX(ctx, m.prefix+id, data, expire)
-				return set.Err()
-			}
-			_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-				set = p.SetNX(ctx, m.prefix+id, data, expire)
-				p.Unlink(ctx, m.prefix+oldID)
-				return nil
-			})
-			return err
+			set = m.rdb.SetNX(ctx, m.prefix+id, data, expire)
+			return set.Err()
 		})
 		if err != nil {
 			return storeErr("save", err)
@@ -287,15 +436,17 @@ func (m *RedisManager) writeNew(base context.Context, h http.Header, s *Session,
 
 // compareAndSet writes s's values if the stored value is still the one it
 // loaded; otherwise it replays s's operations on the current value and
-// tries again, up to m.retries times. A key that vanished meanwhile (expired,
-// or deleted by a concurrent request) is written again with this request's
-// changes.
-func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Session, expire time.Duration) error {
-	key := m.prefix + s.id
-	st := &m.commits[stripe(s.id)]
+// tries again, up to m.retries times. After RenewID it writes the values
+// under a fresh id first and then, by the same compare-and-set, replaces
+// the old value with a tombstone naming that id. A key that is gone or
+// renamed meanwhile is never written again: see abandon.
+func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Session) error {
+	oldID := s.id
+	key := m.prefix + oldID
+	st := &m.commits[stripe(oldID)]
 	st.Lock()
-	defer st.Unlock()
-	if st.id == s.id && st.value != s.loaded {
+	defer func() { st.Unlock() }()
+	if st.id == oldID && st.value != s.loaded {
 		if fresh, err := m.opts.Codec.Unmarshal([]byte(st.value)); err == nil {
 			for _, o := range s.ops {
 				o.apply(fresh)
@@ -303,52 +454,70 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 			s.values, s.loaded = fresh, st.value
 		}
 	}
-	ttl := int64(expire / time.Second)
-	exists := true
+	renamed, newKey := "", ""
+	if s.renew {
+		renamed = newID()
+		newKey = m.prefix + renamed
+	}
 	for attempt := 0; ; attempt++ {
+		// The expiry comes from the values written: after a replay they
+		// may carry another request's SetExpire.
+		expire := s.expireOrLocked(m.opts.Expire)
 		data, err := m.opts.Codec.Marshal(s.values)
 		if err != nil {
 			return fmt.Errorf("session: encode: %w", err)
 		}
-		want, mode := "", "" // "" asks the script for a key that does not exist
-		switch {
-		case !exists:
-		case len(s.loaded) <= casDirectMax:
-			want = s.loaded
-		default:
+		val, ttl := data, int64(expire/time.Second)
+		if renamed != "" {
+			// Nobody knows the new id until the old key names it, so this plain
+			// SET races no one; a retry overwrites it with the replay.
+			if err := m.do(base, func(ctx context.Context) error {
+				return m.rdb.Set(ctx, newKey, data, expire).Err()
+			}); err != nil {
+				return storeErr("save", err)
+			}
+			val, ttl = []byte(tombstone+renamed), int64(min(expire, renameGrace)/time.Second)
+		}
+		want, mode := s.loaded, ""
+		if len(s.loaded) > casDirectMax {
 			sum := sha1.Sum([]byte(s.loaded))
 			want, mode = hex.EncodeToString(sum[:]), "h"
 		}
 		var res []any
 		err = m.do(base, func(ctx context.Context) error {
 			var err error
-			res, err = casScript.Run(ctx, m.rdb, []string{key}, want, data, ttl, mode).Slice()
+			res, err = casScript.Run(ctx, m.rdb, []string{key}, want, val, ttl, mode).Slice()
 			return err
 		})
 		if err != nil {
 			return storeErr("save", err)
 		}
-		if ok, _ := res[0].(int64); ok == 1 {
+		switch status, _ := res[0].(int64); status {
+		case 1:
 			s.loaded = string(data)
 			s.ops = s.ops[:0]
-			st.id, st.value = s.id, s.loaded
+			if renamed != "" {
+				s.id, s.renew = renamed, false
+				st.id, st.value = "", ""
+			} else {
+				st.id, st.value = oldID, s.loaded
+			}
 			m.setCookie(h, s, expire)
 			return nil
+		case -1, -2:
+			if st.id == oldID {
+				st.id, st.value = "", ""
+			}
+			return m.abandon(base, h, s, newKey, status == -1)
 		}
 		if attempt >= m.retries {
 			return fmt.Errorf("%w: session changed %d times while saving", ErrConflict, attempt+1)
 		}
 		// Someone else wrote first: rebuild our values from theirs.
-		fresh := map[string]any{}
-		var cur string
-		exists = len(res) > 1 && res[1] != nil
-		if exists {
-			cur, _ = res[1].(string)
-		}
-		if exists {
-			if fresh, err = m.opts.Codec.Unmarshal([]byte(cur)); err != nil {
-				return fmt.Errorf("%w: session value replaced by something the codec cannot read: %w", ErrStore, err)
-			}
+		cur, _ := res[1].(string)
+		fresh, err := m.opts.Codec.Unmarshal([]byte(cur))
+		if err != nil {
+			return fmt.Errorf("%w: session value replaced by something the codec cannot read: %w", ErrStore, err)
 		}
 		s.loaded = cur
 		for _, o := range s.ops {
@@ -357,10 +526,38 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 		s.values = fresh
 		if attempt > 0 {
 			// Writers in other processes: back off exponentially (with
-			// jitter, up to about 16 ms) so that they take turns.
+			// jitter, up to about 16 ms) so that they take turns, without
+			// holding up this process's other sessions on the stripe.
+			st.Unlock()
 			time.Sleep(time.Duration(rand.Int64N(int64(50*time.Microsecond) << min(attempt, 8))))
+			st.Lock()
 		}
 	}
+}
+
+// abandon ends a commit whose session ended while the request held it: its
+// key is gone (destroyed or expired) or, with renamed, another request's
+// RenewID replaced it by a tombstone. The request's changes are dropped,
+// never written to the old id nor carried into a new one (whoever holds the
+// old id may have stolen or fixed it). A gone session's cookie is cleared;
+// after a rename the cookie is left to the renaming response. newKey is the
+// key this request's own RenewID wrote ahead, which no one else knows yet:
+// it is deleted.
+func (m *RedisManager) abandon(base context.Context, h http.Header, s *Session, newKey string, gone bool) error {
+	if newKey != "" {
+		if err := m.do(base, func(ctx context.Context) error {
+			return m.rdb.Unlink(ctx, newKey).Err()
+		}); err != nil {
+			return storeErr("save", err)
+		}
+	}
+	s.id, s.stored, s.renew, s.loaded = "", false, false, ""
+	s.ops = s.ops[:0]
+	clear(s.values)
+	if gone {
+		m.cookies.set(h, &s.cookie, "", 0, time.Time{})
+	}
+	return nil
 }
 
 // stripe maps a session id to one of the commit locks (FNV-1a).

@@ -129,10 +129,10 @@ func TestRedisRoundTrips(t *testing.T) {
 		do   func()
 		want map[string]int64
 	}{
-		{"unchanged session: one GETEX, no write", func() { c.mustGet("/read") },
-			map[string]int64{"getex": 1}},
-		{"changed session: GETEX, then one SET through one EVALSHA", func() { c.mustGet("/counter") },
-			map[string]int64{"getex": 1, "evalsha": 1, "get": 1, "set": 1}},
+		{"unchanged session: one EVALSHA (GET + EXPIRE), no write", func() { c.mustGet("/read") },
+			map[string]int64{"evalsha": 1, "get": 1, "expire": 1}},
+		{"changed session: the load, then one SET through one EVALSHA", func() { c.mustGet("/counter") },
+			map[string]int64{"evalsha": 2, "get": 2, "expire": 1, "set": 1}},
 		{"new session that stays empty: nothing", func() { newClient(t, srv).mustGet("/nothing") },
 			map[string]int64{}},
 		{"new session with data: one SET", func() { newClient(t, srv).mustGet("/counter") },
@@ -181,8 +181,12 @@ func TestRedisDestroyAndRenew(t *testing.T) {
 	if renewed == old || !session.ValidID(renewed) {
 		t.Fatalf("RenewID: id %q -> %q", old, renewed)
 	}
-	if n, _ := rdb.Exists(ctx, "wppsess:"+old).Result(); n != 0 {
-		t.Fatal("RenewID left the old key")
+	// The old key holds only a short-lived tombstone, no session data.
+	if v, err := rdb.Get(ctx, "wppsess:"+old).Result(); err == nil && (v == "" || v[0] != 0 || strings.Contains(v, "counter")) {
+		t.Fatalf("RenewID left the old key holding %q", v)
+	}
+	if ttl, _ := rdb.TTL(ctx, "wppsess:"+old).Result(); ttl > 5*time.Minute {
+		t.Fatalf("the old key's tombstone lives %v, want at most 5m", ttl)
 	}
 	if got := c.mustGet("/counter"); got != "This is your 2 visit" {
 		t.Fatalf("after renew: %q", got)
@@ -308,26 +312,57 @@ func TestRedisPerSessionExpiry(t *testing.T) {
 }
 
 // TestRedisWithoutGETEX: on a server without GETEX (Redis before 6.2,
-// simulated by renaming the command) an unchanged session costs one
-// pipelined GET + EXPIRE, and sessions keep working.
+// simulated by renaming the command) an unchanged session costs one script
+// call, which needs no GETEX; on one that runs no scripts either, loads fall
+// back to one pipelined GET + EXPIRE.
 func TestRedisWithoutGETEX(t *testing.T) {
-	rs := redistest.Start(t, redistest.Options{Args: []string{"--rename-command", "GETEX", "GETEX_UNAVAILABLE"}})
-	admin := rs.Client()
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, PoolSize: 1})
-	defer rdb.Close()
-	srv, m := newRedisServer(t, rdb, session.RedisOptions{})
-	c := newClient(t, srv)
-	for i := 1; i <= 3; i++ {
-		if got, want := c.mustGet("/counter"), fmt.Sprintf("This is your %d visit", i); got != want {
-			t.Fatalf("visit %d: %q", i, got)
-		}
-	}
-	got := commandsDuring(t, admin, func() { c.mustGet("/read") })
-	if len(got) != 2 || got["get"] != 1 || got["expire"] != 1 {
-		t.Fatalf("commands for an unchanged session = %v, want get:1 expire:1", got)
-	}
-	ttl, err := admin.TTL(context.Background(), m.Key(c.cookie(session.DefaultIDCookieName))).Result()
-	if err != nil || ttl <= 0 || ttl > time.Hour {
-		t.Fatalf("TTL %v, %v", ttl, err)
+	for _, tt := range []struct {
+		name    string
+		renamed []string
+		want    map[string]int64
+	}{
+		{"no GETEX", []string{"GETEX"}, map[string]int64{"evalsha": 1, "get": 1, "expire": 1}},
+		{"no GETEX, no scripts", []string{"GETEX", "EVAL", "EVALSHA"}, map[string]int64{"get": 1, "expire": 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var args []string
+			for _, c := range tt.renamed {
+				args = append(args, "--rename-command", c, c+"_UNAVAILABLE")
+			}
+			rs := redistest.Start(t, redistest.Options{Args: args})
+			admin := rs.Client()
+			rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, PoolSize: 1})
+			defer rdb.Close()
+			srv, m := newRedisServer(t, rdb, session.RedisOptions{})
+			c := newClient(t, srv)
+			id := "9b2f4a0e-6f4c-4e0e-8d2a-3f1c2b7a9e10"
+			if err := admin.Set(context.Background(), m.Key(id), `{"counter":2}`, time.Minute).Err(); err != nil {
+				t.Fatal(err)
+			}
+			c.setCookie(session.DefaultIDCookieName, id)
+			c.mustGet("/read") // warms the connection (and learns what the server lacks)
+			var body string
+			got := commandsDuring(t, admin, func() { body = c.mustGet("/read") })
+			if body != "2" {
+				t.Fatalf("read %q, want 2", body)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("commands for an unchanged session = %v, want %v", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Fatalf("commands for an unchanged session = %v, want %v", got, tt.want)
+				}
+			}
+			ttl, err := admin.TTL(context.Background(), m.Key(id)).Result()
+			if err != nil || ttl <= time.Minute || ttl > time.Hour {
+				t.Fatalf("TTL %v, %v; want slid to (1m, 1h]", ttl, err)
+			}
+			if len(tt.renamed) == 1 { // with scripts, changes are saved too
+				if got := c.mustGet("/counter"); got != "This is your 3 visit" {
+					t.Fatalf("counter %q", got)
+				}
+			}
+		})
 	}
 }

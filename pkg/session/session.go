@@ -78,7 +78,9 @@ type Session struct {
 	renew     bool      // RenewID was called
 	expires   time.Time // when the stored session expires, if known
 
-	loaded string // the stored bytes it was loaded from (Redis), for conflict checks
+	loaded  string        // the stored bytes it was loaded from (Redis), for conflict checks
+	touched time.Duration // the TTL the load gave the stored session (Redis)
+	renamed string        // the request's id when RenewID had renamed it (Redis): Destroy follows it
 }
 
 // ID returns the session's store id: the Redis key without its prefix. It is
@@ -192,7 +194,11 @@ func (s *Session) Keys() []string {
 }
 
 // Destroy ends the session: the manager deletes it from the store and tells
-// the browser to drop the cookie.
+// the browser to drop the cookie. With the Redis manager an ended session
+// stays ended: a concurrent request that loaded it before and commits after
+// writes nothing and clears its cookie, and when a concurrent RenewID had
+// renamed it, the renamed session is deleted too (also when this request
+// came with the old id after the rename).
 func (s *Session) Destroy() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -205,6 +211,16 @@ func (s *Session) Destroy() {
 // old one from the store. Call it when the user's privileges change (at
 // login) to defeat session fixation. For cookie sessions it re-seals the
 // cookie.
+//
+// With the Redis manager it is a compare-and-set on the old key like every
+// other save: changes other requests committed meanwhile are replayed into
+// the new id, and if the session was destroyed (or renamed) meanwhile, this
+// request's changes are dropped and no new session is made. The old key
+// then holds, for at most five minutes, a tombstone naming the new id: it
+// loads as no session, and a concurrent Destroy of the old id follows it.
+// Changes a concurrent request commits through the old id after the rename
+// are dropped, not carried into the new id (that request may hold a fixed
+// or stolen id), and that request's response sets no cookie.
 func (s *Session) RenewID() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
