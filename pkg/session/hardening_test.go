@@ -132,21 +132,33 @@ func held(t *testing.T, g *gates, srv *httptest.Server, id, name, ops string) fu
 }
 
 // twoApps starts one or two app servers (each with its own client and
-// manager, as two processes would have) on one redis-server.
-func twoApps(t *testing.T, processes int, opts session.RedisOptions) (servers []*httptest.Server, admin *redis.Client, m *session.RedisManager, g *gates) {
+// manager, as two processes would have) on one redis-server, or on a
+// three-master cluster.
+func twoApps(t *testing.T, processes int, cluster bool, opts session.RedisOptions) (servers []*httptest.Server, admin redis.UniversalClient, m *session.RedisManager, g *gates) {
 	t.Helper()
-	rs := redistest.Start(t, redistest.Options{})
+	var client func() redis.UniversalClient
+	if cluster {
+		cl := redistest.StartCluster(t, 3)
+		client = func() redis.UniversalClient {
+			c := cl.Client()
+			t.Cleanup(func() { c.Close() })
+			return c
+		}
+	} else {
+		rs := redistest.Start(t, redistest.Options{})
+		client = func() redis.UniversalClient { return rs.Client() }
+	}
 	g = &gates{}
 	for range processes {
 		var err error
-		if m, err = session.NewRedisManager(rs.Client(), opts); err != nil {
+		if m, err = session.NewRedisManager(client(), opts); err != nil {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(m.Middleware(opMux(g)))
 		t.Cleanup(srv.Close)
 		servers = append(servers, srv)
 	}
-	return servers, rs.Client(), m, g
+	return servers, client(), m, g
 }
 
 // newSession creates a session holding the secret and returns its id.
@@ -160,20 +172,35 @@ func newSession(t *testing.T, srv *httptest.Server) string {
 	return c.Value
 }
 
-// keysHoldingSecret returns the keys (under any prefix) whose value holds
-// the pre-logout secret.
-func keysHoldingSecret(t *testing.T, admin *redis.Client) []string {
+// keysHoldingSecret returns the keys (under any prefix, on every master)
+// whose value holds the pre-logout secret.
+func keysHoldingSecret(t *testing.T, admin redis.UniversalClient) []string {
 	t.Helper()
 	ctx := context.Background()
+	var mu sync.Mutex
 	var found []string
-	iter := admin.Scan(ctx, 0, "*", 100).Iterator()
-	for iter.Next(ctx) {
-		v, err := admin.Get(ctx, iter.Val()).Result()
-		if err == nil && strings.Contains(v, "before-logout") {
-			found = append(found, iter.Val())
+	scan := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, "*", 100).Iterator()
+		for iter.Next(ctx) {
+			v, err := c.Get(ctx, iter.Val()).Result()
+			if err == nil && strings.Contains(v, "before-logout") {
+				mu.Lock()
+				found = append(found, iter.Val())
+				mu.Unlock()
+			}
 		}
+		return iter.Err()
 	}
-	if err := iter.Err(); err != nil {
+	var err error
+	switch c := admin.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		err = scan(ctx, c)
+	default:
+		t.Fatalf("unexpected client %T", admin)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	return found
@@ -187,12 +214,16 @@ func keysHoldingSecret(t *testing.T, admin *redis.Client) []string {
 // committed while it was in flight is kept. Each case runs in one process
 // and across two managers sharing one Redis.
 func TestRedisLogoutSticks(t *testing.T) {
-	for _, processes := range []int{1, 2} {
+	for _, setup := range []struct {
+		name      string
+		processes int
+		cluster   bool
+	}{{"1 process", 1, false}, {"2 processes", 2, false}, {"2 processes, cluster", 2, true}} {
 		for _, tt := range []struct {
 			name  string
-			check func(t *testing.T, srv []*httptest.Server, admin *redis.Client, m *session.RedisManager, g *gates)
+			check func(t *testing.T, srv []*httptest.Server, admin redis.UniversalClient, m *session.RedisManager, g *gates)
 		}{
-			{"changed request commits after the logout", func(t *testing.T, srv []*httptest.Server, admin *redis.Client, m *session.RedisManager, g *gates) {
+			{"changed request commits after the logout", func(t *testing.T, srv []*httptest.Server, admin redis.UniversalClient, m *session.RedisManager, g *gates) {
 				id := newSession(t, srv[0])
 				finish := held(t, g, srv[0], id, "r", "set")
 				send(t, srv[1], id, "/op?do=destroy")
@@ -204,7 +235,7 @@ func TestRedisLogoutSticks(t *testing.T) {
 					t.Fatalf("the destroyed key %s was written again: %q", id, admin.Get(context.Background(), m.Key(id)).Val())
 				}
 			}},
-			{"RenewID commits after the logout", func(t *testing.T, srv []*httptest.Server, admin *redis.Client, m *session.RedisManager, g *gates) {
+			{"RenewID commits after the logout", func(t *testing.T, srv []*httptest.Server, admin redis.UniversalClient, m *session.RedisManager, g *gates) {
 				id := newSession(t, srv[0])
 				finish := held(t, g, srv[0], id, "r", "renew")
 				send(t, srv[1], id, "/op?do=destroy")
@@ -216,7 +247,7 @@ func TestRedisLogoutSticks(t *testing.T) {
 					t.Fatalf("the logged-out session lives on under %v", keys)
 				}
 			}},
-			{"logout commits after RenewID", func(t *testing.T, srv []*httptest.Server, admin *redis.Client, m *session.RedisManager, g *gates) {
+			{"logout commits after RenewID", func(t *testing.T, srv []*httptest.Server, admin redis.UniversalClient, m *session.RedisManager, g *gates) {
 				id := newSession(t, srv[0])
 				finish := held(t, g, srv[1], id, "l", "destroy")
 				renewed, ok := sessionCookie(send(t, srv[0], id, "/op?do=renew"))
@@ -231,7 +262,18 @@ func TestRedisLogoutSticks(t *testing.T) {
 					t.Fatalf("%d keys of the destroyed ids left", n)
 				}
 			}},
-			{"RenewID keeps an increment committed meanwhile", func(t *testing.T, srv []*httptest.Server, admin *redis.Client, m *session.RedisManager, g *gates) {
+			{"logout with the old cookie after RenewID", func(t *testing.T, srv []*httptest.Server, admin redis.UniversalClient, m *session.RedisManager, g *gates) {
+				id := newSession(t, srv[0])
+				renewed, ok := sessionCookie(send(t, srv[0], id, "/op?do=renew"))
+				if !ok || renewed.Value == id {
+					t.Fatalf("RenewID gave no new cookie: %v", renewed)
+				}
+				send(t, srv[1], id, "/op?do=destroy")
+				if keys := keysHoldingSecret(t, admin); len(keys) != 0 {
+					t.Fatalf("the logged-out session lives on under %v", keys)
+				}
+			}},
+			{"RenewID keeps an increment committed meanwhile", func(t *testing.T, srv []*httptest.Server, admin redis.UniversalClient, m *session.RedisManager, g *gates) {
 				id := newSession(t, srv[0]) // n = 5
 				finish := held(t, g, srv[0], id, "r", "renew")
 				send(t, srv[1], id, "/op?do=incr") // n = 10
@@ -247,7 +289,7 @@ func TestRedisLogoutSticks(t *testing.T) {
 					t.Fatalf("the old id still holds the session: %q", old)
 				}
 			}},
-			{"request commits after RenewID: dropped, no cookie", func(t *testing.T, srv []*httptest.Server, admin *redis.Client, m *session.RedisManager, g *gates) {
+			{"request commits after RenewID: dropped, no cookie", func(t *testing.T, srv []*httptest.Server, admin redis.UniversalClient, m *session.RedisManager, g *gates) {
 				id := newSession(t, srv[0])
 				finish := held(t, g, srv[1], id, "i", "set")
 				renewed, _ := sessionCookie(send(t, srv[0], id, "/op?do=renew"))
@@ -260,8 +302,8 @@ func TestRedisLogoutSticks(t *testing.T) {
 				}
 			}},
 		} {
-			t.Run(fmt.Sprintf("%s/%d processes", tt.name, processes), func(t *testing.T) {
-				servers, admin, m, g := twoApps(t, processes, session.RedisOptions{})
+			t.Run(tt.name+"/"+setup.name, func(t *testing.T) {
+				servers, admin, m, g := twoApps(t, setup.processes, setup.cluster, session.RedisOptions{})
 				if len(servers) == 1 {
 					servers = append(servers, servers[0])
 				}
@@ -277,7 +319,7 @@ func TestRedisLogoutSticks(t *testing.T) {
 func TestRedisReplayRecomputesExpiry(t *testing.T) {
 	for _, processes := range []int{1, 2} {
 		t.Run(fmt.Sprintf("%d processes", processes), func(t *testing.T) {
-			servers, admin, m, g := twoApps(t, processes, session.RedisOptions{})
+			servers, admin, m, g := twoApps(t, processes, false, session.RedisOptions{})
 			id := newSession(t, servers[0])
 			finish := held(t, g, servers[0], id, "a", "incr")
 			send(t, servers[len(servers)-1], id, "/op?do=expire30d")
@@ -409,7 +451,7 @@ func TestRedisOptionsValidation(t *testing.T) {
 func TestRedisLogoutRace(t *testing.T) {
 	for _, processes := range []int{1, 2} {
 		t.Run(fmt.Sprintf("%d processes", processes), func(t *testing.T) {
-			servers, admin, m, _ := twoApps(t, processes, session.RedisOptions{})
+			servers, admin, m, _ := twoApps(t, processes, false, session.RedisOptions{})
 			id := newSession(t, servers[0])
 			const n, par = 200, 20
 			var (
