@@ -110,8 +110,8 @@ type RedisManager struct {
 // (and a Destroy follows it to the new id); later ones see it gone.
 const renameGrace = 5 * time.Minute
 
-// tombstone starts the value RenewID leaves under the old key; the new id
-// follows. No codec's encoding starts with a NUL byte, and the load script
+// tombstone starts the value RenewID leaves under the old key; the new
+// session's key without the prefix follows (today the new id). No codec's encoding starts with a NUL byte, and the load script
 // never treats such a value as a session.
 const tombstone = "\x00wsess:renamed:"
 
@@ -168,7 +168,8 @@ func (m *RedisManager) Middleware(next http.Handler) http.Handler {
 	return middleware(m, m.opts.ErrorHandler, next)
 }
 
-// Key returns the Redis key of session id.
+// Key returns the Redis key of session id. Every key the manager touches
+// is made here.
 func (m *RedisManager) Key(id string) string { return m.prefix + id }
 
 func (m *RedisManager) load(r *http.Request, s *Session) error {
@@ -178,7 +179,7 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), m.timeout)
 	defer cancel()
-	key := m.prefix + id
+	key := m.Key(id)
 	val, ttl, err := m.read(ctx, key)
 	if errors.Is(err, redis.Nil) {
 		return nil // expired, never existed, or not ours: a new session, with a new id
@@ -321,7 +322,8 @@ return {1}
 const casDirectMax = 512
 
 // destroyScript deletes KEYS[1]. When it held a tombstone (the session was
-// renamed by RenewID), it returns the new id, which the caller deletes too.
+// renamed by RenewID), it returns what follows ARGV[1] (the new key without
+// the prefix), which the caller deletes too.
 var destroyScript = redis.NewScript(`
 local v = redis.pcall('GET', KEYS[1])
 redis.call('UNLINK', KEYS[1])
@@ -367,7 +369,7 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 			// The load could not apply this session's expiry (no scripts,
 			// or an override the script did not find): set it now.
 			if err := m.do(base, func(ctx context.Context) error {
-				return m.rdb.Expire(ctx, m.prefix+s.id, expire).Err()
+				return m.rdb.Expire(ctx, m.Key(s.id), expire).Err()
 			}); err != nil {
 				return storeErr("expire", err)
 			}
@@ -387,20 +389,23 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 
 // destroy deletes session id, and the sessions it was renamed into.
 func (m *RedisManager) destroy(base context.Context, id string) error {
+	key := m.Key(id)
 	for range maxRenames {
 		var next string
 		err := m.do(base, func(ctx context.Context) error {
 			var err error
-			next, err = destroyScript.Run(ctx, m.rdb, []string{m.prefix + id}, tombstone).Text()
+			next, err = destroyScript.Run(ctx, m.rdb, []string{key}, tombstone).Text()
 			return err
 		})
+		// A tombstone names the renamed session's key without the prefix,
+		// which has the shape of an id.
 		if errors.Is(err, redis.Nil) || err == nil && !ValidID(next) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		id = next
+		key = m.prefix + next
 	}
 	return nil
 }
@@ -416,7 +421,7 @@ func (m *RedisManager) writeNew(base context.Context, h http.Header, s *Session)
 		id := newID()
 		var set *redis.BoolCmd
 		err := m.do(base, func(ctx context.Context) error {
-			set = m.rdb.SetNX(ctx, m.prefix+id, data, expire)
+			set = m.rdb.SetNX(ctx, m.Key(id), data, expire)
 			return set.Err()
 		})
 		if err != nil {
@@ -442,7 +447,7 @@ func (m *RedisManager) writeNew(base context.Context, h http.Header, s *Session)
 // renamed meanwhile is never written again: see abandon.
 func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Session) error {
 	oldID := s.id
-	key := m.prefix + oldID
+	key := m.Key(oldID)
 	st := &m.commits[stripe(oldID)]
 	st.Lock()
 	defer func() { st.Unlock() }()
@@ -457,7 +462,7 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 	renamed, newKey := "", ""
 	if s.renew {
 		renamed = newID()
-		newKey = m.prefix + renamed
+		newKey = m.Key(renamed)
 	}
 	for attempt := 0; ; attempt++ {
 		// The expiry comes from the values written: after a replay they
@@ -476,7 +481,7 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 			}); err != nil {
 				return storeErr("save", err)
 			}
-			val, ttl = []byte(tombstone+renamed), int64(min(expire, renameGrace)/time.Second)
+			val, ttl = []byte(tombstone+newKey[len(m.prefix):]), int64(min(expire, renameGrace)/time.Second)
 		}
 		want, mode := s.loaded, ""
 		if len(s.loaded) > casDirectMax {
