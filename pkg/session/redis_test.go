@@ -137,6 +137,8 @@ func TestRedisRoundTrips(t *testing.T) {
 			map[string]int64{}},
 		{"new session with data: one SET", func() { newClient(t, srv).mustGet("/counter") },
 			map[string]int64{"set": 1}},
+		{"RenewID: the load, the SET of the new key, one EVALSHA that leaves the tombstone", func() { c.mustGet("/renew") },
+			map[string]int64{"evalsha": 2, "get": 2, "expire": 1, "set": 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
