@@ -63,10 +63,17 @@
 // NewRedisManager takes a redis.UniversalClient (single node, Sentinel or
 // Cluster). Keys are Prefix + id (default "wppsess:", as weppy); ids are 256
 // random bits in base64url, and weppy's UUID4 ids are accepted too. The TTL
-// slides on every request. Clear removes every session under the prefix.
+// slides on every request, to the session's SetExpire override when it has
+// one. Round trips: one for a request that only reads its session, two for
+// one that changes it, three for RenewID, none for a new session that stays
+// empty. Concurrent requests of one user lose no update, and a destroyed
+// session never comes back, whatever request races the logout (see
+// RedisManager). Clear removes every session under the prefix.
 //
 // # Codecs
 //
-// Values are stored as JSON by default, with numbers decoded as json.Number
-// so that integers stay exact. Options.Codec plugs in another Codec.
+// Values are stored as JSON by default (JSONCodec), with numbers decoded as
+// json.Number so that integers stay exact. PickleCodec shares Redis sessions
+// with weppy and Emmett apps. Options.Codec plugs in another Codec; its doc
+// comment states the contract.
 package session
