@@ -51,7 +51,18 @@ func (d *decoder) construct(callable any, args []any) error {
 	return d.push(v)
 }
 
+// make builds what calling g with args gives, by g's name only. Each call
+// level costs one element and counts as a level of nesting (a list that
+// holds itself as __newobj_ex__ arguments would otherwise recurse forever).
 func (d *decoder) make(g Global, args []any) (any, error) {
+	if d.calls >= d.lim.MaxDepth {
+		return nil, d.errf(ErrTooDeep, "calls nested more than %d deep", d.lim.MaxDepth)
+	}
+	if err := d.charge(1); err != nil {
+		return nil, err
+	}
+	d.calls++
+	defer func() { d.calls-- }()
 	switch g.String() {
 	case "copyreg._reconstructor":
 		// _reconstructor(cls, base, state): base(state) turned into a cls.
@@ -69,14 +80,18 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 			o.dictLike = true
 			o.items = &pDict{}
 			if st, ok := args[2].(*pDict); ok {
-				if err := d.setItems(o.items, interleave(st)); err != nil {
+				if err := d.copyDict(o.items, st); err != nil {
 					return nil, err
 				}
 			}
 		case "builtins.list":
 			o.list = &pList{}
 			if st, ok := args[2].(*pList); ok {
-				o.list.items = append(o.list.items, st.items...)
+				items, err := d.copyItems(st.items)
+				if err != nil {
+					return nil, err
+				}
+				o.list.items = items
 			}
 		case "builtins.object":
 		default:
@@ -135,10 +150,19 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 		case 1:
 			switch a := args[0].(type) {
 			case []byte:
+				if err := d.charge(byteCost(len(a))); err != nil {
+					return nil, err
+				}
 				return append([]byte{}, a...), nil
 			case string: // Python 2 str
+				if err := d.charge(byteCost(len(a))); err != nil {
+					return nil, err
+				}
 				return []byte(a), nil
 			case *pList:
+				if err := d.charge(byteCost(len(a.items))); err != nil {
+					return nil, err
+				}
 				out := make([]byte, 0, len(a.items))
 				for _, it := range a.items {
 					n, ok := it.(int64)
@@ -160,15 +184,20 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 	case "builtins.set", "builtins.frozenset", "builtins.list", "builtins.tuple":
 		var items []any
 		if len(args) > 0 {
+			var src []any
 			switch a := args[0].(type) {
 			case *pList:
-				items = append(items, a.items...)
+				src = a.items
 			case *pTuple:
-				items = append(items, a.items...)
+				src = a.items
 			case *pSet:
-				items = append(items, a.items...)
+				src = a.items
 			default:
 				return nil, d.errf(ErrMalformed, "%s of a %s", g, typeName(args[0]))
+			}
+			var err error
+			if items, err = d.copyItems(src); err != nil {
+				return nil, err
 			}
 		}
 		switch g.Name {
@@ -182,7 +211,7 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 		dict := &pDict{}
 		if len(args) > 0 {
 			if src, ok := args[0].(*pDict); ok {
-				if err := d.setItems(dict, interleave(src)); err != nil {
+				if err := d.copyDict(dict, src); err != nil {
 					return nil, err
 				}
 			}
@@ -199,10 +228,13 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 		for _, a := range args {
 			switch a := a.(type) {
 			case *pDict:
-				if err := d.setItems(o.items, interleave(a)); err != nil {
+				if err := d.copyDict(o.items, a); err != nil {
 					return nil, err
 				}
 			case *pList:
+				if err := d.charge(len(a.items)); err != nil {
+					return nil, err
+				}
 				for _, it := range a.items {
 					if pair, ok := it.(*pTuple); ok && len(pair.items) == 2 {
 						if err := d.setItems(o.items, pair.items); err != nil {
@@ -217,6 +249,9 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 }
 
 func (d *decoder) encodeText(s, enc string) ([]byte, error) {
+	if err := d.charge(byteCost(len(s))); err != nil {
+		return nil, err
+	}
 	switch strings.ToLower(strings.ReplaceAll(enc, "_", "-")) {
 	case "latin1", "latin-1", "iso-8859-1", "iso8859-1", "l1":
 		out := make([]byte, 0, len(s))
@@ -252,6 +287,9 @@ func (d *decoder) makeDateTime(kind string, args []any) (any, error) {
 	case []byte:
 		state = a
 	case string: // Python 2 str, or text read back as latin-1
+		if len(a) > 2*10 { // 10 bytes of state, at most 2 bytes each in UTF-8
+			return nil, d.errf(ErrMalformed, "bad datetime.%s state", kind)
+		}
 		state = []byte(a)
 		if !validState(dt.Kind, state) {
 			if b, err := d.encodeText(a, "latin1"); err == nil {

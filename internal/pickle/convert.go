@@ -10,39 +10,31 @@ import (
 
 // converter turns the decoder's internal containers into the public value
 // model. It walks the graph as a tree, so it is where cycles are found and
-// where a value shared many times through the memo is paid for each time
-// (bounded by MaxElements and MaxDepth).
+// where a value shared many times through the memo is paid for each time:
+// measure charges the whole tree to the decode's budget before convert
+// builds any of it.
 type converter struct {
-	lim    Limits
+	lim Limits
+	*budget
 	nodes  int
 	active map[any]bool
 	sizes  map[any]int
 }
 
-// measure computes the number of values v expands to as a tree, visiting
-// each shared container once, so that a small pickle that expands
-// exponentially is refused before anything is built. It also finds cycles
-// and excessive depth.
+// measure computes what v costs as a tree (one element a node, and one
+// more per 16 bytes of a string, bytes or integer), visiting each shared
+// container once, so that a small pickle that expands exponentially is
+// refused before anything is built. It also finds cycles and excessive
+// depth. The total never exceeds what is left of the budget.
 func (c *converter) measure(v any, depth int) (int, error) {
-	var kids []any
 	switch t := v.(type) {
-	case *pList:
-		kids = t.items
-	case *pTuple:
-		kids = t.items
-	case *pSet:
-		kids = t.items
-	case *pDict:
-		kids = append(append(kids, t.keys...), t.vals...)
-	case *pObj:
-		kids = append(kids, t.args...)
-		kids = append(kids, t.state)
-		if t.items != nil {
-			kids = append(kids, t.items)
-		}
-		if t.list != nil {
-			kids = append(kids, t.list)
-		}
+	case *pList, *pTuple, *pSet, *pDict, *pObj:
+	case string:
+		return byteCost(len(t)), nil
+	case []byte:
+		return byteCost(len(t)), nil
+	case *big.Int:
+		return byteCost(t.BitLen() / 8), nil
 	default:
 		return 1, nil
 	}
@@ -54,14 +46,41 @@ func (c *converter) measure(v any, depth int) (int, error) {
 	}
 	defer delete(c.active, v)
 	total := 1
-	for _, k := range kids {
+	add := func(k any) error {
 		n, err := c.measure(k, depth+1)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		total += n
-		if total > c.lim.MaxElements {
-			return 0, fmt.Errorf("%w: result has more than %d values", ErrTooLarge, c.lim.MaxElements)
+		if total > c.left {
+			return fmt.Errorf("%w: result needs more than %d elements", ErrTooLarge, c.limit)
+		}
+		return nil
+	}
+	var kids [][]any
+	switch t := v.(type) {
+	case *pList:
+		kids = [][]any{t.items}
+	case *pTuple:
+		kids = [][]any{t.items}
+	case *pSet:
+		kids = [][]any{t.items}
+	case *pDict:
+		kids = [][]any{t.keys, t.vals}
+	case *pObj:
+		kids = [][]any{t.args, {t.state}}
+		if t.items != nil {
+			kids = append(kids, []any{t.items})
+		}
+		if t.list != nil {
+			kids = append(kids, []any{t.list})
+		}
+	}
+	for _, ks := range kids {
+		for _, k := range ks {
+			if err := add(k); err != nil {
+				return 0, err
+			}
 		}
 	}
 	c.sizes[v] = total
@@ -79,10 +98,11 @@ func (c *converter) enter(p any, depth int) error {
 	return nil
 }
 
+// convert builds the result; measure has charged it to the budget.
 func (c *converter) convert(v any, depth int) (any, error) {
 	c.nodes++
-	if c.nodes > c.lim.MaxElements {
-		return nil, fmt.Errorf("%w: result has more than %d values", ErrTooLarge, c.lim.MaxElements)
+	if c.nodes > c.limit {
+		return nil, fmt.Errorf("%w: result has more than %d values", ErrTooLarge, c.limit)
 	}
 	switch t := v.(type) {
 	case *pList:
