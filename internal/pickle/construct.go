@@ -3,7 +3,6 @@ package pickle
 import (
 	"fmt"
 	"strings"
-	"time"
 )
 
 // fixImports maps Python 2 module names to their Python 3 names, as
@@ -124,10 +123,27 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 		return d.make(cls, inner)
 	case "datetime.datetime", "datetime.date", "datetime.time":
 		return d.makeDateTime(g.Name, args)
-	case "datetime.timedelta":
-		return &pObj{class: g.String(), args: args}, nil
+	case "pendulum.datetime.DateTime", "pendulum.date.Date", "pendulum.time.Time",
+		"pendulum.DateTime", "pendulum.Date", "pendulum.Time":
+		// pendulum's classes are datetime subclasses pickled as a call
+		// of the class over datetime's own arguments (FORMATS.md 1a).
+		return d.makeDateTime(strings.ToLower(g.Name), args)
+	case "datetime.timedelta", "pendulum.duration.Duration", "pendulum.Duration":
+		// pendulum's Duration pickles as timedelta does: (days, seconds, microseconds).
+		return d.makeDuration(args)
 	case "datetime.timezone":
 		return &pObj{class: g.String(), args: args}, nil
+	case "builtins.getattr":
+		// getattr(cls, '_unpickle'), the way zoneinfo and pendulum 3 pickle
+		// a named zone: only the name is kept.
+		if len(args) == 2 {
+			cls, ok1 := args[0].(Global)
+			attr, ok2 := args[1].(string)
+			if ok1 && ok2 {
+				return Global{Module: cls.Module, Name: cls.Name + "." + attr}, nil
+			}
+		}
+		return nil, d.errf(ErrUnsupported, "getattr other than of a class by name")
 	case "_codecs.encode":
 		if len(args) < 1 || len(args) > 2 {
 			return nil, d.errf(ErrMalformed, "_codecs.encode takes 1 or 2 arguments")
@@ -339,11 +355,11 @@ func (d *decoder) makeDateTime(kind string, args []any) (any, error) {
 		}
 	}
 	if tz != nil {
-		off, err := d.tzOffset(tz)
+		off, ok, err := d.zoneOffset(tz, dt)
 		if err != nil {
 			return nil, err
 		}
-		dt.HasOffset, dt.Offset = true, off
+		dt.HasOffset, dt.Offset = ok, off
 	}
 	return dt, nil
 }
@@ -379,31 +395,6 @@ func validFields(dt DateTime) bool {
 	}
 	return dt.Hour >= 0 && dt.Hour < 24 && dt.Minute >= 0 && dt.Minute < 60 && dt.Second >= 0 && dt.Second < 60 &&
 		dt.Microsecond >= 0 && dt.Microsecond < 1000000
-}
-
-// tzOffset understands datetime.timezone(timedelta(...)) (which is what
-// datetime.timezone.utc pickles as); any other tzinfo is refused.
-func (d *decoder) tzOffset(tz any) (time.Duration, error) {
-	o, ok := tz.(*pObj)
-	if !ok || o.class != "datetime.timezone" || len(o.args) == 0 {
-		return 0, d.errf(ErrUnsupported, "tzinfo %s", describe(tz))
-	}
-	td, ok := o.args[0].(*pObj)
-	if !ok || td.class != "datetime.timedelta" {
-		return 0, d.errf(ErrUnsupported, "timezone offset is not a timedelta")
-	}
-	var parts [3]int64
-	for i := 0; i < len(td.args) && i < 3; i++ {
-		n, ok := td.args[i].(int64)
-		if !ok {
-			return 0, d.errf(ErrMalformed, "bad timedelta")
-		}
-		parts[i] = n
-	}
-	if parts[0] < -1 || parts[0] > 1 {
-		return 0, d.errf(ErrMalformed, "timezone offset out of range")
-	}
-	return time.Duration(parts[0])*24*time.Hour + time.Duration(parts[1])*time.Second + time.Duration(parts[2])*time.Microsecond, nil
 }
 
 func describe(v any) string {

@@ -290,6 +290,8 @@ func repr(b *strings.Builder, v any) {
 		b.WriteString("{...}")
 	case DateTime:
 		b.WriteString(t.String())
+	case Duration:
+		b.WriteString(t.String())
 	case Object:
 		b.WriteString(t.Class)
 		b.WriteString("(...)")

@@ -144,7 +144,10 @@ func (dec Decoder) DecodeMap(data []byte) (map[string]any, error) {
 //	Python 2 str (STRING opcodes) string when valid UTF-8, else []byte
 //	list, tuple, set, frozenset   []any
 //	dict, sdict, dict subclasses  map[string]any
-//	datetime.datetime/date/time   DateTime
+//	datetime.datetime/date/time   DateTime (also pendulum's DateTime, Date, Time;
+//	                              with the offset of a fixed, pytz, zoneinfo or
+//	                              pendulum zone, see FORMATS.md 1a)
+//	datetime.timedelta            Duration (also pendulum's Duration)
 //	uuid.UUID                     string (canonical 8-4-4-4-12 form)
 //	other instances               Object
 //	a class or function itself    Global
@@ -1112,6 +1115,8 @@ func typeName(v any) string {
 		return "bool"
 	case DateTime:
 		return "datetime"
+	case Duration:
+		return "timedelta"
 	}
 	return fmt.Sprintf("%T", v)
 }

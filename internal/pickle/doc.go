@@ -6,8 +6,11 @@
 // Decode reads pickles of protocols 0 to 5 as CPython writes them for data:
 // scalars, strings, bytes, lists, tuples, sets, dicts, datetimes and
 // instances of classes, which are recognised by name only (an sdict of any
-// module and the standard dict subclasses become maps, datetime.* become
-// DateTime, unknown classes become Object). Persistent ids, the extension
+// module and the standard dict subclasses become maps, datetime.* and
+// pendulum's DateTime, Date and Time become DateTime with the offset of
+// their zone (fixed, pytz, zoneinfo or pendulum; a named zone is looked up
+// in the system's tz database), timedelta and pendulum's Duration become
+// Duration, unknown classes become Object). Persistent ids, the extension
 // registry and out-of-band buffers are refused with ErrUnsupported.
 //
 // Decoding is bounded by Limits: input size, mark and container nesting,
