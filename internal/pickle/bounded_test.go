@@ -277,3 +277,35 @@ func readCorpusFile(path string) ([]byte, error) {
 	}
 	return []byte(s), nil
 }
+
+// TestMemoTable: dense and sparse memo indices, overwrites, and MEMOIZE's
+// index (the number of entries) agree with a plain map.
+func TestMemoTable(t *testing.T) {
+	var m memoTable
+	ref := map[uint64]any{}
+	for i, idx := range []uint64{2, 0, 1, 2, 3, 1 << 31, 4, 2, 5, 7, 6, 1 << 31, 8} {
+		m.put(idx, i)
+		ref[idx] = i
+		if m.n != len(ref) {
+			t.Fatalf("after put(%d): n = %d, want %d", idx, m.n, len(ref))
+		}
+	}
+	for idx := uint64(0); idx < 10; idx++ {
+		v, ok := m.get(idx)
+		w, wok := ref[idx]
+		if ok != wok || v != w {
+			t.Errorf("get(%d) = %v, %v; want %v, %v", idx, v, ok, w, wok)
+		}
+	}
+	if v, ok := m.get(1 << 31); !ok || v != 11 {
+		t.Errorf("get(1<<31) = %v, %v", v, ok)
+	}
+	// MEMOIZE after sparse BINPUTs uses the count, as CPython does.
+	got, err := Unmarshal([]byte("\x80\x04K\x07q\x05\x94K\x08\x94h\x01h\x02\x86."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []any{int64(7), int64(8)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}

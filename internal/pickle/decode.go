@@ -162,13 +162,13 @@ func (dec Decoder) Decode(data []byte) (any, error) {
 	}
 	b := &budget{left: lim.budget(len(data))}
 	b.limit = b.left
-	d := &decoder{lim: lim, data: data, memo: make(map[uint64]any), budget: b}
+	d := &decoder{lim: lim, data: data, budget: b}
 	root, err := d.run()
 	if err != nil {
 		return nil, err
 	}
-	c := &converter{lim: lim, budget: b, active: make(map[any]bool), sizes: make(map[any]int)}
-	size, err := c.measure(root, 0)
+	c := &converter{lim: lim, budget: b}
+	size, _, err := c.measure(root, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -210,11 +210,24 @@ func byteCost(n int) int { return 1 + n/16 }
 // so the memo and the stack share them, and they are turned into the public
 // value model at the end.
 type (
-	pList  struct{ items []any }
-	pTuple struct{ items []any }
-	pSet   struct{ items []any }
-	pDict  struct{ keys, vals []any }
-	pObj   struct {
+	pList struct {
+		node
+		items []any
+	}
+	pTuple struct {
+		node
+		items []any
+	}
+	pSet struct {
+		node
+		items []any
+	}
+	pDict struct {
+		node
+		keys, vals []any
+	}
+	pObj struct {
+		node
 		class    string
 		args     []any
 		state    any
@@ -232,7 +245,7 @@ type decoder struct {
 	opPos int
 	stack []any
 	marks []int
-	memo  map[uint64]any
+	memo  memoTable
 	*budget
 	calls int // nesting of make (copyreg.__newobj__ and the like)
 }
@@ -357,16 +370,64 @@ func (d *decoder) checkLen(n int) error {
 }
 
 func (d *decoder) memoPut(idx uint64, v any) error {
-	if _, ok := d.memo[idx]; !ok {
-		if len(d.memo) >= d.lim.MaxMemo {
+	if _, ok := d.memo.get(idx); !ok {
+		if d.memo.n >= d.lim.MaxMemo {
 			return d.errf(ErrTooLarge, "memo larger than %d", d.lim.MaxMemo)
 		}
 		if err := d.charge(1); err != nil {
 			return err
 		}
 	}
-	d.memo[idx] = v
+	d.memo.put(idx, v)
 	return nil
+}
+
+// memoTable is the unpickler's memo: a slice for the dense indices that
+// pickle.dumps writes (0, 1, 2, ...), a map for any others.
+type memoTable struct {
+	dense  []memoSlot
+	sparse map[uint64]any
+	n      int // entries
+}
+
+type memoSlot struct {
+	v  any
+	ok bool
+}
+
+func (m *memoTable) get(idx uint64) (any, bool) {
+	if idx < uint64(len(m.dense)) {
+		return m.dense[idx].v, m.dense[idx].ok
+	}
+	v, ok := m.sparse[idx]
+	return v, ok
+}
+
+func (m *memoTable) put(idx uint64, v any) {
+	switch {
+	case idx < uint64(len(m.dense)):
+		if !m.dense[idx].ok {
+			m.n++
+		}
+		m.dense[idx] = memoSlot{v, true}
+		return
+	case idx == uint64(len(m.dense)):
+		// The slice now covers idx: a value put there earlier moves over.
+		if _, ok := m.sparse[idx]; ok {
+			delete(m.sparse, idx)
+		} else {
+			m.n++
+		}
+		m.dense = append(m.dense, memoSlot{v, true})
+		return
+	}
+	if _, ok := m.sparse[idx]; !ok {
+		m.n++
+	}
+	if m.sparse == nil {
+		m.sparse = make(map[uint64]any)
+	}
+	m.sparse[idx] = v
 }
 
 func (d *decoder) run() (any, error) {
@@ -608,7 +669,7 @@ func (d *decoder) step() (stop bool, err error) {
 	case 0x94: // MEMOIZE
 		var v any
 		if v, err = d.top(); err == nil {
-			err = d.memoPut(uint64(len(d.memo)), v)
+			err = d.memoPut(uint64(d.memo.n), v)
 		}
 	case 'g': // GET
 		var line []byte
@@ -718,7 +779,7 @@ func argSize(op byte) int {
 }
 
 func (d *decoder) get(idx uint64) error {
-	v, ok := d.memo[idx]
+	v, ok := d.memo.get(idx)
 	if !ok {
 		return d.errf(ErrMalformed, "memo key %d not found", idx)
 	}
