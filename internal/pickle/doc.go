@@ -9,9 +9,11 @@
 // module and the standard dict subclasses become maps, datetime.* and
 // pendulum's DateTime, Date and Time become DateTime with the offset of
 // their zone (fixed, pytz, zoneinfo or pendulum; a named zone is looked up
-// in the system's tz database), timedelta and pendulum's Duration become
-// Duration, unknown classes become Object). Persistent ids, the extension
-// registry and out-of-band buffers are refused with ErrUnsupported.
+// in the system's tz database, ErrUnsupported when it is not there: a
+// program that runs without one can import time/tzdata), timedelta and
+// pendulum's Duration become Duration, unknown classes become Object).
+// Persistent ids, the extension registry and out-of-band buffers are
+// refused with ErrUnsupported.
 //
 // Decoding is bounded by Limits: input size, mark and container nesting,
 // container length, memo size, integer size, and an element budget that
