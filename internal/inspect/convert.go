@@ -20,7 +20,9 @@ import (
 //	bytes, bytearray            standard base64 string, padded
 //	list, tuple, set            []any
 //	dict, sdict                 map[string]any
-//	datetime / date / time      string, as Python's isoformat()
+//	datetime / date / time      string, as Python's isoformat() (pendulum's too,
+//	                            with the zone's offset)
+//	timedelta, pendulum Duration string, ISO 8601 ("P3DT4H5M6.000007S")
 //	object of another class     its state (a map) plus "__class__": "module.Name";
 //	                            {"__class__", "__state__"} for a state that is not a
 //	                            dict, {"__class__", "__args__"} when it has no state
@@ -46,6 +48,8 @@ func ToJSON(v any) any {
 	case []byte:
 		return base64.StdEncoding.EncodeToString(t)
 	case pickle.DateTime:
+		return t.String()
+	case pickle.Duration:
 		return t.String()
 	case time.Time:
 		return t.Format(time.RFC3339Nano)

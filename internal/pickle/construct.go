@@ -3,7 +3,6 @@ package pickle
 import (
 	"fmt"
 	"strings"
-	"time"
 )
 
 // fixImports maps Python 2 module names to their Python 3 names, as
@@ -51,7 +50,18 @@ func (d *decoder) construct(callable any, args []any) error {
 	return d.push(v)
 }
 
+// make builds what calling g with args gives, by g's name only. Each call
+// level costs one element and counts as a level of nesting (a list that
+// holds itself as __newobj_ex__ arguments would otherwise recurse forever).
 func (d *decoder) make(g Global, args []any) (any, error) {
+	if d.calls >= d.lim.MaxDepth {
+		return nil, d.errf(ErrTooDeep, "calls nested more than %d deep", d.lim.MaxDepth)
+	}
+	if err := d.charge(1); err != nil {
+		return nil, err
+	}
+	d.calls++
+	defer func() { d.calls-- }()
 	switch g.String() {
 	case "copyreg._reconstructor":
 		// _reconstructor(cls, base, state): base(state) turned into a cls.
@@ -69,14 +79,18 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 			o.dictLike = true
 			o.items = &pDict{}
 			if st, ok := args[2].(*pDict); ok {
-				if err := d.setItems(o.items, interleave(st)); err != nil {
+				if err := d.copyDict(o.items, st); err != nil {
 					return nil, err
 				}
 			}
 		case "builtins.list":
 			o.list = &pList{}
 			if st, ok := args[2].(*pList); ok {
-				o.list.items = append(o.list.items, st.items...)
+				items, err := d.copyItems(st.items)
+				if err != nil {
+					return nil, err
+				}
+				o.list.items = items
 			}
 		case "builtins.object":
 		default:
@@ -109,10 +123,27 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 		return d.make(cls, inner)
 	case "datetime.datetime", "datetime.date", "datetime.time":
 		return d.makeDateTime(g.Name, args)
-	case "datetime.timedelta":
-		return &pObj{class: g.String(), args: args}, nil
+	case "pendulum.datetime.DateTime", "pendulum.date.Date", "pendulum.time.Time",
+		"pendulum.DateTime", "pendulum.Date", "pendulum.Time":
+		// pendulum's classes are datetime subclasses pickled as a call
+		// of the class over datetime's own arguments (FORMATS.md 1a).
+		return d.makeDateTime(strings.ToLower(g.Name), args)
+	case "datetime.timedelta", "pendulum.duration.Duration", "pendulum.Duration":
+		// pendulum's Duration pickles as timedelta does: (days, seconds, microseconds).
+		return d.makeDuration(args)
 	case "datetime.timezone":
 		return &pObj{class: g.String(), args: args}, nil
+	case "builtins.getattr":
+		// getattr(cls, '_unpickle'), the way zoneinfo and pendulum 3 pickle
+		// a named zone: only the name is kept.
+		if len(args) == 2 {
+			cls, ok1 := args[0].(Global)
+			attr, ok2 := args[1].(string)
+			if ok1 && ok2 {
+				return Global{Module: cls.Module, Name: cls.Name + "." + attr}, nil
+			}
+		}
+		return nil, d.errf(ErrUnsupported, "getattr other than of a class by name")
 	case "_codecs.encode":
 		if len(args) < 1 || len(args) > 2 {
 			return nil, d.errf(ErrMalformed, "_codecs.encode takes 1 or 2 arguments")
@@ -135,10 +166,19 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 		case 1:
 			switch a := args[0].(type) {
 			case []byte:
+				if err := d.charge(byteCost(len(a))); err != nil {
+					return nil, err
+				}
 				return append([]byte{}, a...), nil
 			case string: // Python 2 str
+				if err := d.charge(byteCost(len(a))); err != nil {
+					return nil, err
+				}
 				return []byte(a), nil
 			case *pList:
+				if err := d.charge(byteCost(len(a.items))); err != nil {
+					return nil, err
+				}
 				out := make([]byte, 0, len(a.items))
 				for _, it := range a.items {
 					n, ok := it.(int64)
@@ -160,15 +200,20 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 	case "builtins.set", "builtins.frozenset", "builtins.list", "builtins.tuple":
 		var items []any
 		if len(args) > 0 {
+			var src []any
 			switch a := args[0].(type) {
 			case *pList:
-				items = append(items, a.items...)
+				src = a.items
 			case *pTuple:
-				items = append(items, a.items...)
+				src = a.items
 			case *pSet:
-				items = append(items, a.items...)
+				src = a.items
 			default:
 				return nil, d.errf(ErrMalformed, "%s of a %s", g, typeName(args[0]))
+			}
+			var err error
+			if items, err = d.copyItems(src); err != nil {
+				return nil, err
 			}
 		}
 		switch g.Name {
@@ -182,7 +227,7 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 		dict := &pDict{}
 		if len(args) > 0 {
 			if src, ok := args[0].(*pDict); ok {
-				if err := d.setItems(dict, interleave(src)); err != nil {
+				if err := d.copyDict(dict, src); err != nil {
 					return nil, err
 				}
 			}
@@ -199,10 +244,13 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 		for _, a := range args {
 			switch a := a.(type) {
 			case *pDict:
-				if err := d.setItems(o.items, interleave(a)); err != nil {
+				if err := d.copyDict(o.items, a); err != nil {
 					return nil, err
 				}
 			case *pList:
+				if err := d.charge(len(a.items)); err != nil {
+					return nil, err
+				}
 				for _, it := range a.items {
 					if pair, ok := it.(*pTuple); ok && len(pair.items) == 2 {
 						if err := d.setItems(o.items, pair.items); err != nil {
@@ -217,6 +265,9 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 }
 
 func (d *decoder) encodeText(s, enc string) ([]byte, error) {
+	if err := d.charge(byteCost(len(s))); err != nil {
+		return nil, err
+	}
 	switch strings.ToLower(strings.ReplaceAll(enc, "_", "-")) {
 	case "latin1", "latin-1", "iso-8859-1", "iso8859-1", "l1":
 		out := make([]byte, 0, len(s))
@@ -252,6 +303,9 @@ func (d *decoder) makeDateTime(kind string, args []any) (any, error) {
 	case []byte:
 		state = a
 	case string: // Python 2 str, or text read back as latin-1
+		if len(a) > 2*10 { // 10 bytes of state, at most 2 bytes each in UTF-8
+			return nil, d.errf(ErrMalformed, "bad datetime.%s state", kind)
+		}
 		state = []byte(a)
 		if !validState(dt.Kind, state) {
 			if b, err := d.encodeText(a, "latin1"); err == nil {
@@ -301,11 +355,11 @@ func (d *decoder) makeDateTime(kind string, args []any) (any, error) {
 		}
 	}
 	if tz != nil {
-		off, err := d.tzOffset(tz)
+		off, ok, err := d.zoneOffset(tz, dt)
 		if err != nil {
 			return nil, err
 		}
-		dt.HasOffset, dt.Offset = true, off
+		dt.HasOffset, dt.Offset = ok, off
 	}
 	return dt, nil
 }
@@ -341,31 +395,6 @@ func validFields(dt DateTime) bool {
 	}
 	return dt.Hour >= 0 && dt.Hour < 24 && dt.Minute >= 0 && dt.Minute < 60 && dt.Second >= 0 && dt.Second < 60 &&
 		dt.Microsecond >= 0 && dt.Microsecond < 1000000
-}
-
-// tzOffset understands datetime.timezone(timedelta(...)) (which is what
-// datetime.timezone.utc pickles as); any other tzinfo is refused.
-func (d *decoder) tzOffset(tz any) (time.Duration, error) {
-	o, ok := tz.(*pObj)
-	if !ok || o.class != "datetime.timezone" || len(o.args) == 0 {
-		return 0, d.errf(ErrUnsupported, "tzinfo %s", describe(tz))
-	}
-	td, ok := o.args[0].(*pObj)
-	if !ok || td.class != "datetime.timedelta" {
-		return 0, d.errf(ErrUnsupported, "timezone offset is not a timedelta")
-	}
-	var parts [3]int64
-	for i := 0; i < len(td.args) && i < 3; i++ {
-		n, ok := td.args[i].(int64)
-		if !ok {
-			return 0, d.errf(ErrMalformed, "bad timedelta")
-		}
-		parts[i] = n
-	}
-	if parts[0] < -1 || parts[0] > 1 {
-		return 0, d.errf(ErrMalformed, "timezone offset out of range")
-	}
-	return time.Duration(parts[0])*24*time.Hour + time.Duration(parts[1])*time.Second + time.Duration(parts[2])*time.Microsecond, nil
 }
 
 func describe(v any) string {

@@ -10,112 +10,146 @@ import (
 
 // converter turns the decoder's internal containers into the public value
 // model. It walks the graph as a tree, so it is where cycles are found and
-// where a value shared many times through the memo is paid for each time
-// (bounded by MaxElements and MaxDepth).
+// where a value shared many times through the memo is paid for each time:
+// measure charges the whole tree to the decode's budget before convert
+// builds any of it.
 type converter struct {
-	lim    Limits
-	nodes  int
-	active map[any]bool
-	sizes  map[any]int
+	lim Limits
+	*budget
+	nodes int
 }
 
-// measure computes the number of values v expands to as a tree, visiting
-// each shared container once, so that a small pickle that expands
-// exponentially is refused before anything is built. It also finds cycles
-// and excessive depth.
-func (c *converter) measure(v any, depth int) (int, error) {
-	var kids []any
+// node is what measure keeps on each internal container: its cost as a
+// tree (0 until measured), the height of that tree, and whether the walk
+// is inside it (a container met again while inside it contains itself).
+type node struct {
+	size, height int
+	active       bool
+}
+
+func nodeOf(v any) *node {
 	switch t := v.(type) {
 	case *pList:
-		kids = t.items
+		return &t.node
 	case *pTuple:
-		kids = t.items
+		return &t.node
 	case *pSet:
-		kids = t.items
+		return &t.node
 	case *pDict:
-		kids = append(append(kids, t.keys...), t.vals...)
+		return &t.node
 	case *pObj:
-		kids = append(kids, t.args...)
-		kids = append(kids, t.state)
-		if t.items != nil {
-			kids = append(kids, t.items)
-		}
-		if t.list != nil {
-			kids = append(kids, t.list)
-		}
-	default:
-		return 1, nil
+		return &t.node
 	}
-	if n, ok := c.sizes[v]; ok {
-		return n, nil
-	}
-	if err := c.enter(v, depth); err != nil {
-		return 0, err
-	}
-	defer delete(c.active, v)
-	total := 1
-	for _, k := range kids {
-		n, err := c.measure(k, depth+1)
-		if err != nil {
-			return 0, err
-		}
-		total += n
-		if total > c.lim.MaxElements {
-			return 0, fmt.Errorf("%w: result has more than %d values", ErrTooLarge, c.lim.MaxElements)
-		}
-	}
-	c.sizes[v] = total
-	return total, nil
-}
-
-func (c *converter) enter(p any, depth int) error {
-	if depth > c.lim.MaxDepth {
-		return fmt.Errorf("%w: containers nested more than %d deep", ErrTooDeep, c.lim.MaxDepth)
-	}
-	if c.active[p] {
-		return fmt.Errorf("%w: a %s contains itself", ErrCycle, typeName(p))
-	}
-	c.active[p] = true
 	return nil
 }
 
+// measure computes what v costs as a tree (one element a node, and one
+// more per 16 bytes of a string, bytes or integer), visiting each shared
+// container once, so that a small pickle that expands exponentially is
+// refused before anything is built. It also finds cycles and nesting
+// deeper than MaxDepth (also where a shared container is met again deeper
+// down). The total never exceeds what is left of the budget. It returns
+// the cost and the height of v's tree.
+func (c *converter) measure(v any, depth int) (int, int, error) {
+	switch t := v.(type) {
+	case string:
+		return byteCost(len(t)), 0, nil
+	case []byte:
+		return byteCost(len(t)), 0, nil
+	case *big.Int:
+		return byteCost(t.BitLen() / 8), 0, nil
+	}
+	n := nodeOf(v)
+	if n == nil {
+		return 1, 0, nil
+	}
+	if depth > c.lim.MaxDepth || (n.size > 0 && depth+n.height > c.lim.MaxDepth) {
+		return 0, 0, fmt.Errorf("%w: containers nested more than %d deep", ErrTooDeep, c.lim.MaxDepth)
+	}
+	if n.active {
+		return 0, 0, fmt.Errorf("%w: a %s contains itself", ErrCycle, typeName(v))
+	}
+	if n.size > 0 {
+		return n.size, n.height, nil
+	}
+	n.active = true
+	defer func() { n.active = false }()
+	total, height := 1, 0
+	add := func(k any) error {
+		size, h, err := c.measure(k, depth+1)
+		if err != nil {
+			return err
+		}
+		total += size
+		height = max(height, h+1)
+		if total > c.left {
+			return fmt.Errorf("%w: result needs more than %d elements", ErrTooLarge, c.limit)
+		}
+		return nil
+	}
+	var kids [4][]any
+	switch t := v.(type) {
+	case *pList:
+		kids[0] = t.items
+	case *pTuple:
+		kids[0] = t.items
+	case *pSet:
+		kids[0] = t.items
+	case *pDict:
+		kids[0], kids[1] = t.keys, t.vals
+	case *pObj:
+		kids[0] = t.args
+		if t.state != nil {
+			kids[1] = []any{t.state}
+		}
+		if t.items != nil {
+			kids[2] = []any{t.items}
+		}
+		if t.list != nil {
+			kids[3] = []any{t.list}
+		}
+	}
+	for _, ks := range kids {
+		for _, k := range ks {
+			if err := add(k); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	n.size, n.height = total, height
+	return total, height, nil
+}
+
+// convert builds the result. measure has charged it to the budget and
+// found no cycle and no nesting beyond MaxDepth.
 func (c *converter) convert(v any, depth int) (any, error) {
 	c.nodes++
-	if c.nodes > c.lim.MaxElements {
-		return nil, fmt.Errorf("%w: result has more than %d values", ErrTooLarge, c.lim.MaxElements)
+	if c.nodes > c.limit {
+		return nil, fmt.Errorf("%w: result has more than %d values", ErrTooLarge, c.limit)
+	}
+	if depth > c.lim.MaxDepth {
+		return nil, fmt.Errorf("%w: containers nested more than %d deep", ErrTooDeep, c.lim.MaxDepth)
 	}
 	switch t := v.(type) {
 	case *pList:
-		return c.seq(t, t.items, depth)
+		return c.seq(t.items, depth)
 	case *pTuple:
-		return c.seq(t, t.items, depth)
+		return c.seq(t.items, depth)
 	case *pSet:
-		return c.seq(t, t.items, depth)
+		return c.seq(t.items, depth)
 	case *pDict:
-		if err := c.enter(t, depth); err != nil {
-			return nil, err
-		}
-		defer delete(c.active, t)
 		m := make(map[string]any, len(t.keys))
 		if err := c.fill(m, t, depth); err != nil {
 			return nil, err
 		}
 		return m, nil
 	case *pObj:
-		if err := c.enter(t, depth); err != nil {
-			return nil, err
-		}
-		defer delete(c.active, t)
 		return c.object(t, depth)
 	}
 	return v, nil
 }
 
-func (c *converter) seq(p any, items []any, depth int) (any, error) {
-	if err := c.enter(p, depth); err != nil {
-		return nil, err
-	}
-	defer delete(c.active, p)
+func (c *converter) seq(items []any, depth int) (any, error) {
 	out := make([]any, len(items))
 	for i, it := range items {
 		v, err := c.convert(it, depth+1)
@@ -158,7 +192,7 @@ func (c *converter) object(o *pObj, depth int) (any, error) {
 		return m, nil
 	}
 	if o.list != nil && o.state == nil {
-		return c.seq(o.list, o.list.items, depth)
+		return c.seq(o.list.items, depth)
 	}
 	if o.class == "uuid.UUID" {
 		if st, ok := o.state.(*pDict); ok {
@@ -269,6 +303,8 @@ func repr(b *strings.Builder, v any) {
 	case map[string]any:
 		b.WriteString("{...}")
 	case DateTime:
+		b.WriteString(t.String())
+	case Duration:
 		b.WriteString(t.String())
 	case Object:
 		b.WriteString(t.Class)

@@ -37,14 +37,30 @@ var (
 
 // Limits bound the work and memory a decode may use. A zero field takes the
 // value from DefaultLimits.
+//
+// The element budget is what bounds the cost of hostile input. One decode
+// of n bytes spends at most min(MaxElements, ElementsPerByte*n + 65536)
+// elements, and every step is charged before it is done: a value created
+// or pushed again (GET, DUP), a memo entry, each item that a copy or a
+// construction adds (BUILD with a dict state, dict(D), sdict, set(x),
+// copyreg._reconstructor, ...), a call level, and each node of the result
+// as a tree (a value shared through the memo counts once per place it
+// appears; a string, bytes or integer counts one more per 16 bytes).
+// Memory and time therefore grow linearly with the input, with a fixed
+// bound on top (see BenchmarkHostile for the measured constants).
 type Limits struct {
 	MaxInput        int // bytes of input
-	MaxDepth        int // nested marks, and nesting of containers in the result
+	MaxDepth        int // nested marks, call levels, and nesting of containers in the result
 	MaxContainerLen int // items in one list, tuple, set or dict
-	MaxElements     int // values created, stack length, and nodes in the result
+	MaxElements     int // elements spent in one decode, whatever the input size (also the stack length)
+	ElementsPerByte int // elements per input byte, on top of 65536 (default 4)
 	MaxMemo         int // memo entries
 	MaxIntDigits    int // decimal digits of an integer (CPython's default limit is 4300)
 }
+
+// baseElements is the part of the element budget that does not grow with
+// the input.
+const baseElements = 1 << 16
 
 // DefaultLimits returns the limits used for zero fields: generous for any
 // real session, small enough that hostile input fails fast.
@@ -54,6 +70,7 @@ func DefaultLimits() Limits {
 		MaxDepth:        200,
 		MaxContainerLen: 1 << 20,
 		MaxElements:     1 << 20,
+		ElementsPerByte: 4,
 		MaxMemo:         1 << 20,
 		MaxIntDigits:    4300,
 	}
@@ -72,6 +89,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxElements <= 0 {
 		l.MaxElements = d.MaxElements
+	}
+	if l.ElementsPerByte <= 0 {
+		l.ElementsPerByte = d.ElementsPerByte
 	}
 	if l.MaxMemo <= 0 {
 		l.MaxMemo = d.MaxMemo
@@ -124,7 +144,10 @@ func (dec Decoder) DecodeMap(data []byte) (map[string]any, error) {
 //	Python 2 str (STRING opcodes) string when valid UTF-8, else []byte
 //	list, tuple, set, frozenset   []any
 //	dict, sdict, dict subclasses  map[string]any
-//	datetime.datetime/date/time   DateTime
+//	datetime.datetime/date/time   DateTime (also pendulum's DateTime, Date, Time;
+//	                              with the offset of a fixed, pytz, zoneinfo or
+//	                              pendulum zone, see FORMATS.md 1a)
+//	datetime.timedelta            Duration (also pendulum's Duration)
 //	uuid.UUID                     string (canonical 8-4-4-4-12 form)
 //	other instances               Object
 //	a class or function itself    Global
@@ -137,27 +160,74 @@ func (dec Decoder) Decode(data []byte) (any, error) {
 	if len(data) > lim.MaxInput {
 		return nil, fmt.Errorf("%w: input is %d bytes, limit %d", ErrTooLarge, len(data), lim.MaxInput)
 	}
-	d := &decoder{lim: lim, data: data, memo: make(map[uint64]any)}
+	b := &budget{left: lim.budget(len(data))}
+	b.limit = b.left
+	d := &decoder{lim: lim, data: data, budget: b}
 	root, err := d.run()
 	if err != nil {
 		return nil, err
 	}
-	c := &converter{lim: lim, active: make(map[any]bool), sizes: make(map[any]int)}
-	if _, err := c.measure(root, 0); err != nil {
+	c := &converter{lim: lim, budget: b}
+	size, _, err := c.measure(root, 0)
+	if err != nil {
 		return nil, err
+	}
+	if err := b.spend(size); err != nil {
+		return nil, fmt.Errorf("%w (the result)", err)
 	}
 	return c.convert(root, 0)
 }
+
+// budget returns the number of elements a decode of n input bytes may
+// spend (see Limits).
+func (l Limits) budget(n int) int {
+	per := int64(l.ElementsPerByte)*int64(n) + baseElements
+	if per > int64(l.MaxElements) {
+		return l.MaxElements
+	}
+	return int(per)
+}
+
+// budget is the element budget of one decode, shared by the opcodes and
+// the conversion of the result.
+type budget struct {
+	left, limit int
+}
+
+func (b *budget) spend(n int) error {
+	if n < 0 || n > b.left {
+		b.left = 0
+		return fmt.Errorf("%w: needs more than %d elements", ErrTooLarge, b.limit)
+	}
+	b.left -= n
+	return nil
+}
+
+// byteCost is what a string, bytes or integer of n bytes costs in elements.
+func byteCost(n int) int { return 1 + n/16 }
 
 // Internal mutable containers used while the opcodes run. They are pointers
 // so the memo and the stack share them, and they are turned into the public
 // value model at the end.
 type (
-	pList  struct{ items []any }
-	pTuple struct{ items []any }
-	pSet   struct{ items []any }
-	pDict  struct{ keys, vals []any }
-	pObj   struct {
+	pList struct {
+		node
+		items []any
+	}
+	pTuple struct {
+		node
+		items []any
+	}
+	pSet struct {
+		node
+		items []any
+	}
+	pDict struct {
+		node
+		keys, vals []any
+	}
+	pObj struct {
+		node
 		class    string
 		args     []any
 		state    any
@@ -175,8 +245,17 @@ type decoder struct {
 	opPos int
 	stack []any
 	marks []int
-	memo  map[uint64]any
-	elems int
+	memo  memoTable
+	*budget
+	calls int // nesting of make (copyreg.__newobj__ and the like)
+}
+
+// charge spends n elements of the budget before work that creates them.
+func (d *decoder) charge(n int) error {
+	if err := d.spend(n); err != nil {
+		return d.errf(ErrTooLarge, "budget of %d elements spent", d.limit)
+	}
+	return nil
 }
 
 func (d *decoder) errf(sentinel error, format string, args ...any) error {
@@ -219,17 +298,12 @@ func (d *decoder) readUint(n int) (uint64, error) {
 	return binary.LittleEndian.Uint64(buf[:]), nil
 }
 
-// push adds a newly created value (counted against MaxElements).
+// push adds a value to the stack, new or already existing elsewhere (GET,
+// DUP): one element.
 func (d *decoder) push(v any) error {
-	d.elems++
-	if d.elems > d.lim.MaxElements {
-		return d.errf(ErrTooLarge, "more than %d values", d.lim.MaxElements)
+	if err := d.charge(1); err != nil {
+		return err
 	}
-	return d.pushRef(v)
-}
-
-// pushRef adds a value that already exists (GET, DUP).
-func (d *decoder) pushRef(v any) error {
 	if len(d.stack) >= d.lim.MaxElements {
 		return d.errf(ErrTooLarge, "stack longer than %d", d.lim.MaxElements)
 	}
@@ -296,11 +370,64 @@ func (d *decoder) checkLen(n int) error {
 }
 
 func (d *decoder) memoPut(idx uint64, v any) error {
-	if _, ok := d.memo[idx]; !ok && len(d.memo) >= d.lim.MaxMemo {
-		return d.errf(ErrTooLarge, "memo larger than %d", d.lim.MaxMemo)
+	if _, ok := d.memo.get(idx); !ok {
+		if d.memo.n >= d.lim.MaxMemo {
+			return d.errf(ErrTooLarge, "memo larger than %d", d.lim.MaxMemo)
+		}
+		if err := d.charge(1); err != nil {
+			return err
+		}
 	}
-	d.memo[idx] = v
+	d.memo.put(idx, v)
 	return nil
+}
+
+// memoTable is the unpickler's memo: a slice for the dense indices that
+// pickle.dumps writes (0, 1, 2, ...), a map for any others.
+type memoTable struct {
+	dense  []memoSlot
+	sparse map[uint64]any
+	n      int // entries
+}
+
+type memoSlot struct {
+	v  any
+	ok bool
+}
+
+func (m *memoTable) get(idx uint64) (any, bool) {
+	if idx < uint64(len(m.dense)) {
+		return m.dense[idx].v, m.dense[idx].ok
+	}
+	v, ok := m.sparse[idx]
+	return v, ok
+}
+
+func (m *memoTable) put(idx uint64, v any) {
+	switch {
+	case idx < uint64(len(m.dense)):
+		if !m.dense[idx].ok {
+			m.n++
+		}
+		m.dense[idx] = memoSlot{v, true}
+		return
+	case idx == uint64(len(m.dense)):
+		// The slice now covers idx: a value put there earlier moves over.
+		if _, ok := m.sparse[idx]; ok {
+			delete(m.sparse, idx)
+		} else {
+			m.n++
+		}
+		m.dense = append(m.dense, memoSlot{v, true})
+		return
+	}
+	if _, ok := m.sparse[idx]; !ok {
+		m.n++
+	}
+	if m.sparse == nil {
+		m.sparse = make(map[uint64]any)
+	}
+	m.sparse[idx] = v
 }
 
 func (d *decoder) run() (any, error) {
@@ -346,7 +473,7 @@ func (d *decoder) step() (stop bool, err error) {
 	case '2': // DUP
 		var v any
 		if v, err = d.top(); err == nil {
-			err = d.pushRef(v)
+			err = d.push(v)
 		}
 	case 0x80: // PROTO
 		var b []byte
@@ -542,7 +669,7 @@ func (d *decoder) step() (stop bool, err error) {
 	case 0x94: // MEMOIZE
 		var v any
 		if v, err = d.top(); err == nil {
-			err = d.memoPut(uint64(len(d.memo)), v)
+			err = d.memoPut(uint64(d.memo.n), v)
 		}
 	case 'g': // GET
 		var line []byte
@@ -652,11 +779,11 @@ func argSize(op byte) int {
 }
 
 func (d *decoder) get(idx uint64) error {
-	v, ok := d.memo[idx]
+	v, ok := d.memo.get(idx)
 	if !ok {
 		return d.errf(ErrMalformed, "memo key %d not found", idx)
 	}
-	return d.pushRef(v)
+	return d.push(v)
 }
 
 func (d *decoder) parseIndex(line []byte) (uint64, error) {
@@ -956,22 +1083,23 @@ func (d *decoder) build(inst, state any) error {
 			merged := &pDict{}
 			for _, part := range st.items {
 				if pd, ok := part.(*pDict); ok {
-					merged.keys = append(merged.keys, pd.keys...)
-					merged.vals = append(merged.vals, pd.vals...)
+					if err := d.copyDict(merged, pd); err != nil {
+						return err
+					}
 				}
 			}
 			state = merged
 		}
 		sd, isDict := state.(*pDict)
 		switch {
-		case t.dictLike && isDict && t.items == nil:
-			t.items = &pDict{}
-			fallthrough
 		case t.dictLike && isDict:
-			return d.setItems(t.items, interleave(sd))
+			if t.items == nil {
+				t.items = &pDict{}
+			}
+			return d.copyDict(t.items, sd)
 		case isDict && t.state != nil:
 			if old, ok := t.state.(*pDict); ok {
-				return d.setItems(old, interleave(sd))
+				return d.copyDict(old, sd)
 			}
 			t.state = state
 		default:
@@ -982,7 +1110,7 @@ func (d *decoder) build(inst, state any) error {
 		if !ok {
 			return d.errf(ErrMalformed, "BUILD of a dict with a %s", typeName(state))
 		}
-		return d.setItems(t, interleave(sd))
+		return d.copyDict(t, sd)
 	default:
 		if state == nil {
 			return nil
@@ -992,12 +1120,32 @@ func (d *decoder) build(inst, state any) error {
 	return nil
 }
 
-func interleave(p *pDict) []any {
-	kv := make([]any, 0, 2*len(p.keys))
-	for i := range p.keys {
-		kv = append(kv, p.keys[i], p.vals[i])
+// copyDict adds the items of src to dst (dst may be src: the items are
+// then doubled, as Python's d.update(d) would not, but the result keeps the
+// last of equal keys either way). Each item is charged before it is copied.
+func (d *decoder) copyDict(dst, src *pDict) error {
+	n := len(src.keys)
+	if err := d.charge(n); err != nil {
+		return err
 	}
-	return kv
+	if err := d.checkLen(len(dst.keys) + n); err != nil {
+		return err
+	}
+	keys, vals := src.keys[:n:n], src.vals[:n:n]
+	dst.keys = append(dst.keys, keys...)
+	dst.vals = append(dst.vals, vals...)
+	return nil
+}
+
+// copyItems returns a copy of items, charged before it is made.
+func (d *decoder) copyItems(items []any) ([]any, error) {
+	if err := d.charge(len(items)); err != nil {
+		return nil, err
+	}
+	if err := d.checkLen(len(items)); err != nil {
+		return nil, err
+	}
+	return append([]any(nil), items...), nil
 }
 
 func typeName(v any) string {
@@ -1028,6 +1176,8 @@ func typeName(v any) string {
 		return "bool"
 	case DateTime:
 		return "datetime"
+	case Duration:
+		return "timedelta"
 	}
 	return fmt.Sprintf("%T", v)
 }

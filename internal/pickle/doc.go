@@ -6,13 +6,23 @@
 // Decode reads pickles of protocols 0 to 5 as CPython writes them for data:
 // scalars, strings, bytes, lists, tuples, sets, dicts, datetimes and
 // instances of classes, which are recognised by name only (an sdict of any
-// module and the standard dict subclasses become maps, datetime.* become
-// DateTime, unknown classes become Object). Persistent ids, the extension
-// registry and out-of-band buffers are refused with ErrUnsupported.
+// module and the standard dict subclasses become maps, datetime.* and
+// pendulum's DateTime, Date and Time become DateTime with the offset of
+// their zone (fixed, pytz, zoneinfo or pendulum; a named zone is looked up
+// in the system's tz database, ErrUnsupported when it is not there: a
+// program that runs without one can import time/tzdata), timedelta and
+// pendulum's Duration become Duration, unknown classes become Object).
+// Persistent ids, the extension registry and out-of-band buffers are
+// refused with ErrUnsupported.
 //
 // Decoding is bounded by Limits: input size, mark and container nesting,
-// container length, total values (also as the result would expand when a
-// value is shared through the memo), memo size and integer size. Length
+// container length, memo size, integer size, and an element budget that
+// grows with the input (4 elements per input byte plus 65536, at most
+// 2^20 by default) against which every value created, every item a copy or
+// a construction adds and every node of the result (as the result would
+// expand when a value is shared through the memo) is charged before the
+// work is done. Decoding n bytes therefore allocates at most about
+// 512*n bytes + 32 MiB (TestHostileBounded, FuzzDecodeBounded). Length
 // fields are checked against the remaining input before anything is
 // allocated, and a container that contains itself is ErrCycle.
 //

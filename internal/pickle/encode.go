@@ -137,6 +137,8 @@ func (w *writer) value(v reflect.Value, depth int) error {
 		return w.datetime(FromTime(t))
 	case DateTime:
 		return w.datetime(t)
+	case Duration:
+		return w.timedelta(t)
 	}
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:
@@ -349,6 +351,22 @@ func (w *writer) datetime(d DateTime) error {
 	w.int(rest % 1_000_000)
 	w.b.WriteString("\x87R\x85R") // TUPLE3 REDUCE (timedelta), TUPLE1 REDUCE (timezone)
 	w.b.WriteString("\x86R")      // TUPLE2 (state, tz), REDUCE
+	return nil
+}
+
+// timedelta writes datetime.timedelta(days, seconds, microseconds).
+func (w *writer) timedelta(d Duration) error {
+	if d.Days < -999999999 || d.Days > 999999999 || d.Seconds < 0 || d.Seconds >= 86400 ||
+		d.Microseconds < 0 || d.Microseconds >= 1000000 {
+		return fmt.Errorf("%w: timedelta %+v out of Python's range", ErrUnsupported, d)
+	}
+	if err := w.global("datetime", "timedelta"); err != nil {
+		return err
+	}
+	w.int(d.Days)
+	w.int(d.Seconds)
+	w.int(d.Microseconds)
+	w.b.WriteString("\x87R") // TUPLE3, REDUCE
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -106,27 +107,52 @@ func TestHostile(t *testing.T) {
 	}
 }
 
+// BenchmarkHostile decodes each hostile input and the fuzz corpus and
+// reports the bytes allocated per input byte (alloc-B/in-B; for the corpus
+// the worst input's) and, for the corpus, the most allocated by one input
+// (max-alloc-B). The bound these support is stated in Limits and checked
+// by TestHostileBounded and FuzzDecodeBounded:
+//
+//	go test -run '^$' -bench Hostile -benchtime 3x ./internal/pickle
 func BenchmarkHostile(b *testing.B) {
-	for _, c := range []struct {
-		name string
-		in   []byte
-	}{
-		{"nested-marks-1MB", nestedMarks()},
-		{"long4-huge", cat("\x80\x02\x8b\xff\xff\xff\x7f", strings.Repeat("x", 1<<20))},
-		{"binunicode8-huge", cat("\x80\x04\x8d", le8(1<<62), strings.Repeat("x", 1<<20))},
-		{"laughs", laughs()},
-		{"nested-lists-1MB", cat(strings.Repeat("]", 500_000), strings.Repeat("a", 499_999), ".")},
-	} {
+	for _, c := range hostileInputs() {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(c.in)))
+			var total uint64
 			for b.Loop() {
-				if _, err := Unmarshal(c.in); err == nil {
-					b.Fatal("accepted")
+				var err error
+				total += allocated(func() { _, err = Unmarshal(c.in) })
+				if (err == nil) != c.decodes {
+					b.Fatalf("err = %v", err)
 				}
 			}
+			b.ReportMetric(float64(total)/float64(b.N)/float64(len(c.in)), "alloc-B/in-B")
 		})
 	}
+	b.Run("fuzz-corpus", func(b *testing.B) {
+		paths, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
+		var inputs [][]byte
+		for _, p := range paths {
+			if in, err := readCorpusFile(p); err == nil {
+				inputs = append(inputs, in)
+			}
+		}
+		if len(inputs) < 100 {
+			b.Fatalf("only %d corpus inputs", len(inputs))
+		}
+		b.ReportAllocs()
+		var perByte, most float64
+		for b.Loop() {
+			for _, in := range inputs {
+				got := float64(allocated(func() { _, _ = Unmarshal(in) }))
+				perByte = max(perByte, got/float64(max(len(in), 1)))
+				most = max(most, got)
+			}
+		}
+		b.ReportMetric(perByte, "alloc-B/in-B")
+		b.ReportMetric(most, "max-alloc-B")
+	})
 }
 
 func BenchmarkDecodeVectors(b *testing.B) {

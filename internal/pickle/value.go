@@ -3,6 +3,7 @@ package pickle
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -98,6 +99,77 @@ func FromTime(t time.Time) DateTime {
 		Hour: t.Hour(), Minute: t.Minute(), Second: t.Second(), Microsecond: t.Nanosecond() / 1000,
 	}
 }
+
+// Duration is a Python datetime.timedelta, or a pendulum Duration (which
+// pickles as a timedelta: pendulum's years and months are not kept).
+// Fields are normalised as Python keeps them: Days may be negative,
+// 0 <= Seconds < 86400 and 0 <= Microseconds < 1000000.
+type Duration struct {
+	Days, Seconds, Microseconds int64
+}
+
+// String renders the duration in ISO 8601 form: "P3DT4H5M6.000007S",
+// "-PT1S" for timedelta(seconds=-1), "PT0S" for zero.
+func (d Duration) String() string {
+	days, secs, us := d.Days, d.Seconds, d.Microseconds
+	sign := ""
+	if days < 0 {
+		sign = "-"
+		days = -days
+		if us > 0 {
+			us = 1000000 - us
+			secs++
+		}
+		if secs > 0 {
+			secs = 86400 - secs
+			days--
+		}
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	b.WriteByte('P')
+	if days != 0 {
+		fmt.Fprintf(&b, "%dD", days)
+	}
+	if secs == 0 && us == 0 {
+		if days == 0 {
+			b.WriteString("T0S")
+		}
+		return b.String()
+	}
+	b.WriteByte('T')
+	if h := secs / 3600; h != 0 {
+		fmt.Fprintf(&b, "%dH", h)
+	}
+	if m := secs % 3600 / 60; m != 0 {
+		fmt.Fprintf(&b, "%dM", m)
+	}
+	if s := secs % 60; s != 0 || us != 0 {
+		fmt.Fprintf(&b, "%d", s)
+		if us != 0 {
+			b.WriteString(strings.TrimRight(fmt.Sprintf(".%06d", us), "0"))
+		}
+		b.WriteByte('S')
+	}
+	return b.String()
+}
+
+// Duration converts the value to a time.Duration, which holds about
+// 292 years: beyond that it saturates.
+func (d Duration) Duration() time.Duration {
+	const maxDays = int64(math.MaxInt64/(24*time.Hour)) - 1
+	switch {
+	case d.Days > maxDays:
+		return math.MaxInt64
+	case d.Days < -maxDays:
+		return math.MinInt64
+	}
+	return time.Duration(d.Days)*24*time.Hour + time.Duration(d.Seconds)*time.Second +
+		time.Duration(d.Microseconds)*time.Microsecond
+}
+
+// MarshalJSON renders the value as its ISO 8601 string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
 // Object is an instance of a class the decoder does not map to a Go value.
 // The class is named, never imported or executed.

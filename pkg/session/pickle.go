@@ -9,11 +9,14 @@ import "github.com/wsess/wsess/internal/pickle"
 // PickleCodec{}}}. Their UUID4 session ids are accepted as they are.
 //
 // Decoding never runs anything a pickle names: classes are recognised by
-// name only, and input size, nesting and lengths are bounded. Decoded values
-// are Go values: string, int64 or *big.Int, float64, bool, nil, []byte,
-// []any, map[string]any, and a date type for datetime values; the typed
-// getters (Session.Int, ...) read them. Encoding accepts those plus the Go
-// integer types, json.Number and time.Time (written as a naive datetime).
+// name only, and input size, nesting and lengths are bounded, as is the
+// work: a value of n bytes allocates at most about 512*n bytes + 32 MiB,
+// whatever its content. Decoded values are Go values: string, int64 or
+// *big.Int, float64, bool, nil, []byte, []any, map[string]any, a date type
+// for datetime values (pendulum's and zone-aware ones keep their UTC
+// offset) and a duration type for timedelta values; the typed getters
+// (Session.Int, ...) read them. Encoding accepts those plus the Go integer
+// types, json.Number and time.Time (written as a naive datetime).
 type PickleCodec struct {
 	// Module is the Python module of the sdict class written as the root.
 	// Default "emmett.datastructures"; weppy apps use
