@@ -27,7 +27,11 @@ import (
 type Encoder struct {
 	// Module and Class name the root's class; default
 	// "emmett.datastructures" and "sdict" (weppy apps use
-	// "weppy.datastructures", Emmett 2.5+ apps "emmett_core.datastructures").
+	// "weppy.datastructures", Emmett 2.6+ and emmett-core apps
+	// "emmett_core.datastructures"). Module "builtins" with Class "dict"
+	// writes a plain dict root (EMPTY_DICT), which every weppy and Emmett
+	// release loads: their session pipes copy the root into their own
+	// session class.
 	Module, Class string
 	// Protocol is 2 or 4 (default 4, what Python 3.8+ writes by default).
 	// Protocol 2 writes bytes as _codecs.encode(text, 'latin1'), as CPython does.
@@ -61,10 +65,14 @@ func (e Encoder) Encode(values map[string]any) ([]byte, error) {
 	}
 	w := &writer{proto: proto, maxDepth: depth}
 	w.b.Write([]byte{0x80, byte(proto)})
-	if err := w.global(mod, cls); err != nil {
-		return nil, err
+	if mod == "builtins" && cls == "dict" {
+		w.b.WriteByte('}') // EMPTY_DICT
+	} else {
+		if err := w.global(mod, cls); err != nil {
+			return nil, err
+		}
+		w.b.WriteString(")\x81") // EMPTY_TUPLE, NEWOBJ
 	}
-	w.b.WriteString(")\x81") // EMPTY_TUPLE, NEWOBJ
 	if err := w.items(reflect.ValueOf(values), 0); err != nil {
 		return nil, err
 	}

@@ -193,3 +193,19 @@ func ExampleMarshal() {
 	fmt.Println(m["counter"])
 	// Output: 7
 }
+
+func TestEncodePlainDictRoot(t *testing.T) {
+	for _, proto := range []int{2, 4} {
+		b, err := Encoder{Module: "builtins", Class: "dict", Protocol: proto}.Encode(map[string]any{"a": 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []byte{0x80, byte(proto), '}', '(', 0x8c, 1, 'a', 'K', 1, 'u', '.'}
+		if proto == 2 {
+			want = []byte{0x80, 2, '}', '(', 'X', 1, 0, 0, 0, 'a', 'K', 1, 'u', '.'}
+		}
+		if !bytes.Equal(b, want) {
+			t.Fatalf("protocol %d: %q, want %q", proto, b, want)
+		}
+	}
+}

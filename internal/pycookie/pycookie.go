@@ -203,6 +203,14 @@ func SealEmmett(pickle []byte, secret string, level int) (string, error) {
 	return b64.EncodeToString(salt) + ":" + b64.EncodeToString(m.Sum(nil)) + ":" + b64.EncodeToString(ct), nil
 }
 
+// CheckWeppySecret returns ErrUnusableSecret when secret cannot be a weppy
+// key: its first 32 characters are 32 bytes or more in UTF-8, which weppy
+// pads to a 64-byte key that pyaes refuses (every request then fails).
+func CheckWeppySecret(secret string) error {
+	_, err := weppyKey(secret)
+	return err
+}
+
 func weppySignature(data, secret string) string {
 	hk := sha1.Sum([]byte(secret))
 	m := hmac.New(md5.New, []byte(hex.EncodeToString(hk[:])))
