@@ -88,8 +88,8 @@ func TestPythonRefusesTamperedGoCookies(t *testing.T) {
 			b := []byte(cookie)
 			b[len(b)/2] ^= 1
 			for what, req := range map[string]map[string]any{
-				"tampered":   {"op": "read-cookie", "key": "go-sealed-secret", "cookie": string(b)},
-				"wrong key:": {"op": "read-cookie", "key": "another-secret", "cookie": cookie},
+				"tampered":  {"op": "read-cookie", "key": "go-sealed-secret", "cookie": string(b)},
+				"wrong key": {"op": "read-cookie", "key": "another-secret", "cookie": cookie},
 			} {
 				r, err := py.Call(req)
 				if err != nil {
@@ -101,10 +101,6 @@ func TestPythonRefusesTamperedGoCookies(t *testing.T) {
 			}
 		})
 	}
-}
-
-type pickleVector struct {
-	name, hex string
 }
 
 func jsonSame(t testing.TB, a, b []byte) bool {
