@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -228,5 +229,58 @@ func TestWeppyFormatRefusesLongSecrets(t *testing.T) {
 	}
 	if _, err := (session.PickleCodec{Target: "emmett-3"}).Marshal(map[string]any{}); !errors.Is(err, session.ErrInvalidOptions) {
 		t.Errorf("Marshal with an unknown target: %v", err)
+	}
+}
+
+// TestCSRFStoreKeepsItsClass: a session holding a CSRF token store that a
+// Go handler rewrote for the framework's target is loaded by the real
+// framework with its CSRFStorage class (its forms call gen_token on it):
+// after the framework's own Redis pipe saves the session again, the value
+// still names the class. With TargetAny it becomes a plain dict, as the
+// README says.
+func TestCSRFStoreKeepsItsClass(t *testing.T) {
+	for _, fw := range []string{"weppy-1.3.4", "emmett-2.4.14", "emmett-2.5.13", "emmett-2.7.1"} {
+		t.Run(fw, func(t *testing.T) {
+			py := pyreal.Shared(t, fw)
+			prefix, cookieName := py.Info().String("prefix"), py.Info().String("cookie_name")
+			class := "emmett.security"
+			if fw == "weppy-1.3.4" {
+				class = "weppy.security"
+			}
+			rs := redistest.Start(t, redistest.Options{})
+			rdb := rs.Client()
+			for _, tg := range []session.Target{targets[fw], session.TargetAny} {
+				made := py.Must(t, map[string]any{"op": "make-redis-value", "session": map[string]any{"counter": 1}, "actions": []any{"csrf"}})
+				raw, err := hex.DecodeString(made.String("value_hex"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sid := made.String("sid")
+				if err := rdb.Set(context.Background(), prefix+sid, raw, time.Hour).Err(); err != nil {
+					t.Fatal(err)
+				}
+				m, err := session.NewRedisManager(rdb, session.RedisOptions{Prefix: prefix, Options: session.Options{
+					CookieName: cookieName, Codec: session.PickleCodec{Target: tg}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				srv := httptest.NewServer(m.Middleware(counterMux()))
+				c := newClient(t, srv)
+				c.setCookie(cookieName, sid)
+				if got := c.mustGet("/counter"); got != "This is your 2 visit" {
+					t.Fatalf("target %s: Go answered %q", tg, got)
+				}
+				srv.Close()
+				py.Must(t, map[string]any{"op": "redis-incr", "redis_url": rs.URL(), "prefix": prefix, "sid": sid, "field": "counter"})
+				saved, err := rdb.Get(context.Background(), prefix+sid).Bytes()
+				if err != nil {
+					t.Fatal(err)
+				}
+				kept := bytes.Contains(saved, []byte(class)) && bytes.Contains(saved, []byte("CSRFStorage"))
+				if kept != (tg != session.TargetAny) {
+					t.Errorf("target %s: after %s saved the session, CSRFStorage kept = %v", tg, fw, kept)
+				}
+			}
+		})
 	}
 }

@@ -19,11 +19,15 @@ const (
 	// weppy and Emmett release loads, on every Python they run on: their
 	// session pipes copy the root into their own session class. It is the
 	// default, and the safe choice when the release is unknown or when apps
-	// of several releases share sessions.
+	// of several releases share sessions, except for a session that holds a
+	// CSRF token store ("_csrf"): it is written as a plain dict, which the
+	// app's next form fails on. Name the Target when the app uses forms.
 	TargetAny Target = "any"
 	// TargetWeppy13 writes weppy.datastructures.sdict at protocol 2, what
 	// weppy 1.x apps write (weppy loads only weppy.* classes and the
-	// builtins).
+	// builtins). Like the Emmett targets but emmett-core, it writes the
+	// CSRF token store "_csrf" as the framework's CSRFStorage, whose
+	// gen_token the app's forms call (a plain dict there fails them).
 	TargetWeppy13 Target = "weppy-1.3"
 	// TargetEmmett24 writes emmett.datastructures.sdict at protocol 4, as
 	// Emmett 2.4 does.
@@ -56,6 +60,19 @@ func ParseTarget(s string) (Target, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: unknown pickle target %q", ErrInvalidOptions, s)
+}
+
+// csrfClass is the class of the CSRF token store ("_csrf") the release's
+// forms call methods on, or "" (emmett-core has no forms; TargetAny cannot
+// know which framework reads it).
+func (t Target) csrfClass() string {
+	switch t {
+	case TargetWeppy13:
+		return "weppy.security.CSRFStorage"
+	case TargetEmmett24, TargetEmmett25, TargetEmmett26:
+		return "emmett.security.CSRFStorage"
+	}
+	return ""
 }
 
 // root returns the module and class of the pickled root, and the protocol.
@@ -113,7 +130,11 @@ func (c PickleCodec) Marshal(values map[string]any) ([]byte, error) {
 	if c.Protocol != 0 {
 		proto = c.Protocol
 	}
-	return pickle.Encoder{Module: mod, Class: cls, Protocol: proto}.Encode(values)
+	enc := pickle.Encoder{Module: mod, Class: cls, Protocol: proto}
+	if csrf := c.Target.csrfClass(); csrf != "" {
+		enc.KeyClasses = map[string]string{"_csrf": csrf}
+	}
+	return enc.Encode(values)
 }
 
 // Unmarshal reads a pickled dict (sdict or any dict subclass).
