@@ -284,3 +284,43 @@ func TestCSRFStoreKeepsItsClass(t *testing.T) {
 		})
 	}
 }
+
+// FuzzOpenPythonCookie: the weppy and Emmett cookie formats of the cookie
+// manager never panic on hostile values, and whatever opens seals again.
+func FuzzOpenPythonCookie(f *testing.F) {
+	const secret = "fuzzing-secret-0123456789"
+	managers := map[bool]*session.CookieManager{}
+	for _, weppy := range []bool{false, true} {
+		format := session.FormatEmmett
+		if weppy {
+			format = session.FormatWeppy
+		}
+		m, err := session.NewCookieManager(secret, session.CookieOptions{Format: format})
+		if err != nil {
+			f.Fatal(err)
+		}
+		managers[weppy] = m
+		for _, v := range []map[string]any{{}, {"counter": 1}, {"_csrf": map[string]any{"t": 1}, "n": []any{1.5, "x"}}} {
+			c, err := m.Seal(v, 0)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(c, weppy)
+		}
+		f.Add(":", weppy)
+		f.Add("::", weppy)
+	}
+	f.Fuzz(func(t *testing.T, cookie string, weppy bool) {
+		m := managers[weppy]
+		values, _, err := m.Open(cookie)
+		if err != nil {
+			if !errors.Is(err, session.ErrInvalidCookie) {
+				t.Fatalf("error %v does not wrap ErrInvalidCookie", err)
+			}
+			return
+		}
+		if _, err := m.Seal(values, 0); err != nil && !errors.Is(err, session.ErrCookieTooLarge) {
+			t.Fatalf("opened values do not seal again: %v", err)
+		}
+	})
+}
