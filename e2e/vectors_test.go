@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/wsess/wsess/internal/inspect"
 	"github.com/wsess/wsess/internal/interop"
 	"github.com/wsess/wsess/internal/redistest"
 )
@@ -19,8 +21,15 @@ import (
 // canonical for comparison.
 func dataOf(t *testing.T, env []string, args ...string) any {
 	t.Helper()
+	return dataOfStdin(t, env, "", args...)
+}
+
+// dataOfStdin is dataOf with stdin.
+func dataOfStdin(t *testing.T, env []string, stdin string, args ...string) any {
+	t.Helper()
 	cmd := exec.Command(wsessBinary(t), args...)
 	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -39,10 +48,13 @@ func dataOf(t *testing.T, env []string, args ...string) any {
 	return data
 }
 
-// TestVectorsThroughTheBinary decodes every interop vector with the built
-// wsess: cookies with "wsess decode -o json", Redis values stored in a real
+// TestVectorsThroughTheBinary decodes every interop vector (made by the
+// real weppy and Emmett code) with the built wsess: cookies with "wsess
+// decode -o json" from stdin, as an argument and in a Cookie header (quoted,
+// as browsers send these values back), Redis values stored in a real
 // redis-server (under weppy's and Emmett's prefixes, with UUID4 ids) with
-// "wsess redis show -o json".
+// "wsess redis show -o json". Vectors holding pendulum, pytz or zoneinfo
+// dates are in the zoned-dates group.
 func TestVectorsThroughTheBinary(t *testing.T) {
 	rs := redistest.Start(t, redistest.Options{})
 	rdb := rs.Client()
@@ -53,12 +65,30 @@ func TestVectorsThroughTheBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, v := range vs {
-		t.Run(fmt.Sprintf("%d-%s-%s", i, v.Format, v.Case), func(t *testing.T) {
+		name := fmt.Sprintf("%d-%s-%s-%s", i, v.Framework, v.Format, v.Case)
+		if v.HasZonedDates() {
+			name = "zoned-dates/" + name
+		}
+		t.Run(name, func(t *testing.T) {
+			if v.HasZonedDates() {
+				interop.SkipUnlessZonedDates(t, decodeValueJSON)
+			}
 			var got any
 			switch v.Format {
 			case "weppy", "emmett":
 				// The key comes from the environment, never the command line.
-				got = dataOf(t, append(base, "WSESS_KEY="+v.Key), "decode", "-o", "json", v.Cookie)
+				env := append(base, "WSESS_KEY="+v.Key)
+				got = dataOfStdin(t, env, v.Cookie+"\n", "decode", "-o", "json")
+				header := "Cookie: theme=dark; " + v.CookieName + `="` + v.Cookie + `"; other=1`
+				for what, alt := range map[string]any{
+					"argument":      dataOf(t, env, "decode", "-o", "json", v.Cookie),
+					"header":        dataOf(t, env, "decode", "-o", "json", header),
+					"header, stdin": dataOfStdin(t, env, header, "decode", "-o", "json", "-"),
+				} {
+					if !reflect.DeepEqual(alt, got) {
+						t.Errorf("from %s: %v, from stdin: %v", what, alt, got)
+					}
+				}
 			case "pickle":
 				raw, err := hex.DecodeString(v.ValueHex)
 				if err != nil {
@@ -85,4 +115,13 @@ func TestVectorsThroughTheBinary(t *testing.T) {
 			}
 		})
 	}
+}
+
+// decodeValueJSON decodes a stored pickle to its JSON data, as wsess shows it.
+func decodeValueJSON(raw []byte) ([]byte, error) {
+	s, err := inspect.DecodeValue(raw, "pickle")
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(s.Data)
 }

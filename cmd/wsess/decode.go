@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,22 +29,31 @@ func newCmdDecode(f *factory, runF func(*decodeOptions) error) *cobra.Command {
 	opts := &decodeOptions{IO: f.IOStreams, Now: f.Now}
 	var keys keyFlags
 	cmd := &cobra.Command{
-		Use:   "decode [COOKIE|-]",
+		Use:   "decode [-|COOKIE]",
 		Short: "Decrypt and show a session cookie",
 		Long: `Decrypt a session cookie and show its format, contents, size and expiry.
 
-COOKIE is the bare cookie value, name=value, or a whole Cookie header
-("Cookie: a=1; wsess_session_data=w1...."); with a header, --name picks the
-cookie, otherwise each cookie is tried. "-" or no argument reads stdin.
+The cookie is read from stdin when no argument (or "-") is given: prefer
+that, since a cookie value is a bearer credential and arguments show in
+process lists and shell history. It may be the bare cookie value,
+name=value, or a whole Cookie header ("Cookie: a=1; wsess_session_data=w1....");
+with a header, --name picks the cookie, otherwise each cookie is tried.
+
+A cookie value that starts with "-" (about 1 in 64 Emmett cookies) is read
+from stdin as any other; as an argument, put it after "--"
+(wsess decode -- -Xyz...); a bare Emmett cookie that starts with "-" is
+also recognised by its shape and taken as the cookie, not as flags.
 
 Formats: wsess (this library), weppy, and Emmett (legacy and modern); auto
 detects them. The secret comes from --key (repeatable: every key is tried),
 --key-file (one a line) or WSESS_KEY. A wrong key or a tampered cookie exits
 with status 1.`,
 		Example: `  export WSESS_KEY="$(cat key.txt)"
-  wsess decode 'w1.YSukcTHSYLB4...'
-  wsess decode 'wsess_session_data=w1.YSukcTHSYLB4...' -o json
-  pbpaste | wsess decode --key-file keys.txt --name wpp_session_data_myapp -`,
+  pbpaste | wsess decode
+  pbpaste | wsess decode --key-file keys.txt --name wpp_session_data_myapp -o json
+  wsess decode < cookie.txt
+  wsess decode -- '-Xq3...=:Vf0...=:1bKx...'
+  wsess decode 'wsess_session_data=w1.YSukcTHSYLB4...' -o json`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Input = "-"
@@ -148,4 +158,52 @@ func decodeError(err error, opts *decodeOptions) error {
 		return withHint(errors.New("the cookie opened but its data cannot be decoded"), "the app may use a codec wsess does not know")
 	}
 	return err
+}
+
+// valueFlags are decode's flags that take a value as the next argument.
+var valueFlags = []string{"--name", "--format", "--output", "-o", "--key", "--key-file"}
+
+// cliArgs prepares the process's arguments for cobra: for "wsess decode",
+// an argument that starts with "-" but looks like an Emmett cookie (see
+// dashLedCookie) is a cookie value, not flags, and is moved after "--".
+// Without this, pflag reads "-Xq3...=:..." as the shorthand flags X, q, 3,
+// ... and refuses it, or worse, takes "-o..." as an output format. No flag
+// has that shape, so nothing a user meant as a flag is moved. Arguments
+// after a "--" and values of flags that take one are left alone.
+func cliArgs(args []string) []string {
+	if len(args) == 0 || args[0] != "decode" {
+		return args
+	}
+	out := []string{args[0]}
+	var moved []string
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			out = append(out, args[i:]...)
+			break
+		}
+		if dashLedCookie(a) && !contains(valueFlags, args[i-1]) {
+			moved = append(moved, a)
+			continue
+		}
+		out = append(out, a)
+	}
+	if len(moved) == 0 {
+		return args
+	}
+	if !contains(out, "--") {
+		out = append(out, "--")
+	}
+	return append(out, moved...)
+}
+
+// dashLedCookie reports whether a starts with a single "-" and looks like
+// an Emmett cookie value: at least 64 characters with a ":" (a real one has
+// a 44-character salt, a ":", a 44-character signature, a ":" and the
+// data). No flag of decode looks like that: its only shorthand flags are
+// -o (a short output name) and -h. The shape is kept loose on purpose, so
+// that a damaged cookie is still taken as a cookie (and refused as one)
+// rather than echoed in a flag error.
+func dashLedCookie(a string) bool {
+	return strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(a) >= 64 && strings.Contains(a, ":")
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsess/wsess/internal/pickle"
 	"github.com/wsess/wsess/internal/pycookie"
 	"github.com/wsess/wsess/pkg/session"
 )
@@ -25,6 +24,16 @@ type encodeOptions struct {
 	Expire time.Duration
 	Name   string
 	Format string // wsess, weppy or emmett
+	Target string // weppy and emmett formats: the release the pickle is for
+}
+
+// encodeTargets are the --target values: session.Targets.
+func encodeTargets() []string {
+	var out []string
+	for _, t := range session.Targets() {
+		out = append(out, string(t))
+	}
+	return out
 }
 
 var encodeFormats = []string{"wsess", "weppy", "emmett"}
@@ -42,15 +51,21 @@ The cookie is sealed with the first secret (WSESS_KEY, --key-file or --key)
 and is bound to its cookie name (--name), as the app's cookie manager does:
 it opens only under that name. "-" reads the JSON object from stdin.
 
---format weppy or emmett writes the cookie a Python weppy (legacy) or Emmett
-2.5+ app would: a pickled sdict, encrypted as FORMATS.md describes. Those
-formats carry no expiry and no name binding, so --expire and --name do not
-apply to them.`,
+--format weppy writes the cookie of weppy 0.x-1.x and of Emmett 2.4 in its
+"legacy" encryption mode (2.4's default); --format emmett the "modern"
+cookie of Emmett 2.4 (opt-in), 2.5 and later and emmett-core. Inside is a
+pickle; --target names the release that will read it: "any" (the default)
+writes a plain dict, which every release loads; weppy-1.3, emmett-2.4,
+emmett-2.5, emmett-2.6+ and emmett-core write the sdict class that release
+writes itself (Emmett 2.4 and 2.5 cannot load emmett-2.6+/emmett-core's
+class: they would see an empty session). Those formats carry no expiry and
+no name binding, so --expire and --name do not apply to them.`,
 		Example: `  export WSESS_KEY="$(wsess keygen)"
   wsess encode '{"user_id": 42, "counter": 3}'
   wsess encode --expire 24h --name wsess_session_data - < values.json
   curl -b "wsess_session_data=$(wsess encode '{"counter": 1}')" http://127.0.0.1:8080/
-  wsess encode --format emmett --key-file emmett-key.txt '{"counter": 7}'`,
+  wsess encode --format emmett --key-file emmett-key.txt '{"counter": 7}'
+  wsess encode --format weppy --target weppy-1.3 --key-file weppy-key.txt - < values.json`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON = "-"
@@ -66,6 +81,12 @@ apply to them.`,
 			if !contains(encodeFormats, opts.Format) {
 				return newUsageError("use wsess, weppy or emmett", "unknown --format %q", opts.Format)
 			}
+			if !contains(encodeTargets(), opts.Target) {
+				return newUsageError("use "+strings.Join(encodeTargets(), ", "), "unknown --target %q", opts.Target)
+			}
+			if opts.Format == "wsess" && cmd.Flags().Changed("target") {
+				return newUsageError("use --target with --format weppy or emmett", "--target does not apply to wsess cookies")
+			}
 			if opts.Name == "" || strings.ContainsAny(opts.Name, "=; \t\r\n") {
 				return newUsageError("give a cookie name without '=', ';' or blanks", "--name %q is not a cookie name", opts.Name)
 			}
@@ -79,8 +100,10 @@ apply to them.`,
 	cmd.Flags().DurationVar(&opts.Expire, "expire", session.DefaultExpire, "lifetime sealed in the cookie")
 	cmd.Flags().StringVar(&opts.Name, "name", session.DefaultCookieName, "cookie `name` the value is bound to")
 	cmd.Flags().StringVar(&opts.Format, "format", "wsess", "cookie format: wsess, weppy or emmett")
+	cmd.Flags().StringVar(&opts.Target, "target", string(session.TargetAny), "release that reads a weppy/emmett cookie: "+strings.Join(encodeTargets(), ", "))
 	addKeyFlags(cmd, &keys)
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(encodeFormats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions(encodeTargets(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -125,15 +148,18 @@ func encodeRun(opts *encodeOptions) error {
 	return err
 }
 
-// encodePython seals values as a weppy (legacy) or Emmett (2.5+) cookie.
+// encodePython seals values as a weppy (Emmett legacy) or Emmett (modern)
+// cookie, pickled for opts.Target.
 func encodePython(opts *encodeOptions, values map[string]any, secret string) error {
-	enc := pickle.Encoder{Module: "emmett_core.datastructures", Protocol: 4}
+	target, err := session.ParseTarget(opts.Target)
+	if err != nil {
+		return err
+	}
 	seal := pycookie.SealEmmett
 	if opts.Format == "weppy" {
-		enc = pickle.Encoder{Module: "weppy.datastructures", Protocol: 2}
 		seal = pycookie.SealWeppy
 	}
-	pk, err := enc.Encode(values)
+	pk, err := session.PickleCodec{Target: target}.Marshal(values)
 	if err != nil {
 		return withHint(fmt.Errorf("cannot pickle the values: %w", err), "use JSON strings, numbers, booleans, null, arrays and objects")
 	}

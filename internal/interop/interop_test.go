@@ -16,8 +16,11 @@ func TestVectors(t *testing.T) {
 		if len(v.Expected) == 0 {
 			t.Fatalf("%s/%s has no expected value", v.Format, v.Case)
 		}
+		if v.Framework == "" || v.Proto == 0 || len(v.Classes) == 0 {
+			t.Fatalf("%s/%s does not say what made it", v.Format, v.Case)
+		}
 	}
-	if want := map[string]int{"weppy": 8, "emmett": 12, "pickle": 16}; !reflect.DeepEqual(counts, want) {
+	if want := map[string]int{"weppy": 17, "emmett": 26, "pickle": 16}; !reflect.DeepEqual(counts, want) {
 		t.Fatalf("vectors per format %v, want %v", counts, want)
 	}
 }
@@ -42,5 +45,23 @@ func TestCanonicalNumbers(t *testing.T) {
 	}
 	if reflect.DeepEqual(b, c) {
 		t.Fatal("big integers differing in the last digit compare equal")
+	}
+}
+
+func TestHasZonedDates(t *testing.T) {
+	tests := []struct {
+		classes []string
+		want    bool
+	}{
+		{[]string{"weppy.datastructures.sdict"}, false},
+		{[]string{"datetime.datetime", "datetime.timezone", "emmett.datastructures.sdict"}, false},
+		{[]string{"emmett.datastructures.sdict", "pendulum.datetime.DateTime"}, true},
+		{[]string{"pytz._p"}, true},
+		{[]string{"builtins.getattr", "zoneinfo.ZoneInfo"}, true},
+	}
+	for _, tt := range tests {
+		if got := (Vector{Classes: tt.classes}).HasZonedDates(); got != tt.want {
+			t.Errorf("HasZonedDates(%v) = %v, want %v", tt.classes, got, tt.want)
+		}
 	}
 }

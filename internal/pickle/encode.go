@@ -27,8 +27,19 @@ import (
 type Encoder struct {
 	// Module and Class name the root's class; default
 	// "emmett.datastructures" and "sdict" (weppy apps use
-	// "weppy.datastructures", Emmett 2.5+ apps "emmett_core.datastructures").
+	// "weppy.datastructures", Emmett 2.6+ and emmett-core apps
+	// "emmett_core.datastructures"). Module "builtins" with Class "dict"
+	// writes a plain dict root (EMPTY_DICT), which every weppy and Emmett
+	// release loads: their session pipes copy the root into their own
+	// session class.
 	Module, Class string
+	// KeyClasses gives root members that are written as a dict subclass
+	// instead of a dict: key -> "module.Class", a class whose call without
+	// arguments makes an empty mapping that the member's items then fill
+	// (e.g. "_csrf" -> "emmett.security.CSRFStorage", whose methods the
+	// framework calls). Other members, and members that are not maps, are
+	// written as usual. Default: none.
+	KeyClasses map[string]string
 	// Protocol is 2 or 4 (default 4, what Python 3.8+ writes by default).
 	// Protocol 2 writes bytes as _codecs.encode(text, 'latin1'), as CPython does.
 	Protocol int
@@ -59,12 +70,16 @@ func (e Encoder) Encode(values map[string]any) ([]byte, error) {
 	if depth <= 0 {
 		depth = 200
 	}
-	w := &writer{proto: proto, maxDepth: depth}
+	w := &writer{proto: proto, maxDepth: depth, keyClasses: e.KeyClasses}
 	w.b.Write([]byte{0x80, byte(proto)})
-	if err := w.global(mod, cls); err != nil {
-		return nil, err
+	if mod == "builtins" && cls == "dict" {
+		w.b.WriteByte('}') // EMPTY_DICT
+	} else {
+		if err := w.global(mod, cls); err != nil {
+			return nil, err
+		}
+		w.b.WriteString(")\x81") // EMPTY_TUPLE, NEWOBJ
 	}
-	w.b.WriteString(")\x81") // EMPTY_TUPLE, NEWOBJ
 	if err := w.items(reflect.ValueOf(values), 0); err != nil {
 		return nil, err
 	}
@@ -73,9 +88,10 @@ func (e Encoder) Encode(values map[string]any) ([]byte, error) {
 }
 
 type writer struct {
-	b        bytes.Buffer
-	proto    int
-	maxDepth int
+	b          bytes.Buffer
+	proto      int
+	maxDepth   int
+	keyClasses map[string]string // root members written as a dict subclass
 }
 
 func (w *writer) global(mod, name string) error {
@@ -98,13 +114,41 @@ func (w *writer) items(m reflect.Value, depth int) error {
 			if err := w.str(k.String()); err != nil {
 				return err
 			}
-			if err := w.value(m.MapIndex(k), depth+1); err != nil {
+			v := m.MapIndex(k)
+			if cls, ok := w.keyClasses[k.String()]; ok && depth == 0 {
+				if err := w.classDict(cls, v, depth+1); err != nil {
+					return fmt.Errorf("%s: %w", k.String(), err)
+				}
+				continue
+			}
+			if err := w.value(v, depth+1); err != nil {
 				return fmt.Errorf("%s: %w", k.String(), err)
 			}
 		}
 		w.b.WriteByte('u')
 	}
 	return nil
+}
+
+// classDict writes v, a map with string keys, as cls() filled with
+// SETITEMS (GLOBAL, EMPTY_TUPLE, REDUCE), as CPython pickles an
+// OrderedDict subclass; any other v is written as usual.
+func (w *writer) classDict(cls string, v reflect.Value, depth int) error {
+	for v.Kind() == reflect.Interface && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Map || v.Type().Key().Kind() != reflect.String {
+		return w.value(v, depth)
+	}
+	dot := strings.LastIndexByte(cls, '.')
+	if dot <= 0 {
+		return fmt.Errorf("%w: class name %q", ErrUnsupported, cls)
+	}
+	if err := w.global(cls[:dot], cls[dot+1:]); err != nil {
+		return err
+	}
+	w.b.WriteString(")R") // EMPTY_TUPLE, REDUCE
+	return w.items(v, depth)
 }
 
 func (w *writer) value(v reflect.Value, depth int) error {

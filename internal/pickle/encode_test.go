@@ -193,3 +193,40 @@ func ExampleMarshal() {
 	fmt.Println(m["counter"])
 	// Output: 7
 }
+
+func TestEncodePlainDictRoot(t *testing.T) {
+	for _, proto := range []int{2, 4} {
+		b, err := Encoder{Module: "builtins", Class: "dict", Protocol: proto}.Encode(map[string]any{"a": 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []byte{0x80, byte(proto), '}', '(', 0x8c, 1, 'a', 'K', 1, 'u', '.'}
+		if proto == 2 {
+			want = []byte{0x80, 2, '}', '(', 'X', 1, 0, 0, 0, 'a', 'K', 1, 'u', '.'}
+		}
+		if !bytes.Equal(b, want) {
+			t.Fatalf("protocol %d: %q, want %q", proto, b, want)
+		}
+	}
+}
+
+func TestEncodeKeyClasses(t *testing.T) {
+	enc := Encoder{Module: "builtins", Class: "dict", Protocol: 2, KeyClasses: map[string]string{"_csrf": "emmett.security.CSRFStorage"}}
+	b, err := enc.Encode(map[string]any{"_csrf": map[string]any{"t": 1}, "n": map[string]any{"_csrf": map[string]any{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the root member is written as the class; a nested one is a dict.
+	want := "\x80\x02}(X\x05\x00\x00\x00_csrfcemmett.security\nCSRFStorage\n)R(X\x01\x00\x00\x00tK\x01uX\x01\x00\x00\x00n}(X\x05\x00\x00\x00_csrf}uu."
+	if string(b) != want {
+		t.Fatalf("got  %q\nwant %q", b, want)
+	}
+	got, err := UnmarshalMap(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertJSONEqual(t, got, []byte(`{"_csrf":{"t":1},"n":{"_csrf":{}}}`))
+	if _, err := (Encoder{KeyClasses: map[string]string{"_csrf": "nodot"}}).Encode(map[string]any{"_csrf": map[string]any{}}); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("class without a module: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package pickle
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"testing"
 
 	"github.com/wsess/wsess/internal/interop"
@@ -25,10 +26,17 @@ func TestDecodeVectors(t *testing.T) {
 			continue
 		}
 		n++
-		t.Run(v.Case, func(t *testing.T) {
+		name := v.Framework + "/" + v.Case
+		if v.HasZonedDates() {
+			name = "zoned-dates/" + name
+		}
+		t.Run(name, func(t *testing.T) {
 			raw, err := hex.DecodeString(v.ValueHex)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if v.HasZonedDates() {
+				interop.SkipUnlessZonedDates(t, decodeJSON)
 			}
 			got, err := UnmarshalMap(raw)
 			if err != nil {
@@ -40,4 +48,12 @@ func TestDecodeVectors(t *testing.T) {
 	if n != 16 {
 		t.Fatalf("found %d pickle vectors, want 16", n)
 	}
+}
+
+func decodeJSON(raw []byte) ([]byte, error) {
+	got, err := UnmarshalMap(raw)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(plain(got))
 }

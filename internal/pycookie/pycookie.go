@@ -6,8 +6,11 @@
 //
 //   - weppy "legacy" (weppy 0.x-1.x, Emmett before 2.5):
 //     hex(HMAC-MD5(hex(SHA1(secret)), b64)) ":" b64, where b64 is the urlsafe
-//     base64 of AES-256-CFB8 (key = the secret padded with '.', IV = the
-//     key's first 16 bytes) over the pickle padded with '.' to 32 bytes.
+//     base64 of AES-256-CFB with 8-byte (64-bit) segments (key = the secret
+//     padded with '.', IV = the key's first 16 bytes) over the pickle padded
+//     with '.' to 32 bytes. That is what pyaes's
+//     AESModeOfOperationCFB(key, iv=key[:16], segment_size=8) does: pyaes
+//     counts segment_size in bytes, so it is neither CFB8 nor CFB128.
 //   - Emmett "modern" (2.5 and later):
 //     b64(salt) ":" b64(HMAC-SHA256(k2, cipher)) ":" b64(cipher), with
 //     k1|k2|nonce = PBKDF2-SHA256(secret, salt, 1000, 80) and cipher =
@@ -87,10 +90,14 @@ func (o Opener) OpenWeppy(cookie, secret string) ([]byte, error) {
 	if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) != 1 {
 		return nil, ErrBadSignature
 	}
-	// 3. Base64, then AES-256-CFB8 with the padded secret and its prefix as IV.
+	// 3. Base64, then AES-256-CFB-64 with the padded secret and its prefix
+	// as IV. weppy always writes whole segments.
 	ct, err := b64.DecodeString(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: data is not urlsafe base64", ErrMalformed)
+	}
+	if len(ct)%cfbSegment != 0 {
+		return nil, fmt.Errorf("%w: data is not a whole number of %d-byte segments", ErrMalformed, cfbSegment)
 	}
 	key, err := weppyKey(secret)
 	if err != nil {
@@ -101,7 +108,7 @@ func (o Opener) OpenWeppy(cookie, secret string) ([]byte, error) {
 		return nil, fmt.Errorf("pycookie: %w", err)
 	}
 	pt := make([]byte, len(ct))
-	cfb8(block, key[:aes.BlockSize], pt, ct, false)
+	cfb64(block, key[:aes.BlockSize], pt, ct, false)
 	// 4. Optional zlib.
 	return o.inflate(pt)
 }
@@ -165,7 +172,7 @@ func SealWeppy(pickle []byte, secret string, level int) (string, error) {
 		return "", fmt.Errorf("pycookie: %w", err)
 	}
 	ct := make([]byte, len(pt))
-	cfb8(block, key[:aes.BlockSize], ct, pt, true)
+	cfb64(block, key[:aes.BlockSize], ct, pt, true)
 	data := b64.EncodeToString(ct)
 	return weppySignature(data, secret) + ":" + data, nil
 }
@@ -194,6 +201,14 @@ func SealEmmett(pickle []byte, secret string, level int) (string, error) {
 	m := hmac.New(sha256.New, k2)
 	m.Write(ct)
 	return b64.EncodeToString(salt) + ":" + b64.EncodeToString(m.Sum(nil)) + ":" + b64.EncodeToString(ct), nil
+}
+
+// CheckWeppySecret returns ErrUnusableSecret when secret cannot be a weppy
+// key: its first 32 characters are 32 bytes or more in UTF-8, which weppy
+// pads to a 64-byte key that pyaes refuses (every request then fails).
+func CheckWeppySecret(secret string) error {
+	_, err := weppyKey(secret)
+	return err
 }
 
 func weppySignature(data, secret string) string {
@@ -228,22 +243,27 @@ func emmettKeys(secret string, salt []byte) (k1, k2, nonce []byte, err error) {
 	return dk[0:32], dk[32:64], dk[64:80], nil
 }
 
-// cfb8 runs AES in CFB mode with 8-bit segments (what weppy's pyaes-style
-// cipher used): each byte is XORed with the first byte of the encrypted
-// shift register, which then shifts in the ciphertext byte.
-func cfb8(block cipher.Block, iv, dst, src []byte, encrypt bool) {
+// cfbSegment is the CFB segment of weppy's cipher, in bytes.
+const cfbSegment = 8
+
+// cfb64 runs AES in CFB mode with 8-byte segments, as pyaes's
+// AESModeOfOperationCFB(segment_size=8) does: each 8-byte segment is XORed
+// with the first 8 bytes of the encrypted shift register, which then shifts
+// those 8 ciphertext bytes in. len(src) must be a multiple of cfbSegment.
+func cfb64(block cipher.Block, iv, dst, src []byte, encrypt bool) {
 	var reg, out [aes.BlockSize]byte
 	copy(reg[:], iv)
-	for i, c := range src {
+	for i := 0; i+cfbSegment <= len(src); i += cfbSegment {
 		block.Encrypt(out[:], reg[:])
-		r := c ^ out[0]
-		dst[i] = r
-		ctByte := c
-		if encrypt {
-			ctByte = r
+		copy(reg[:], reg[cfbSegment:])
+		for j := 0; j < cfbSegment; j++ {
+			c := src[i+j]
+			dst[i+j] = c ^ out[j]
+			if encrypt {
+				c = dst[i+j]
+			}
+			reg[aes.BlockSize-cfbSegment+j] = c
 		}
-		copy(reg[:], reg[1:])
-		reg[aes.BlockSize-1] = ctByte
 	}
 }
 

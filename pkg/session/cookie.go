@@ -63,7 +63,29 @@ const (
 	// the browser's Max-Age, as in Emmett; an unchanged session is not
 	// re-sealed (each seal costs a PBKDF2 derivation).
 	FormatEmmett
+	// FormatWeppy is the cookie format of weppy (0.x-1.x) and of Emmett up
+	// to 2.4 in its "legacy" encryption mode (2.4's default):
+	// "hexsignature:data", AES-256-CFB with 8-byte segments keyed by the
+	// secret padded with '.', HMAC-MD5, a pickled sdict inside (cookie name
+	// "wpp_session_data_<app>" in weppy, "emt_session_data_<app>" in
+	// Emmett). The MAC is checked, in constant time, before anything is
+	// decrypted. The secret must be shorter than 32 bytes (weppy cannot use
+	// a longer one): NewCookieManager returns an error wrapping
+	// ErrInvalidOptions otherwise. The Codec defaults to PickleCodec; as
+	// with FormatEmmett the cookie carries no sealed expiry and an unchanged
+	// session is not re-sealed. The format has no per-cookie randomness:
+	// sessions with the same first bytes give the same first bytes of
+	// cookie, as in weppy.
+	FormatWeppy
 )
+
+// FormatEmmettLegacy is FormatWeppy: Emmett 2.4's "legacy" encryption mode
+// writes weppy's cookies.
+const FormatEmmettLegacy = FormatWeppy
+
+// python reports whether f is a weppy/Emmett format (a pickle in a
+// Python-made cookie, no sealed expiry).
+func (f CookieFormat) python() bool { return f == FormatEmmett || f == FormatWeppy }
 
 // CookieManager keeps the whole session in an encrypted, authenticated
 // cookie, like weppy's SessionCookieManager. The server stores nothing.
@@ -75,7 +97,7 @@ const (
 type CookieManager struct {
 	opts    Options
 	format  CookieFormat
-	secrets []string      // FormatEmmett derives keys per cookie
+	secrets []string      // FormatEmmett and FormatWeppy: the secrets themselves
 	aeads   []cipher.AEAD // [0] seals; all open
 	aad     []byte
 	cookies cookieWriter
@@ -87,7 +109,7 @@ type CookieManager struct {
 func NewCookieManager(secret string, opts CookieOptions) (*CookieManager, error) {
 	switch opts.Format {
 	case FormatWsess:
-	case FormatEmmett:
+	case FormatEmmett, FormatWeppy:
 		if opts.Codec == nil {
 			opts.Codec = PickleCodec{}
 		}
@@ -99,7 +121,7 @@ func NewCookieManager(secret string, opts CookieOptions) (*CookieManager, error)
 	}
 	secrets := append([]string{secret}, opts.PreviousSecrets...)
 	m := &CookieManager{opts: opts.Options, format: opts.Format}
-	if opts.Format == FormatEmmett {
+	if opts.Format.python() {
 		m.secrets = secrets
 	}
 	for i, sec := range secrets {
@@ -111,6 +133,11 @@ func NewCookieManager(secret string, opts CookieOptions) (*CookieManager, error)
 		}
 		if sec == "" {
 			return nil, fmt.Errorf("%w: empty secret", ErrShortSecret)
+		}
+		if opts.Format == FormatWeppy {
+			if err := pycookie.CheckWeppySecret(sec); err != nil {
+				return nil, fmt.Errorf("%w: secret #%d is 32 bytes or longer, which weppy cannot use: %w", ErrInvalidOptions, i, err)
+			}
 		}
 		aead, err := deriveAEAD(sec)
 		if err != nil {
@@ -161,8 +188,8 @@ func (m *CookieManager) Open(value string) (map[string]any, time.Time, error) {
 }
 
 func (m *CookieManager) open(value string, bp *[]byte) (map[string]any, time.Time, error) {
-	if m.format == FormatEmmett {
-		return m.openEmmett(value)
+	if m.format.python() {
+		return m.openPython(value)
 	}
 	// 1. Version prefix.
 	if !strings.HasPrefix(value, cookieVersion) {
@@ -231,8 +258,8 @@ func (m *CookieManager) Seal(values map[string]any, expire time.Duration) (strin
 
 // sealAppend appends the sealed cookie value to dst.
 func (m *CookieManager) sealAppend(dst []byte, values map[string]any, exp time.Time) ([]byte, error) {
-	if m.format == FormatEmmett {
-		return m.sealEmmett(dst, values)
+	if m.format.python() {
+		return m.sealPython(dst, values)
 	}
 	sp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(sp)
@@ -290,7 +317,7 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 		return nil // a new session that stayed empty sets no cookie
 	}
 	expire := s.expireOrLocked(m.opts.Expire)
-	if !s.modifiedLocked() && (m.format == FormatEmmett || s.expires.Sub(now) > expire/2) {
+	if !s.modifiedLocked() && (m.format.python() || s.expires.Sub(now) > expire/2) {
 		return nil // unchanged and far from expiry: the browser's cookie stands
 	}
 	exp := now.Add(expire)
@@ -306,15 +333,19 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 	return nil
 }
 
-// openEmmett opens an Emmett 2.5+ cookie with each secret in turn.
-func (m *CookieManager) openEmmett(value string) (map[string]any, time.Time, error) {
+// openPython opens an Emmett or weppy cookie with each secret in turn.
+func (m *CookieManager) openPython(value string) (map[string]any, time.Time, error) {
 	if len(value) > maxCookieSize {
 		return nil, time.Time{}, fmt.Errorf("%w: longer than %d bytes", ErrInvalidCookie, maxCookieSize)
+	}
+	open := pycookie.OpenEmmett
+	if m.format == FormatWeppy {
+		open = pycookie.OpenWeppy
 	}
 	var err error
 	for _, secret := range m.secrets {
 		var plain []byte
-		if plain, err = pycookie.OpenEmmett(value, secret); err != nil {
+		if plain, err = open(value, secret); err != nil {
 			continue
 		}
 		values, err := m.opts.Codec.Unmarshal(plain)
@@ -326,14 +357,18 @@ func (m *CookieManager) openEmmett(value string) (map[string]any, time.Time, err
 	return nil, time.Time{}, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 }
 
-// sealEmmett appends an Emmett 2.5+ cookie value sealed with the current
-// secret.
-func (m *CookieManager) sealEmmett(dst []byte, values map[string]any) ([]byte, error) {
+// sealPython appends an Emmett or weppy cookie value sealed with the
+// current secret.
+func (m *CookieManager) sealPython(dst []byte, values map[string]any) ([]byte, error) {
 	payload, err := m.opts.Codec.Marshal(values)
 	if err != nil {
 		return dst, err
 	}
-	value, err := pycookie.SealEmmett(payload, m.secrets[0], 0)
+	seal := pycookie.SealEmmett
+	if m.format == FormatWeppy {
+		seal = pycookie.SealWeppy
+	}
+	value, err := seal(payload, m.secrets[0], 0)
 	if err != nil {
 		return dst, fmt.Errorf("session: %w", err)
 	}
