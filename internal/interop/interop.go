@@ -10,11 +10,9 @@ import (
 	"bufio"
 	"bytes"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -134,36 +132,4 @@ func canonical(v any) any {
 		return string(x)
 	}
 	return v
-}
-
-// SkipUnlessZonedDates skips tb when decode (a pickle to its JSON form) does
-// not yet give the expected value of the reference zoned-date vector (the
-// pendulum DateTime that weppy 1.3.4's now() writes into a Redis session).
-// Tests of the HasZonedDates vectors call it first, so that their assertions
-// stay whole while a branch without zoned-date decoding (FORMATS.md section
-// 1a) stays green: once the decoder gives that value, every such test runs.
-func SkipUnlessZonedDates(tb testing.TB, decode func(pickle []byte) ([]byte, error)) {
-	tb.Helper()
-	vs, err := Vectors()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, v := range vs {
-		if v.Format != "pickle" || v.Framework != "weppy-1.3.4" || v.Case != "now" {
-			continue
-		}
-		raw, err := hex.DecodeString(v.ValueHex)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		got, err := decode(raw)
-		if err == nil {
-			g, gerr := Canonical(got)
-			if gerr == nil && reflect.DeepEqual(g, MustCanonical(tb, v.Expected)) {
-				return
-			}
-		}
-		tb.Skipf("interop: the decoder does not show pendulum dates yet (got %s, %v): zoned-date cases are pending", got, err)
-	}
-	tb.Fatal("interop: the reference zoned-date vector (weppy-1.3.4 now, pickle) is missing")
 }

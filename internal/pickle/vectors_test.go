@@ -35,9 +35,6 @@ func TestDecodeVectors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v.HasZonedDates() {
-				interop.SkipUnlessZonedDates(t, decodeJSON)
-			}
 			got, err := UnmarshalMap(raw)
 			if err != nil {
 				t.Fatalf("vector %d: %v", i, err)

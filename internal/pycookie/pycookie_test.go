@@ -103,9 +103,6 @@ func TestOpenVectors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("vector %d: %v", i, err)
 			}
-			if v.HasZonedDates() {
-				interop.SkipUnlessZonedDates(t, decodeJSON)
-			}
 			checkDecodes(t, pk, v.Expected)
 		})
 	}
