@@ -134,7 +134,7 @@ func touchDue(lastSeen, now time.Time, interval time.Duration) bool {
 // them.
 type userIndex struct {
 	rdb        redis.UniversalClient
-	prefix     string                   // the sessions' key prefix
+	prefix     string                     // the sessions' key prefix
 	sessionKey func(handle string) string // default prefix + handle
 	ip         IPRecording
 }
