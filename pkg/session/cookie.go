@@ -64,7 +64,7 @@ type CookieOptions struct {
 	// Revocations, when set, lets RevokeUser refuse a user's cookies: it
 	// keeps one key per revoked user holding a "not before" time, and a
 	// cookie whose session has a user (Session.Login) is refused when that
-	// user was revoked at or after its login. Only requests whose session
+	// user was revoked after its login. Only requests whose session
 	// has a user pay the lookup (one GET). When the lookup fails the request
 	// fails closed: the error handler answers (503 for ErrUnavailable), as
 	// for any store outage. It needs an absolute lifetime (AbsoluteTimeout

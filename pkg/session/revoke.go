@@ -16,8 +16,8 @@ const DefaultRevocationPrefix = "wsess:revoked:"
 // revocations is the cookie manager's per-user "not before" list in Redis.
 //
 // Key: prefix + HashID(userID), so no user id appears in a key name. Value:
-// the Unix second of the last RevokeUser. TTL: the absolute lifetime plus a
-// second, the longest any cookie authenticated before the revocation can
+// the Unix millisecond of the last RevokeUser. TTL: the absolute lifetime
+// plus a second, the longest any cookie authenticated before the revocation can
 // still be accepted, so the key never outlives what it guards.
 type revocations struct {
 	client  redis.UniversalClient // nil: revocation off
@@ -55,8 +55,8 @@ func newRevocations(o *CookieOptions, absolute time.Duration) (revocations, erro
 
 func (rv *revocations) key(userID string) string { return rv.prefix + HashID(userID) }
 
-// refused reports whether the user bound to values was revoked at or after
-// the session's login. A session without a user costs nothing. A lookup
+// refused reports whether the user bound to values was revoked after the
+// session's login. A session without a user costs nothing. A lookup
 // that fails is an error (the request fails closed).
 func (rv *revocations) refused(ctx context.Context, values map[string]any) (bool, error) {
 	uid, _ := values[userKey].(string)
@@ -76,16 +76,17 @@ func (rv *revocations) refused(ctx context.Context, values map[string]any) (bool
 	if err != nil {
 		return false, fmt.Errorf("%w: revocation lookup: not a Unix time", ErrStore)
 	}
-	// A login in the same second as the revocation is refused too: the
-	// store keeps whole seconds, and refusing is the safe side.
+	// Both times are in milliseconds: a Login in the same request right
+	// after RevokeUser (log out the other devices, keep this one) stands.
 	auth, ok := toInt64(values[authKey])
-	return !ok || auth <= notBefore, nil
+	return !ok || auth < notBefore, nil
 }
 
 // RevokeUser refuses every cookie of userID whose session logged in before
-// now (or in the same second): their next request gets a new, anonymous
-// session, and the browser is told to drop the old cookie. A Login after
-// it is accepted. It needs CookieOptions.Revocations (ErrInvalidOptions
+// now (the manager's Clock, to the millisecond): their next request gets a
+// new, anonymous session, and the browser is told to drop the old cookie. A
+// Login from now on is accepted, so "log out my other devices" is
+// RevokeUser followed by Login in the same request. It needs CookieOptions.Revocations (ErrInvalidOptions
 // otherwise); a Redis failure is returned wrapping ErrUnavailable or
 // ErrStore.
 func (m *CookieManager) RevokeUser(ctx context.Context, userID string) error {
@@ -95,19 +96,19 @@ func (m *CookieManager) RevokeUser(ctx context.Context, userID string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, rv.timeout)
 	defer cancel()
-	if err := revokeScript.Run(ctx, rv.client, []string{rv.key(userID)}, rv.clock().Unix(), rv.ttl.Milliseconds()).Err(); err != nil {
+	if err := revokeScript.Run(ctx, rv.client, []string{rv.key(userID)}, rv.clock().UnixMilli(), rv.ttl.Milliseconds()).Err(); err != nil {
 		return storeErr("revoke user", err)
 	}
 	return nil
 }
 
-// revokeScript sets KEYS[1] to ARGV[1] (a Unix second) with a TTL of ARGV[2]
-// ms, unless it already holds a later time: a revocation never moves back,
-// even from a server whose clock lags.
+// revokeScript sets KEYS[1] to ARGV[1] (a Unix millisecond) with a TTL of
+// ARGV[2] ms, unless it already holds a later time: a revocation never
+// moves back, even from a server whose clock lags.
 var revokeScript = redis.NewScript(`
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-local t = tonumber(ARGV[1])
-if cur and cur > t then t = cur end
-redis.call('SET', KEYS[1], tostring(t), 'PX', ARGV[2])
-return t
+local cur = redis.call('GET', KEYS[1])
+local t = ARGV[1]
+if cur and tonumber(cur) and tonumber(cur) > tonumber(t) then t = cur end
+redis.call('SET', KEYS[1], t, 'PX', ARGV[2])
+return 1
 `)

@@ -213,3 +213,32 @@ func TestCookieRevocationNeverMovesBack(t *testing.T) {
 		t.Fatalf("after a lagging RevokeUser: %q, want the cookie still refused", got)
 	}
 }
+
+// TestCookieLogOutOtherDevices: RevokeUser then Login in the same request
+// ends the user's other cookies and keeps the current one, even within the
+// same clock tick.
+func TestCookieLogOutOtherDevices(t *testing.T) {
+	st := newRevocationSetup(t, 0)
+	mux := managementMux()
+	mux.HandleFunc("/logout-others", func(w http.ResponseWriter, r *http.Request) {
+		s := session.From(r.Context())
+		if err := st.m.RevokeUser(r.Context(), s.UserID()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		s.Login(s.UserID())
+	})
+	srv := httptest.NewServer(st.m.Middleware(mux))
+	t.Cleanup(srv.Close)
+	here, other := newClient(t, srv), newClient(t, srv)
+	here.mustGet("/login?user=ana")
+	other.mustGet("/login?user=ana")
+	st.clk.Advance(time.Millisecond)
+	here.mustGet("/logout-others") // the fake clock stands still meanwhile
+	if got := here.mustGet("/whoami"); !strings.HasPrefix(got, "user=ana ") {
+		t.Fatalf("this device after logging out the others: %q, want ana", got)
+	}
+	if got := other.mustGet("/whoami"); !strings.HasPrefix(got, "user= ") {
+		t.Fatalf("the other device: %q, want anonymous", got)
+	}
+}

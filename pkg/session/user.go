@@ -12,7 +12,7 @@ import (
 const (
 	// userKey holds the user id bound by Login, a string.
 	userKey = reservedPrefix + "user"
-	// authKey holds the Unix second of the Login that bound the user.
+	// authKey holds the Unix millisecond of the Login that bound the user.
 	authKey = reservedPrefix + "auth"
 )
 
@@ -34,7 +34,7 @@ func (s *Session) Login(userID string) {
 	s.renew = true
 	s.created = now.Truncate(time.Second)
 	s.record(op{kind: opSet, key: userKey, val: userID})
-	s.record(op{kind: opSet, key: authKey, val: now.Unix()})
+	s.record(op{kind: opSet, key: authKey, val: now.UnixMilli()})
 }
 
 // UserID returns the user bound by Login, or "" when the session has none.
@@ -45,8 +45,9 @@ func (s *Session) UserID() string {
 	return uid
 }
 
-// AuthTime returns when Login bound the session's user, to the second, or
-// the zero time when the session has no user.
+// AuthTime returns when Login bound the session's user, to the
+// millisecond, or the zero time when the session has no user. Use it to ask
+// for a fresh login before a sensitive operation.
 func (s *Session) AuthTime() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,7 +98,7 @@ func authTimeOf(values map[string]any) time.Time {
 	if !ok {
 		return time.Time{}
 	}
-	return time.Unix(n, 0)
+	return time.UnixMilli(n)
 }
 
 // nowLocked is the manager's clock, or time.Now outside a manager.
