@@ -161,3 +161,47 @@ func TestLegacyCookieOpensAndAges(t *testing.T) {
 		t.Fatalf("Set-Cookie %q, want the cookie dropped", sc)
 	}
 }
+
+// sealPlain seals plain (header and payload as the cookie carries them)
+// under m's current key, as an attacker who knew it could: what the decoder
+// does after authentication.
+func sealPlain(m *CookieManager, nonce, plain []byte) string {
+	raw := m.aeads[0].Seal(append([]byte(nil), nonce...), nonce, plain, m.aad)
+	return cookieVersion + base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// FuzzOpenSealedHeader feeds arbitrary authenticated plaintexts (header and
+// payload) to the decoder: the header parsing behind the GCM check must
+// never panic, refuse a flagged header without its creation time, and
+// return a sealed expiry without the flag bit.
+func FuzzOpenSealedHeader(f *testing.F) {
+	m, err := NewCookieManager("fuzzing-secret-0123456789", CookieOptions{Options: Options{
+		Clock: func() time.Time { return time.Unix(1_800_000_000, 0) },
+	}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	far := uint64(1_900_000_000)
+	f.Add(binary.BigEndian.AppendUint64(nil, far))                                 // legacy, empty payload
+	f.Add(append(binary.BigEndian.AppendUint64(nil, far), `{"a":1}`...))           // legacy
+	f.Add(binary.BigEndian.AppendUint64(nil, far|createdFlag))                     // flagged, truncated
+	f.Add(append(binary.BigEndian.AppendUint64(nil, far|createdFlag), 0, 0, 0, 0)) // flagged, short
+	f.Add(append(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, far|createdFlag), 1_799_000_000), `{}`...))
+	nonce := make([]byte, nonceSize)
+	f.Fuzz(func(t *testing.T, plain []byte) {
+		values, exp, created, err := m.open(sealPlain(m, nonce, plain), new([]byte))
+		flagged := len(plain) >= 8 && binary.BigEndian.Uint64(plain)&createdFlag != 0
+		if flagged && len(plain) < 16 && err == nil {
+			t.Fatalf("flagged header without a creation time opened: %v", values)
+		}
+		if err != nil {
+			return
+		}
+		if exp.Unix() < 0 || uint64(exp.Unix())&createdFlag != 0 {
+			t.Fatalf("expiry %v carries the flag", exp)
+		}
+		if flagged == created.IsZero() {
+			t.Fatalf("flagged %v but created %v", flagged, created)
+		}
+	})
+}

@@ -51,9 +51,9 @@ type Options struct {
 	SameSite http.SameSite
 	// Partitioned adds the Partitioned attribute (CHIPS). Default false.
 	Partitioned bool
-	// Expire is the session's lifetime: the cookie's Max-Age and Expires, the
-	// expiry sealed in a session cookie, and the sliding TTL of a Redis
-	// session. Default DefaultExpire (3600 s). Session.SetExpire overrides it
+	// Expire is the session's idle timeout: the cookie's Max-Age and
+	// Expires, the expiry sealed in a session cookie, and the sliding TTL of
+	// a Redis session (all cut at the absolute lifetime, AbsoluteTimeout). Default DefaultExpire (3600 s). Session.SetExpire overrides it
 	// per session.
 	Expire time.Duration
 	// AbsoluteTimeout is the session's absolute lifetime: however active, a

@@ -32,7 +32,7 @@ func newRevocations(o *CookieOptions, absolute time.Duration) (revocations, erro
 		return revocations{}, nil
 	}
 	if absolute <= 0 {
-		return revocations{}, fmt.Errorf("%w: Revocations needs an absolute lifetime (AbsoluteTimeout 0 or positive), so that a revocation can expire with the cookies it refuses", ErrInvalidOptions)
+		return revocations{}, fmt.Errorf("%w: Revocations needs an absolute lifetime (the wsess format's AbsoluteTimeout, 24 h unless set negative), so that a revocation expires with the cookies it refuses", ErrInvalidOptions)
 	}
 	rv := revocations{
 		client:  o.Revocations,

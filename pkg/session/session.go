@@ -166,8 +166,9 @@ func (s *Session) Delete(key string) {
 	s.record(op{kind: opDelete, key: key})
 }
 
-// Clear removes every value, flashes and the expiry override included. The
-// session itself (its id and cookie) stays; use Destroy to end it.
+// Clear removes every value, flashes, the expiry override and the user
+// bound by Login included. The session itself (its id and cookie) stays; use
+// Destroy to end it.
 func (s *Session) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
