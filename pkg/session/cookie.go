@@ -199,13 +199,13 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 func (m *CookieManager) Open(value string) (map[string]any, time.Time, error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	values, exp, _, err := m.open(value, bp)
+	values, exp, _, err := m.open(value, bp, m.opts.Clock())
 	return values, exp, err
 }
 
-// open opens a cookie; created is the sealed creation time, zero when the
-// cookie carries none.
-func (m *CookieManager) open(value string, bp *[]byte) (values map[string]any, exp, created time.Time, err error) {
+// open opens a cookie as of now; created is the sealed creation time, zero
+// when the cookie carries none.
+func (m *CookieManager) open(value string, bp *[]byte, now time.Time) (values map[string]any, exp, created time.Time, err error) {
 	if m.format == FormatEmmett {
 		values, exp, err = m.openEmmett(value)
 		return values, exp, time.Time{}, err
@@ -258,7 +258,7 @@ func (m *CookieManager) open(value string, bp *[]byte) (values map[string]any, e
 		word, body = word&^createdFlag, body[8:]
 	}
 	exp = time.Unix(int64(word), 0)
-	if !m.opts.Clock().Before(exp) {
+	if !now.Before(exp) {
 		return nil, exp, created, fmt.Errorf("%w at %s", ErrExpired, exp.UTC().Format(time.RFC3339))
 	}
 	// 6. Payload.
@@ -326,8 +326,10 @@ func (m *CookieManager) load(r *http.Request, s *Session) error {
 	if !ok {
 		return nil
 	}
+	// One clock read per request: time.Now is a system call on some hosts.
+	now := m.opts.Clock()
 	bp := bufPool.Get().(*[]byte)
-	values, exp, created, err := m.open(v, bp)
+	values, exp, created, err := m.open(v, bp, now)
 	bufPool.Put(bp)
 	if err != nil {
 		return nil // tampered, foreign or expired: start afresh
@@ -338,7 +340,7 @@ func (m *CookieManager) load(r *http.Request, s *Session) error {
 			// Sealed before creation times: created when it was issued.
 			created = exp.Add(-s.expireOrLocked(m.opts.Expire))
 		}
-		if ended(m.opts.Clock(), created, m.absolute) {
+		if ended(now, created, m.absolute) {
 			s.values, s.stale = nil, true // past its absolute lifetime: never revived
 			return nil
 		}

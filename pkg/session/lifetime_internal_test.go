@@ -189,7 +189,7 @@ func FuzzOpenSealedHeader(f *testing.F) {
 	f.Add(append(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, far|createdFlag), 1_799_000_000), `{}`...))
 	nonce := make([]byte, nonceSize)
 	f.Fuzz(func(t *testing.T, plain []byte) {
-		values, exp, created, err := m.open(sealPlain(m, nonce, plain), new([]byte))
+		values, exp, created, err := m.open(sealPlain(m, nonce, plain), new([]byte), m.opts.Clock())
 		flagged := len(plain) >= 8 && binary.BigEndian.Uint64(plain)&createdFlag != 0
 		if flagged && len(plain) < 16 && err == nil {
 			t.Fatalf("flagged header without a creation time opened: %v", values)
