@@ -15,23 +15,38 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/wsess/wsess/internal/pycookie"
 )
 
 // Cookie format, version 1:
 //
-//	"w1." base64url-nopad( nonce[12] || AES-256-GCM( expiry[8] || payload ) )
+//	"w1." base64url-nopad( nonce[12] || AES-256-GCM( header || payload ) )
+//	header = expiry[8]                                   (before creation times)
+//	       | (expiry | 1<<63)[8] || created[8]            (since)
 //
 // The GCM key is HKDF-SHA256(secret, info="wsess cookie v1 aes-256-gcm"),
 // derived once per secret. expiry is the big-endian Unix second after which
-// the cookie is refused; payload is the codec's bytes. The associated data is
-// "wsess/v1/" + the cookie name, so a cookie cannot be replayed under another
-// name.
+// the cookie is refused; created, when the top bit of the expiry word says it
+// is there, is the big-endian Unix second the session began (or last logged
+// in), from which its absolute lifetime counts; payload is the codec's bytes.
+// The associated data is "wsess/v1/" + the cookie name, so a cookie cannot be
+// replayed under another name.
+//
+// A cookie sealed before creation times existed (no flag) still opens; its
+// session counts as created when that cookie was issued (its expiry minus
+// the session's idle timeout), so it reaches its absolute limit no later
+// than one sealed now would. Code that predates the flag reads a flagged
+// expiry word as a time long past and refuses such a cookie: a rollback logs
+// users out rather than keeping their sessions forever.
 const (
 	cookieVersion = "w1."
 	hkdfInfo      = "wsess cookie v1 aes-256-gcm"
 	nonceSize     = 12
 	minSecretLen  = 16
+	// createdFlag in the expiry word marks a header that carries the
+	// creation time.
+	createdFlag = uint64(1) << 63
 )
 
 // CookieOptions configure a CookieManager.
@@ -46,6 +61,22 @@ type CookieOptions struct {
 	AllowShortSecret bool
 	// Format is the cookie format sealed and opened. Default FormatWsess.
 	Format CookieFormat
+	// Revocations, when set, lets RevokeUser refuse a user's cookies: it
+	// keeps one key per revoked user holding a "not before" time, and a
+	// cookie whose session has a user (Session.Login) is refused when that
+	// user was revoked after its login. Only requests whose session
+	// has a user pay the lookup (one GET). When the lookup fails the request
+	// fails closed: the error handler answers (503 for ErrUnavailable), as
+	// for any store outage. It needs an absolute lifetime (AbsoluteTimeout
+	// must not be negative): a revocation key lives as long as the cookies it
+	// guards can, and no longer. Default nil: no revocation.
+	Revocations redis.UniversalClient
+	// RevocationPrefix prefixes the revocation keys; the rest of the key is
+	// HashID(userID), never the raw user id. Default "wsess:revoked:".
+	RevocationPrefix string
+	// RevocationTimeout bounds the revocation lookup and RevokeUser. Default
+	// 1 s.
+	RevocationTimeout time.Duration
 }
 
 // CookieFormat selects how a CookieManager seals its cookies.
@@ -95,12 +126,14 @@ func (f CookieFormat) python() bool { return f == FormatEmmett || f == FormatWep
 // than half its lifetime is left, so reading costs no encryption while the
 // cookie still slides for active users.
 type CookieManager struct {
-	opts    Options
-	format  CookieFormat
-	secrets []string      // FormatEmmett and FormatWeppy: the secrets themselves
-	aeads   []cipher.AEAD // [0] seals; all open
-	aad     []byte
-	cookies cookieWriter
+	opts     Options
+	format   CookieFormat
+	absolute time.Duration // AbsoluteTimeout in force; 0 = none
+	revoke   revocations
+	secrets  []string      // FormatEmmett and FormatWeppy: the secrets themselves
+	aeads    []cipher.AEAD // [0] seals; all open
+	aad      []byte
+	cookies  cookieWriter
 }
 
 // NewCookieManager returns a manager that seals cookies with secret (any
@@ -120,7 +153,17 @@ func NewCookieManager(secret string, opts CookieOptions) (*CookieManager, error)
 		return nil, err
 	}
 	secrets := append([]string{secret}, opts.PreviousSecrets...)
-	m := &CookieManager{opts: opts.Options, format: opts.Format}
+	absolute, err := resolveAbsolute(opts.AbsoluteTimeout, opts.Format == FormatWsess)
+	if err != nil {
+		return nil, err
+	}
+	if absolute > 0 && opts.Format != FormatWsess {
+		return nil, fmt.Errorf("%w: AbsoluteTimeout needs the wsess cookie format, which seals a creation time; this format carries none", ErrInvalidOptions)
+	}
+	m := &CookieManager{opts: opts.Options, format: opts.Format, absolute: absolute}
+	if m.revoke, err = newRevocations(&opts, absolute); err != nil {
+		return nil, err
+	}
 	if opts.Format.python() {
 		m.secrets = secrets
 	}
@@ -183,22 +226,25 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 func (m *CookieManager) Open(value string) (map[string]any, time.Time, error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	values, exp, err := m.open(value, bp)
+	values, exp, _, err := m.open(value, bp, m.opts.Clock())
 	return values, exp, err
 }
 
-func (m *CookieManager) open(value string, bp *[]byte) (map[string]any, time.Time, error) {
+// open opens a cookie as of now; created is the sealed creation time, zero
+// when the cookie carries none.
+func (m *CookieManager) open(value string, bp *[]byte, now time.Time) (values map[string]any, exp, created time.Time, err error) {
 	if m.format.python() {
-		return m.openPython(value)
+		values, exp, err = m.openPython(value)
+		return values, exp, time.Time{}, err
 	}
 	// 1. Version prefix.
 	if !strings.HasPrefix(value, cookieVersion) {
-		return nil, time.Time{}, fmt.Errorf("%w: not a wsess v1 cookie", ErrInvalidCookie)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: not a wsess v1 cookie", ErrInvalidCookie)
 	}
 	enc := value[len(cookieVersion):]
 	// 2. Length, before decoding anything.
 	if len(enc) > maxCookieSize {
-		return nil, time.Time{}, fmt.Errorf("%w: longer than %d bytes", ErrInvalidCookie, maxCookieSize)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: longer than %d bytes", ErrInvalidCookie, maxCookieSize)
 	}
 	n := base64.RawURLEncoding.DecodedLen(len(enc))
 	if cap(*bp) < 2*n {
@@ -206,13 +252,13 @@ func (m *CookieManager) open(value string, bp *[]byte) (map[string]any, time.Tim
 	}
 	// 3. Base64.
 	raw := (*bp)[:n]
-	n, err := base64.RawURLEncoding.Strict().Decode(raw, []byte(enc))
+	n, err = base64.RawURLEncoding.Strict().Decode(raw, []byte(enc))
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("%w: bad base64", ErrInvalidCookie)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: bad base64", ErrInvalidCookie)
 	}
 	raw = raw[:n]
 	if len(raw) < nonceSize+8+16 {
-		return nil, time.Time{}, fmt.Errorf("%w: too short", ErrInvalidCookie)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: too short", ErrInvalidCookie)
 	}
 	// 4. Authenticate and decrypt with each secret, current first. GCM's tag
 	// check is constant-time.
@@ -227,49 +273,63 @@ func (m *CookieManager) open(value string, bp *[]byte) (map[string]any, time.Tim
 		}
 	}
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("%w: authentication failed (tampered, or sealed under another secret or cookie name)", ErrInvalidCookie)
+		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: authentication failed (tampered, or sealed under another secret or cookie name)", ErrInvalidCookie)
 	}
-	// 5. Expiry.
-	exp := time.Unix(int64(binary.BigEndian.Uint64(plain[:8])), 0)
-	if !m.opts.Clock().Before(exp) {
-		return nil, exp, fmt.Errorf("%w at %s", ErrExpired, exp.UTC().Format(time.RFC3339))
+	// 5. Expiry, and the creation time when the header carries one.
+	word, body := binary.BigEndian.Uint64(plain[:8]), plain[8:]
+	if word&createdFlag != 0 {
+		if len(body) < 8 {
+			return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: truncated header", ErrInvalidCookie)
+		}
+		created = time.Unix(int64(binary.BigEndian.Uint64(body[:8])&^createdFlag), 0)
+		word, body = word&^createdFlag, body[8:]
+	}
+	exp = time.Unix(int64(word), 0)
+	if !now.Before(exp) {
+		return nil, exp, created, fmt.Errorf("%w at %s", ErrExpired, exp.UTC().Format(time.RFC3339))
 	}
 	// 6. Payload.
-	values, err := m.opts.Codec.Unmarshal(plain[8:])
+	values, err = m.opts.Codec.Unmarshal(body)
 	if err != nil {
-		return nil, exp, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+		return nil, exp, created, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
-	return values, exp, nil
+	return values, exp, created, nil
 }
 
-// Seal encodes and encrypts values into a cookie value that expires after
-// expire (the manager's Expire when expire <= 0). It returns an error wrapping
-// ErrCookieTooLarge when the cookie would exceed 4096 bytes.
+// Seal encodes and encrypts values into a cookie value for a session created
+// now that expires after expire (the manager's Expire when expire <= 0), or
+// at the end of its absolute lifetime when that comes first. It returns an
+// error wrapping ErrCookieTooLarge when the cookie would exceed 4096 bytes.
 func (m *CookieManager) Seal(values map[string]any, expire time.Duration) (string, error) {
 	if expire <= 0 {
 		expire = m.opts.Expire
 	}
-	out, err := m.sealAppend(nil, values, m.opts.Clock().Add(expire))
+	now := m.opts.Clock()
+	created := now.Truncate(time.Second)
+	out, err := m.sealAppend(nil, values, now.Add(lifetimeTTL(now, created, expire, m.absolute)), created)
 	if err != nil {
 		return "", err
 	}
 	return string(out), nil
 }
 
-// sealAppend appends the sealed cookie value to dst.
-func (m *CookieManager) sealAppend(dst []byte, values map[string]any, exp time.Time) ([]byte, error) {
+// sealAppend appends the sealed cookie value to dst, with the session's
+// creation time in the header.
+func (m *CookieManager) sealAppend(dst []byte, values map[string]any, exp, created time.Time) ([]byte, error) {
 	if m.format.python() {
 		return m.sealPython(dst, values)
 	}
 	sp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(sp)
 	aead := m.aeads[0]
-	// scratch: nonce | expiry | payload, sealed in place after the nonce.
-	scratch := (*sp)[:nonceSize+8]
+	// scratch: nonce | expiry | created | payload, sealed in place after
+	// the nonce.
+	scratch := (*sp)[:nonceSize+16]
 	if _, err := rand.Read(scratch[:nonceSize]); err != nil {
 		return dst, fmt.Errorf("session: random nonce: %w", err)
 	}
-	binary.BigEndian.PutUint64(scratch[nonceSize:], uint64(exp.Unix()))
+	binary.BigEndian.PutUint64(scratch[nonceSize:], uint64(exp.Unix())|createdFlag)
+	binary.BigEndian.PutUint64(scratch[nonceSize+8:], uint64(created.Unix()))
 	scratch, err := appendMarshal(m.opts.Codec, scratch, values)
 	if err != nil {
 		return dst, err
@@ -293,13 +353,37 @@ func (m *CookieManager) load(r *http.Request, s *Session) error {
 	if !ok {
 		return nil
 	}
+	// One clock read per request: time.Now is a system call on some hosts.
+	now := m.opts.Clock()
 	bp := bufPool.Get().(*[]byte)
-	values, exp, err := m.open(v, bp)
+	values, exp, created, err := m.open(v, bp, now)
 	bufPool.Put(bp)
 	if err != nil {
 		return nil // tampered, foreign or expired: start afresh
 	}
-	s.values, s.expires, s.stored = values, exp, true
+	s.values = values
+	if m.absolute > 0 {
+		if created.IsZero() {
+			// Sealed before creation times: created when it was issued.
+			created = exp.Add(-s.expireOrLocked(m.opts.Expire))
+		}
+		if ended(now, created, m.absolute) {
+			s.values, s.stale = nil, true // past its absolute lifetime: never revived
+			return nil
+		}
+	}
+	if m.revoke.client != nil {
+		revoked, err := m.revoke.refused(r.Context(), values)
+		if err != nil {
+			s.values = nil
+			return err
+		}
+		if revoked {
+			s.values, s.stale = nil, true
+			return nil
+		}
+	}
+	s.expires, s.created, s.stored = exp, created, true
 	return nil
 }
 
@@ -314,20 +398,37 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 		return nil
 	}
 	if len(s.values) == 0 && !s.stored {
+		if s.stale {
+			// The cookie named a session that ended (absolute lifetime,
+			// revocation): drop it, so the browser stops sending it.
+			m.cookies.set(h, &s.cookie, "", 0, time.Time{})
+		}
 		return nil // a new session that stayed empty sets no cookie
 	}
-	expire := s.expireOrLocked(m.opts.Expire)
-	if !s.modifiedLocked() && (m.format.python() || s.expires.Sub(now) > expire/2) {
-		return nil // unchanged and far from expiry: the browser's cookie stands
+	if s.created.IsZero() {
+		s.created = now.Truncate(time.Second)
 	}
+	idle := s.expireOrLocked(m.opts.Expire)
+	expire := lifetimeTTL(now, s.created, idle, m.absolute)
 	exp := now.Add(expire)
+	if !s.modifiedLocked() && (m.format.python() || s.expires.Sub(now) > idle/2 || !s.expires.Before(exp.Truncate(time.Second))) {
+		// Unchanged, and far from expiry or at its absolute limit already:
+		// the browser's cookie stands.
+		return nil
+	}
+	maxAge := int64(expire / time.Second)
+	if maxAge <= 0 {
+		// Less than a second of its absolute lifetime left: it ends now.
+		m.cookies.set(h, &s.cookie, "", 0, time.Time{})
+		return nil
+	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	buf, err := m.sealAppend(m.cookies.begin((*bp)[:0]), s.values, exp)
+	buf, err := m.sealAppend(m.cookies.begin((*bp)[:0]), s.values, exp, s.created)
 	if err != nil {
 		return err
 	}
-	buf = m.cookies.finish(buf, int64(expire/time.Second), exp)
+	buf = m.cookies.finish(buf, maxAge, exp)
 	m.cookies.add(h, &s.cookie, buf)
 	*bp = buf
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"time"
 )
 
 // errCommitFailed is returned from Write after the session could not be
@@ -18,6 +19,8 @@ type backend interface {
 	load(r *http.Request, s *Session) error
 	// commit saves s if it changed and sets the cookie headers on h.
 	commit(r *http.Request, h http.Header, s *Session) error
+	// clock is the manager's Options.Clock; sessions use it (Login).
+	clock() func() time.Time
 }
 
 func middleware(b backend, onError func(http.ResponseWriter, *http.Request, error), next http.Handler) http.Handler {
@@ -29,6 +32,7 @@ func middleware(b backend, onError func(http.ResponseWriter, *http.Request, erro
 		}{}
 		s, sw := &st.s, &st.sw
 		s.ops = s.opsBuf[:0]
+		s.clock = b.clock()
 		if err := b.load(r, s); err != nil {
 			onError(w, r, err)
 			return
@@ -89,6 +93,7 @@ func (w *responseWriter) commit() bool {
 		return !w.failed
 	}
 	w.committed = true
+	cookies := len(w.ResponseWriter.Header()["Set-Cookie"])
 	if err := w.b.commit(w.r, w.ResponseWriter.Header(), w.s); err != nil {
 		w.failed = true
 		// Headers the inner handler set for its own answer must not leak
@@ -102,6 +107,7 @@ func (w *responseWriter) commit() bool {
 		w.onError(w.ResponseWriter, w.r, err)
 		return false
 	}
+	markPrivate(w.ResponseWriter.Header(), cookies, &w.s.cacheControl)
 	return true
 }
 

@@ -27,7 +27,11 @@ const (
 // Options are shared by both managers. The zero value of every field means
 // its documented default.
 type Options struct {
-	// CookieName is the session cookie's name. Default: DefaultCookieName
+	// CookieName is the session cookie's name. A name starting with
+	// "__Host-" requires Secure, Path "/" and no Domain; one starting with
+	// "__Secure-" requires Secure (the browsers' cookie prefix rules, and
+	// OWASP ASVS 5.0 V3.3): the constructors refuse anything else with
+	// ErrInvalidOptions. Default: DefaultCookieName
 	// ("wsess_session_data") for the cookie manager, DefaultIDCookieName
 	// ("wsess_session_id") for the Redis manager. weppy apps use
 	// "wpp_session_data_<app>", Emmett apps "emt_session_data_<app>".
@@ -47,11 +51,19 @@ type Options struct {
 	SameSite http.SameSite
 	// Partitioned adds the Partitioned attribute (CHIPS). Default false.
 	Partitioned bool
-	// Expire is the session's lifetime: the cookie's Max-Age and Expires, the
-	// expiry sealed in a session cookie, and the sliding TTL of a Redis
-	// session. Default DefaultExpire (3600 s). Session.SetExpire overrides it
+	// Expire is the session's idle timeout: the cookie's Max-Age and
+	// Expires, the expiry sealed in a session cookie, and the sliding TTL of
+	// a Redis session (all cut at the absolute lifetime, AbsoluteTimeout). Default DefaultExpire (3600 s). Session.SetExpire overrides it
 	// per session.
 	Expire time.Duration
+	// AbsoluteTimeout is the session's absolute lifetime: however active, a
+	// session ends AbsoluteTimeout after it was created (or after its last
+	// Session.Login), while Expire is the idle timeout. Default (0):
+	// DefaultAbsoluteTimeout (24 h) for wsess's own cookie format; none for
+	// FormatEmmett cookies, whose Python apps know no creation time (a
+	// positive value is refused there). A negative value means none. The
+	// cookie manager enforces it; the Redis manager does not yet.
+	AbsoluteTimeout time.Duration
 	// Codec encodes values. Default JSONCodec{}.
 	Codec Codec
 	// ErrorHandler answers a request whose session could not be loaded or
@@ -86,6 +98,9 @@ func (o *Options) normalize(defaultName string) error {
 	}
 	if strings.ContainsAny(o.Path, ";\r\n") || strings.ContainsAny(o.Domain, "; \r\n") {
 		return fmt.Errorf("%w: cookie path or domain contains ';', space or a line break", ErrInvalidOptions)
+	}
+	if err := checkCookiePrefix(o); err != nil {
+		return err
 	}
 	if o.SameSite == 0 {
 		o.SameSite = http.SameSiteLaxMode

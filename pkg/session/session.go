@@ -20,6 +20,10 @@ const (
 	expiresKey = "_expires_after"
 	// flashPrefix prefixes flash values.
 	flashPrefix = "_flash:"
+	// reservedPrefix prefixes the keys of session management (Login's user
+	// and authentication time, a stored creation time). Keys hides them; an
+	// application must not use keys starting with it.
+	reservedPrefix = "_wsess_"
 )
 
 type opKind uint8
@@ -81,6 +85,12 @@ type Session struct {
 	loaded  string        // the stored bytes it was loaded from (Redis), for conflict checks
 	touched time.Duration // the TTL the load gave the stored session (Redis)
 	renamed string        // the request's id when RenewID had renamed it (Redis): Destroy follows it
+
+	created time.Time        // when the session began (or last logged in); zero for a new one
+	clock   func() time.Time // the manager's Options.Clock; nil means time.Now
+	stale   bool             // the request's cookie named a session that ended: drop it
+
+	cacheControl [1]string // backs the response's Cache-Control header (markPrivate)
 }
 
 // ID returns the session's store id: the Redis key without its prefix. It is
@@ -158,8 +168,9 @@ func (s *Session) Delete(key string) {
 	s.record(op{kind: opDelete, key: key})
 }
 
-// Clear removes every value, flashes and the expiry override included. The
-// session itself (its id and cookie) stays; use Destroy to end it.
+// Clear removes every value, flashes, the expiry override and the user
+// bound by Login included. The session itself (its id and cookie) stays; use
+// Destroy to end it.
 func (s *Session) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -178,13 +189,14 @@ func (s *Session) Incr(key string, delta int64) int64 {
 }
 
 // Keys returns the keys of the session's values in sorted order, without the
-// reserved keys of flashes and of the expiry override.
+// reserved keys of flashes, of the expiry override and of session management
+// ("_wsess_" and after it, see Login).
 func (s *Session) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keys := make([]string, 0, len(s.values))
 	for k := range s.values {
-		if k == expiresKey || strings.HasPrefix(k, flashPrefix) {
+		if k == expiresKey || strings.HasPrefix(k, flashPrefix) || strings.HasPrefix(k, reservedPrefix) {
 			continue
 		}
 		keys = append(keys, k)

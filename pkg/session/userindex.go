@@ -1,0 +1,356 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultTouchInterval is how often, at most, a read-only request of a
+// logged-in Redis session records its last-seen time in the user index.
+const DefaultTouchInterval = 5 * time.Minute
+
+// maxUserAgent bounds the user agent kept per session, in bytes.
+const maxUserAgent = 256
+
+// Info describes one session of a user, as the per-user index keeps it.
+type Info struct {
+	// Handle names the session: HashID of its id. It is safe to show and
+	// to pass back to a revoke; it cannot be used as a cookie.
+	Handle string `json:"handle"`
+	// Created is when the session began (or last logged in).
+	Created time.Time `json:"created"`
+	// LastSeen is the last request the index recorded; it lags the real
+	// last request by up to the touch interval.
+	LastSeen time.Time `json:"last_seen"`
+	// AuthTime is when the user logged in (Session.Login).
+	AuthTime time.Time `json:"auth_time"`
+	// Expires is when the session ends if not used again: the idle timeout
+	// counted from LastSeen, cut at the absolute lifetime.
+	Expires time.Time `json:"expires"`
+	// UserAgent is the login request's User-Agent, cut to 256 bytes.
+	UserAgent string `json:"user_agent,omitempty"`
+	// IP is the client address as IPRecording allows: empty by default.
+	IP string `json:"ip,omitempty"`
+}
+
+// IPRecording says what the per-user index keeps of a client's address.
+type IPRecording int
+
+const (
+	// IPNone keeps no address (the default: an address is personal data).
+	IPNone IPRecording = iota
+	// IPTruncated keeps the network only: /24 for IPv4, /48 for IPv6
+	// (see TruncateIP); enough to tell "home" from "abroad".
+	IPTruncated
+	// IPFull keeps the whole address.
+	IPFull
+)
+
+// TruncateIP returns the /24 (IPv4) or /48 (IPv6) network of ip in CIDR
+// form ("192.0.2.0/24", "2001:db8:1::/48"), or "" when ip does not parse.
+// An IPv4-mapped IPv6 address counts as IPv4.
+func TruncateIP(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	addr = addr.Unmap().WithZone("")
+	bits := 48
+	if addr.Is4() {
+		bits = 24
+	}
+	p, err := addr.Prefix(bits)
+	if err != nil {
+		return ""
+	}
+	return p.String()
+}
+
+// recordIP applies the recording mode to a client address.
+func recordIP(mode IPRecording, ip string) string {
+	switch mode {
+	case IPTruncated:
+		return TruncateIP(ip)
+	case IPFull:
+		if addr, err := netip.ParseAddr(ip); err == nil {
+			return addr.Unmap().WithZone("").String()
+		}
+	}
+	return ""
+}
+
+// indexExpiry returns the score a session gets in its user's index when it
+// is recorded at now: the idle timeout plus the touch interval (a read-only
+// request slides the session's TTL without writing to the index, so the
+// index allows for the touches it has not seen), never past the absolute
+// lifetime. An index entry thus never ends before its session, and ends at
+// most one touch interval after it.
+func indexExpiry(now, created time.Time, idle, absolute, touch time.Duration) time.Time {
+	exp := now.Add(idle + touch)
+	if dl := deadline(created, absolute); !dl.IsZero() && dl.Before(exp) {
+		return dl
+	}
+	return exp
+}
+
+// touchDue reports whether a request at now should record last-seen again.
+func touchDue(lastSeen, now time.Time, interval time.Duration) bool {
+	return lastSeen.IsZero() || now.Sub(lastSeen) >= interval
+}
+
+// userIndex is the per-user index of Redis sessions: which sessions a user
+// has, with metadata to show them, so that an application can list them
+// and revoke one, all, or all but the current, without scanning the store.
+//
+// Layout, for user U and session prefix P (both keys in one hash slot, named
+// by a hash tag, so every operation is one script on one node of a Cluster):
+//
+//	{P"u:"HashID(U)}    sorted set: member = session handle, score = the
+//	                    entry's expiry in Unix ms (indexExpiry)
+//	{P"u:"HashID(U)}:m  hash: handle -> JSON {c, a, ua, ip} written once;
+//	                    handle+":t" -> "lastSeenMs:expiresMs" (touches)
+//
+// No user id appears in a key name (HashID), and the keys start with "{",
+// so a SCAN of P* (wsess redis ls) does not see them. The metadata lives
+// apart from the session's value: touching it never goes through the
+// session's compare-and-set. Every write prunes the entries whose score has
+// passed, and sets both keys to expire at the highest remaining score (or
+// deletes them when none remains), so the index never outlives its
+// sessions.
+//
+// Session keys live in other slots. Revoking unlinks each session key on
+// its own (one UNLINK per key, pipelined: the cluster client sends each to
+// the node of its slot) before it removes the entries from the index; if
+// the unlinks fail, the index still lists the sessions, and a retry finds
+// them.
+type userIndex struct {
+	rdb        redis.UniversalClient
+	prefix     string                     // the sessions' key prefix
+	sessionKey func(handle string) string // default prefix + handle
+	ip         IPRecording
+}
+
+func newUserIndex(rdb redis.UniversalClient, prefix string, ip IPRecording) *userIndex {
+	x := &userIndex{rdb: rdb, prefix: prefix, ip: ip}
+	x.sessionKey = func(handle string) string { return x.prefix + handle }
+	return x
+}
+
+// keys returns the sorted set and the hash of userID.
+func (x *userIndex) keys(userID string) []string {
+	tag := "{" + x.prefix + "u:" + HashID(userID) + "}"
+	return []string{tag, tag + ":m"}
+}
+
+// indexMeta is the part of Info written once, when a session joins.
+type indexMeta struct {
+	Created   int64  `json:"c"`
+	AuthTime  int64  `json:"a,omitempty"`
+	UserAgent string `json:"ua,omitempty"`
+	IP        string `json:"ip,omitempty"`
+}
+
+// indexLib holds the pruning and expiry rules every write script shares.
+// KEYS[1] is the sorted set, KEYS[2] the hash; ARGV[1] is now in Unix ms.
+const indexLib = `
+local function prune()
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 512)
+  for _, h in ipairs(dead) do
+    redis.call('ZREM', KEYS[1], h)
+    redis.call('HDEL', KEYS[2], h, h .. ':t')
+  end
+end
+local function settle()
+  local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  if #top == 0 then
+    redis.call('DEL', KEYS[1], KEYS[2])
+    return
+  end
+  local at = string.format('%d', math.floor(tonumber(top[2])))
+  redis.call('PEXPIREAT', KEYS[1], at)
+  redis.call('PEXPIREAT', KEYS[2], at)
+end
+`
+
+// addScript: ARGV[2] handle, ARGV[3] score, ARGV[4] metadata JSON, ARGV[5]
+// touch value.
+var addScript = redis.NewScript(indexLib + `
+prune()
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[4], ARGV[2] .. ':t', ARGV[5])
+settle()
+return 1
+`)
+
+// touchScript: like add for a session already listed; a session that is
+// not (revoked, pruned) is not brought back. Returns 1 when touched.
+var touchScript = redis.NewScript(indexLib + `
+if not redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+  prune()
+  settle()
+  return 0
+end
+redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2] .. ':t', ARGV[4])
+prune()
+settle()
+return 1
+`)
+
+// removeScript: ARGV[2:] handles. Returns how many were listed.
+var removeScript = redis.NewScript(indexLib + `
+local n = 0
+for i = 2, #ARGV do
+  n = n + redis.call('ZREM', KEYS[1], ARGV[i])
+  redis.call('HDEL', KEYS[2], ARGV[i], ARGV[i] .. ':t')
+end
+prune()
+settle()
+return n
+`)
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// add lists a session (at login): info's Handle, Created, AuthTime,
+// UserAgent and IP are kept; LastSeen and Expires are recorded as a touch.
+func (x *userIndex) add(ctx context.Context, userID string, info Info) error {
+	meta := indexMeta{Created: info.Created.Unix(), UserAgent: info.UserAgent, IP: recordIP(x.ip, info.IP)}
+	if !info.AuthTime.IsZero() {
+		meta.AuthTime = info.AuthTime.Unix()
+	}
+	if len(meta.UserAgent) > maxUserAgent {
+		meta.UserAgent = strings.ToValidUTF8(meta.UserAgent[:maxUserAgent], "")
+	}
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("session: index metadata: %w", err)
+	}
+	err = addScript.Run(ctx, x.rdb, x.keys(userID), ms(info.LastSeen), info.Handle, ms(info.Expires), b, touchValue(info)).Err()
+	if err != nil {
+		return storeErr("index add", err)
+	}
+	return nil
+}
+
+func touchValue(info Info) string {
+	return strconv.FormatInt(ms(info.LastSeen), 10) + ":" + strconv.FormatInt(ms(info.Expires), 10)
+}
+
+// touch records a listed session's last-seen and expiry. It reports false
+// (and writes nothing for it) when the session is not listed.
+func (x *userIndex) touch(ctx context.Context, userID, handle string, lastSeen, expires time.Time) (bool, error) {
+	info := Info{LastSeen: lastSeen, Expires: expires}
+	n, err := touchScript.Run(ctx, x.rdb, x.keys(userID), ms(lastSeen), handle, ms(expires), touchValue(info)).Int()
+	if err != nil {
+		return false, storeErr("index touch", err)
+	}
+	return n == 1, nil
+}
+
+// remove takes handles off userID's index (a logout, a session that ended)
+// and returns how many were listed. It does not touch the sessions.
+func (x *userIndex) remove(ctx context.Context, userID string, now time.Time, handles ...string) (int, error) {
+	args := make([]any, 0, 1+len(handles))
+	args = append(args, ms(now))
+	for _, h := range handles {
+		args = append(args, h)
+	}
+	n, err := removeScript.Run(ctx, x.rdb, x.keys(userID), args...).Int()
+	if err != nil {
+		return 0, storeErr("index remove", err)
+	}
+	return n, nil
+}
+
+// list returns userID's live sessions at now, oldest first. It only reads.
+func (x *userIndex) list(ctx context.Context, userID string, now time.Time) ([]Info, error) {
+	keys := x.keys(userID)
+	var zs *redis.ZSliceCmd
+	var meta *redis.MapStringStringCmd
+	_, err := x.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		zs = p.ZRangeByScoreWithScores(ctx, keys[0], &redis.ZRangeBy{Min: "(" + strconv.FormatInt(ms(now), 10), Max: "+inf"})
+		meta = p.HGetAll(ctx, keys[1])
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, storeErr("index list", err)
+	}
+	fields := meta.Val()
+	out := make([]Info, 0, len(zs.Val()))
+	for _, z := range zs.Val() {
+		handle, _ := z.Member.(string)
+		info := Info{Handle: handle, Expires: time.UnixMilli(int64(z.Score))}
+		var m indexMeta
+		if err := json.Unmarshal([]byte(fields[handle]), &m); err == nil {
+			info.Created = time.Unix(m.Created, 0)
+			if m.AuthTime != 0 {
+				info.AuthTime = time.Unix(m.AuthTime, 0)
+			}
+			info.UserAgent, info.IP = m.UserAgent, m.IP
+		}
+		if seen, exp, ok := strings.Cut(fields[handle+":t"], ":"); ok {
+			if n, err := strconv.ParseInt(seen, 10, 64); err == nil {
+				info.LastSeen = time.UnixMilli(n)
+			}
+			if n, err := strconv.ParseInt(exp, 10, 64); err == nil {
+				info.Expires = time.UnixMilli(n)
+			}
+		}
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b Info) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Handle, b.Handle)
+	})
+	return out, nil
+}
+
+// revoke ends userID's listed sessions named by handles (only those the
+// index lists: a handle of another user's session is ignored), or, with
+// all, every listed session except those in keep. It unlinks each session
+// key, then takes the sessions off the index, and returns how many session
+// keys it removed.
+func (x *userIndex) revoke(ctx context.Context, userID string, now time.Time, all bool, handles []string) (int, error) {
+	members, err := x.rdb.ZRange(ctx, x.keys(userID)[0], 0, -1).Result()
+	if err != nil {
+		return 0, storeErr("index read", err)
+	}
+	var victims []string
+	for _, h := range members {
+		if all != slices.Contains(handles, h) {
+			victims = append(victims, h)
+		}
+	}
+	if len(victims) == 0 {
+		return 0, nil
+	}
+	cmds := make([]*redis.IntCmd, len(victims))
+	_, err = x.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, h := range victims {
+			cmds[i] = p.Unlink(ctx, x.sessionKey(h))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, storeErr("revoke sessions", err)
+	}
+	n := 0
+	for _, c := range cmds {
+		n += int(c.Val())
+	}
+	if _, err := x.remove(ctx, userID, now, victims...); err != nil {
+		return n, err
+	}
+	return n, nil
+}
