@@ -138,4 +138,3 @@ func nonNegative(name string, v int) error {
 	}
 	return nil
 }
-
