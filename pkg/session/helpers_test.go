@@ -3,11 +3,11 @@ package session_test
 import (
 	"fmt"
 	"io"
-	"os"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
