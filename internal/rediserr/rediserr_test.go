@@ -225,16 +225,23 @@ func TestClassifyNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = l.Close() })
+	accepted := make(chan net.Conn, 16)
 	go func() {
+		defer close(accepted)
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { _ = c.Close() })
+			accepted <- c
 		}
 	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		for c := range accepted {
+			_ = c.Close()
+		}
+	})
 	mute := redis.NewClient(&redis.Options{Addr: l.Addr().String(), MaxRetries: -1, ReadTimeout: 100 * time.Millisecond, Protocol: 2})
 	t.Cleanup(func() { _ = mute.Close() })
 
