@@ -1,3 +1,4 @@
+# make bootstrap  install what the tests need where missing (./scripts/bootstrap: redis-server, chromium, python3)
 # make test       the whole suite (./scripts/test: gofmt, go vet, go test -race)
 # make fuzz       every Fuzz target, FUZZTIME each (default 30s): make fuzz FUZZTIME=2m
 # make fuzz-long  every Fuzz target for 5 minutes
@@ -5,7 +6,10 @@
 
 FUZZTIME ?= 30s
 
-.PHONY: test fuzz fuzz-long bench
+.PHONY: bootstrap test fuzz fuzz-long bench
+
+bootstrap:
+	./scripts/bootstrap
 
 test:
 	./scripts/test

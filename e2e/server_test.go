@@ -59,8 +59,12 @@ func wsessBinary(t *testing.T) string {
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		args = append(args, "github.com/wsess/wsess/cmd/wsess")
+		args = append(args, "./cmd/wsess")
 		cmd := exec.CommandContext(ctx, gobin, args...)
+		// Built in the root module, with its go.mod: what go install gives
+		// users (e2e is a module of its own that does not require the CLI's
+		// dependencies).
+		cmd.Dir = ".."
 		if b, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("e2e: go %s: %w\n%s", strings.Join(args, " "), err, b)
 			return

@@ -6,6 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/internal/rediserr"
 )
 
 // Exit codes. They are decided in exactly one place: exitCode.
@@ -123,3 +128,38 @@ func printError(w io.Writer, msg string) {
 	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
 	fmt.Fprintf(w, "wsess: %s\n", msg)
 }
+
+// redisError turns a failed manager call into one line for people that
+// says what failed underneath and what to do, keeping the chain for
+// errors.Is. Errors that are no *manager.Error pass unchanged, and so do a
+// canceled run (exitCode says "interrupted") and Redis replies about one
+// command or key.
+func redisError(err error) error {
+	var me *manager.Error
+	if !errors.As(err, &me) {
+		return err
+	}
+	switch me.Kind {
+	case rediserr.Unavailable:
+		var reply redis.Error
+		if errors.As(me.Err, &reply) { // LOADING, READONLY, BUSY, CLUSTERDOWN, ...
+			return withHint(&causeError{msg: "Redis cannot serve now: " + me.Err.Error(), err: err},
+				"try again later, and check that --redis-url / "+envRedisURL+" names a master")
+		}
+		return withHint(&causeError{msg: "cannot reach Redis: " + me.Err.Error(), err: err},
+			"check --redis-url / "+envRedisURL+" (and --cluster) and that the server is running")
+	case rediserr.Redirected:
+		return withHint(&causeError{msg: "Redis answered " + me.Err.Error() + ": the server is a cluster node", err: err},
+			"give the cluster's addresses with --cluster (or "+envRedisCluster+")")
+	}
+	return err
+}
+
+// causeError shows msg and unwraps to err.
+type causeError struct {
+	msg string
+	err error
+}
+
+func (e *causeError) Error() string { return e.msg }
+func (e *causeError) Unwrap() error { return e.err }

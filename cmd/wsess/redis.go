@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -48,26 +47,6 @@ func managerFunc(f *factory) func() (*manager.Manager, error) {
 		}
 		return manager.New(c), nil
 	}
-}
-
-// redisError turns manager errors into one line for people.
-func redisError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, manager.ErrUnavailable) {
-		// Say what failed underneath ("dial tcp ...: connection refused"),
-		// keeping the chain for errors.Is.
-		msg := err.Error()
-		if m, ok := err.(interface{ Unwrap() []error }); ok {
-			if errs := m.Unwrap(); len(errs) > 0 {
-				msg = errs[len(errs)-1].Error()
-			}
-		}
-		return withHint(&causeError{msg: "cannot reach Redis: " + msg, err: err},
-			"check --redis-url / "+envRedisURL+" (and --cluster) and that the server is running")
-	}
-	return err
 }
 
 // checkOutput validates -o against the allowed values.
@@ -159,12 +138,3 @@ func nonNegative(name string, v int) error {
 	}
 	return nil
 }
-
-// causeError shows msg and unwraps to err.
-type causeError struct {
-	msg string
-	err error
-}
-
-func (e *causeError) Error() string { return e.msg }
-func (e *causeError) Unwrap() error { return e.err }

@@ -1,9 +1,9 @@
 // Package interop holds the interop vectors for tests: session cookies and
 // Redis values written by the real session code of weppy 1.3.4 and Emmett
-// 2.4.14 (legacy and modern), 2.5.13, 2.7.1 and emmett-core 1.3.11 (run by
-// shared/upstream/pyreal), each with the JSON value it must decode to. The
-// file is a copy of shared/interop/vectors.jsonl (see FORMATS.md there),
-// embedded so that every package's tests read the same lines.
+// 2.4.14 (legacy and modern), 2.5.13, 2.7.1 and emmett-core 1.3.11, each
+// with the JSON value it must decode to; testdata/vectors.jsonl holds one
+// JSON object per line (the fields of Vector) and is embedded so that every
+// package's tests read the same lines.
 package interop
 
 import (
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"reflect"
 	"testing"
 )
 
@@ -90,9 +91,10 @@ func Vectors() ([]Vector, error) {
 	return out, nil
 }
 
-// Canonical parses JSON for comparison as JSON values, as FORMATS.md asks:
-// numbers become exact rationals in text (1.50 and 1.5 compare equal, big
-// integers stay exact) and "__class__" members of objects are dropped.
+// Canonical parses JSON for comparison as JSON values, the way the vectors'
+// expected values are meant to be compared: numbers become exact rationals
+// in text (1.50 and 1.5 compare equal, big integers stay exact) and
+// "__class__" members of objects are dropped.
 // Compare two results with reflect.DeepEqual.
 func Canonical(b []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -130,6 +132,34 @@ func canonical(v any) any {
 			return r.RatString()
 		}
 		return string(x)
+	}
+	return v
+}
+
+// Plain returns v with every decoded Python object replaced by its state
+// (dropping the class), recursively through maps and slices, so that a
+// decoded value marshals to the JSON a vector expects. An object is a struct
+// with an exported State field, as pickle.Object is: this package cannot
+// import internal/pickle, whose own tests use it.
+func Plain(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, x := range t {
+			m[k] = Plain(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, x := range t {
+			s[i] = Plain(x)
+		}
+		return s
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Struct {
+		if st := rv.FieldByName("State"); st.IsValid() && st.CanInterface() {
+			return Plain(st.Interface())
+		}
 	}
 	return v
 }

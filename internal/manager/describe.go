@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsess/wsess/internal/rediserr"
 )
 
 // Special values of Info.TTL and Info.Idle.
@@ -126,7 +128,7 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 		switch {
 		case err == nil:
 			inf.Size = size
-		case redis.HasErrorPrefix(err, "WRONGTYPE"):
+		case rediserr.IsWrongType(err):
 			inf.Size, inf.Type = -1, ""
 			others = append(others, i)
 		default:

@@ -26,16 +26,13 @@ package manager
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsess/wsess/internal/rediserr"
 )
 
 // Defaults used when an option is zero.
@@ -53,8 +50,10 @@ const pipeWorkers = 2
 
 // Errors callers can test with errors.Is.
 var (
-	// ErrUnavailable wraps failures to reach Redis: refused or broken
-	// connections, timeouts, a cluster that is down or a server still loading.
+	// ErrUnavailable matches (errors.Is) every *Error of Kind
+	// rediserr.Unavailable: refused or broken connections, timeouts, a
+	// server that cannot serve now (loading, read-only, busy with a script,
+	// cluster down); rediserr.Unavailable lists them all.
 	ErrUnavailable = errors.New("redis unavailable")
 	// ErrNotFound is returned by Get for a key that does not exist.
 	ErrNotFound = errors.New("key not found")
@@ -117,7 +116,7 @@ func (m *Manager) nodes(ctx context.Context) ([]node, error) {
 		return nil, wrap("list nodes", err)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("manager: list nodes: no master known: %w", ErrUnavailable)
+		return nil, &Error{Op: "list nodes", Kind: rediserr.Unavailable, Err: errors.New("no master known")}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Options().Addr < out[j].Options().Addr })
 	ns := make([]node, len(out))
@@ -167,55 +166,54 @@ func (m *Manager) forEachNode(ctx context.Context, fn func(ctx context.Context, 
 	return firstErr
 }
 
-// wrap prefixes err with the package and the operation and marks
-// connection-level failures with ErrUnavailable.
+// Error is the error a Manager method returns when a Redis call failed.
+// Test for it with errors.As to learn what kind of failure it was; it also
+// matches ErrUnavailable under errors.Is when Kind is rediserr.Unavailable.
+type Error struct {
+	// Op is the operation that failed ("scan", "describe", "expire", ...).
+	Op string
+	// Kind is what the failure means, as rediserr.Classify decides.
+	Kind rediserr.Kind
+	// Err is the cause: the error go-redis returned.
+	Err error
+}
+
+// Error is "manager: <op>: <cause>", with "redis unavailable: " before the
+// cause of an outage.
+func (e *Error) Error() string {
+	if e.Kind == rediserr.Unavailable {
+		return "manager: " + e.Op + ": " + ErrUnavailable.Error() + ": " + e.Err.Error()
+	}
+	return "manager: " + e.Op + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrUnavailable and e is an outage.
+func (e *Error) Is(target error) bool {
+	return target == ErrUnavailable && e.Kind == rediserr.Unavailable
+}
+
+// wrap returns err as an *Error for op (nil stays nil). An error that
+// already is one is returned as it is.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if unavailable(err) {
-		return fmt.Errorf("manager: %s: %w: %w", op, ErrUnavailable, err)
+	if _, ok := err.(*Error); ok {
+		return err
 	}
-	return fmt.Errorf("manager: %s: %w", op, err)
-}
-
-// unavailable reports whether err says Redis could not be reached or could
-// not serve, as opposed to a reply that reports a problem with one command.
-func unavailable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	if errors.Is(err, ErrUnavailable) {
-		return true
-	}
-	var rerr redis.Error
-	if errors.As(err, &rerr) {
-		msg := strings.TrimPrefix(rerr.Error(), "ERR ")
-		for _, p := range []string{"CLUSTERDOWN", "LOADING", "MASTERDOWN", "TRYAGAIN"} {
-			if strings.HasPrefix(msg, p) {
-				return true
-			}
-		}
-		return false
-	}
-	var nerr net.Error
-	return errors.As(err, &nerr) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
-		errors.Is(err, redis.ErrPoolExhausted)
+	return &Error{Op: op, Kind: rediserr.Classify(err), Err: err}
 }
 
 // pipelineFailed returns the error that stops a whole pipeline (a network
-// failure or a cancelled context), or nil when only single commands failed.
+// failure, a server that cannot serve now, a cancelled context), or nil when
+// Redis answered single commands with errors the caller checks one by one.
 func pipelineFailed(err error) error {
-	if err == nil {
+	switch rediserr.Classify(err) {
+	case rediserr.None, rediserr.Reply, rediserr.Redirected:
 		return nil
-	}
-	var rerr redis.Error
-	if errors.As(err, &rerr) && !unavailable(err) {
-		return nil // a reply error for one command; the caller checks each
 	}
 	return err
 }

@@ -48,7 +48,7 @@ func TestDecodePython(t *testing.T) {
 			t.Errorf("%s/proto%d: %v", c.Case, c.Proto, err)
 			continue
 		}
-		gb, _ := json.Marshal(plain(got))
+		gb, _ := json.Marshal(interop.Plain(got))
 		if g, w := interop.MustCanonical(t, gb), interop.MustCanonical(t, c.Expected); !jsonEqual(g, w) {
 			t.Errorf("%s/proto%d:\ngot  %s\nwant %s", c.Case, c.Proto, gb, c.Expected)
 		}

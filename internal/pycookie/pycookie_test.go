@@ -42,34 +42,12 @@ func open(format, cookie, key string) ([]byte, error) {
 	return OpenEmmett(cookie, key)
 }
 
-// plain drops object classes and normalises numbers so decoded values
-// compare with the vectors' JSON.
-func plain(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := map[string]any{}
-		for k, x := range t {
-			m[k] = plain(x)
-		}
-		return m
-	case []any:
-		s := make([]any, len(t))
-		for i, x := range t {
-			s[i] = plain(x)
-		}
-		return s
-	case pickle.Object:
-		return plain(t.State)
-	}
-	return v
-}
-
 func decodeJSON(pk []byte) ([]byte, error) {
 	got, err := pickle.UnmarshalMap(pk)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(plain(got))
+	return json.Marshal(interop.Plain(got))
 }
 
 func checkDecodes(t *testing.T, pk []byte, want json.RawMessage) {
@@ -78,7 +56,7 @@ func checkDecodes(t *testing.T, pk []byte, want json.RawMessage) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gb, err := json.Marshal(plain(got))
+	gb, err := json.Marshal(interop.Plain(got))
 	if err != nil {
 		t.Fatal(err)
 	}

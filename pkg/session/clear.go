@@ -2,8 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/wsess/wsess/internal/manager"
 )
@@ -14,11 +12,8 @@ import (
 // returns how many keys it removed.
 func (m *RedisManager) Clear(ctx context.Context) (int64, error) {
 	n, err := manager.New(m.rdb).DeletePrefix(ctx, m.prefix, 0)
-	switch {
-	case err == nil:
-		return n, nil
-	case errors.Is(err, manager.ErrUnavailable):
-		return n, fmt.Errorf("%w: clear: %w", ErrUnavailable, err)
+	if err != nil {
+		return n, storeErr("clear", err)
 	}
-	return n, storeErr("clear", err)
+	return n, nil
 }

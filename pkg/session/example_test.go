@@ -6,29 +6,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"os"
-	"testing"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/wsess/wsess/internal/redistest"
 	"github.com/wsess/wsess/pkg/session"
 )
-
-// exampleRedisAddr is the private redis-server TestMain starts for the
-// Redis example (examples get no *testing.T to start one).
-var exampleRedisAddr string
-
-func TestMain(m *testing.M) {
-	srv, err := redistest.Launch(redistest.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	exampleRedisAddr = srv.Addr
-	code := m.Run()
-	srv.Stop()
-	os.Exit(code)
-}
 
 // visit GETs url three times through a cookie jar and prints the bodies.
 func visit(url string) {
@@ -75,7 +56,7 @@ func ExampleCookieManager() {
 // The weppy counter with sessions in Redis under "wppsess:<id>". Incr counts
 // every visit even when one user's requests run at the same time.
 func ExampleRedisManager() {
-	rdb := redis.NewClient(&redis.Options{Addr: exampleRedisAddr})
+	rdb := redis.NewClient(&redis.Options{Addr: exampleRedisAddr()})
 	defer rdb.Close()
 	mgr, err := session.NewRedisManager(rdb, session.RedisOptions{Prefix: "wppsess:"})
 	if err != nil {

@@ -7,13 +7,49 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/wsess/wsess/internal/redistest"
 	"github.com/wsess/wsess/pkg/session"
 )
+
+// TestMain stops the shared redis-server if a test or example started one.
+// Nothing is started up front, so tests that need no Redis (go test -run
+// Cookie) run where there is no redis-server.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedRedis.srv != nil {
+		sharedRedis.srv.Stop()
+	}
+	os.Exit(code)
+}
+
+// sharedRedis is one private redis-server for examples, which get no
+// *testing.T to start their own (tests call redistest.Start instead). It is
+// started on first use.
+var sharedRedis struct {
+	once sync.Once
+	srv  *redistest.Server
+	err  error
+}
+
+// exampleRedisAddr starts the shared redis-server (once) and returns its
+// address. When it cannot start, it prints why, which fails the example
+// that asked, and returns an address where nothing listens.
+func exampleRedisAddr() string {
+	sharedRedis.once.Do(func() {
+		sharedRedis.srv, sharedRedis.err = redistest.Launch(redistest.Options{})
+	})
+	if sharedRedis.err != nil {
+		fmt.Println(sharedRedis.err)
+		return "127.0.0.1:1"
+	}
+	return sharedRedis.srv.Addr
+}
 
 // counterMux is weppy's counter app plus a few routes the tests use.
 func counterMux() *http.ServeMux {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsess/wsess/internal/rediserr"
 )
 
 // RedisOptions configure a RedisManager.
@@ -586,18 +588,15 @@ func (m *RedisManager) do(base context.Context, f func(context.Context) error) e
 	return f(ctx)
 }
 
-// storeErr classifies a Redis error: replies that mean the server cannot
-// serve now, network errors and timeouts are ErrUnavailable; other replies
-// are ErrStore.
+// storeErr classifies a Redis error with rediserr.Classify, the classifier
+// the manager and the CLI use too: outages (network errors, timeouts, a
+// server that is loading, read-only, busy or failing over) and canceled
+// requests are ErrUnavailable; replies about the command or the data, and
+// MOVED/ASK (a client that does not follow cluster redirections: a
+// configuration to fix, not an outage to wait out), are ErrStore.
 func storeErr(op string, err error) error {
-	var rerr redis.Error
-	if errors.As(err, &rerr) && !errors.Is(err, context.DeadlineExceeded) {
-		msg := rerr.Error()
-		for _, p := range []string{"LOADING", "READONLY", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "BUSY", "MOVED", "ASK"} {
-			if strings.HasPrefix(msg, p) {
-				return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
-			}
-		}
+	switch rediserr.Classify(err) {
+	case rediserr.Reply, rediserr.Redirected:
 		return fmt.Errorf("%w: %s: %w", ErrStore, op, err)
 	}
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
@@ -605,12 +604,6 @@ func storeErr(op string, err error) error {
 
 // isForeign reports a reply meaning the key holds something other than a
 // string.
-func isForeign(err error) bool {
-	var rerr redis.Error
-	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "WRONGTYPE")
-}
+func isForeign(err error) bool { return rediserr.IsWrongType(err) }
 
-func isUnknownCommand(err error) bool {
-	var rerr redis.Error
-	return errors.As(err, &rerr) && strings.Contains(strings.ToLower(rerr.Error()), "unknown command")
-}
+func isUnknownCommand(err error) bool { return rediserr.IsUnknownCommand(err) }
