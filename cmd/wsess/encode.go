@@ -43,7 +43,7 @@ and is bound to its cookie name (--name), as the app's cookie manager does:
 it opens only under that name. "-" reads the JSON object from stdin.
 
 --format weppy or emmett writes the cookie a Python weppy (legacy) or Emmett
-2.5+ app would: a pickled sdict, encrypted as FORMATS.md describes. Those
+2.5+ app would: a pickled sdict, signed and encrypted as those apps do. Those
 formats carry no expiry and no name binding, so --expire and --name do not
 apply to them.`,
 		Example: `  export WSESS_KEY="$(wsess keygen)"
@@ -63,9 +63,6 @@ apply to them.`,
 			if opts.Expire > 0 && opts.Expire < time.Second {
 				return newUsageError("give at least 1s", "--expire %s is shorter than a second", opts.Expire)
 			}
-			if !contains(encodeFormats, opts.Format) {
-				return newUsageError("use wsess, weppy or emmett", "unknown --format %q", opts.Format)
-			}
 			if opts.Name == "" || strings.ContainsAny(opts.Name, "=; \t\r\n") {
 				return newUsageError("give a cookie name without '=', ';' or blanks", "--name %q is not a cookie name", opts.Name)
 			}
@@ -78,9 +75,8 @@ apply to them.`,
 	}
 	cmd.Flags().DurationVar(&opts.Expire, "expire", session.DefaultExpire, "lifetime sealed in the cookie")
 	cmd.Flags().StringVar(&opts.Name, "name", session.DefaultCookieName, "cookie `name` the value is bound to")
-	cmd.Flags().StringVar(&opts.Format, "format", "wsess", "cookie format: wsess, weppy or emmett")
+	stringEnumFlag(cmd, &opts.Format, "format", "", "wsess", encodeFormats, "cookie format")
 	addKeyFlags(cmd, &keys)
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(encodeFormats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -163,11 +159,4 @@ func parseJSONObject(raw []byte) (map[string]any, error) {
 		return nil, newUsageError(`give one JSON object, e.g. '{"counter": 1}'`, "unexpected data after the JSON object")
 	}
 	return values, nil
-}
-
-// printWarning writes a one-line warning to stderr. It never changes the
-// exit code.
-func printWarning(ios *IOStreams, msg string) {
-	st := ios.StderrStyles()
-	fmt.Fprintf(ios.ErrOut, "%s %s\n", st.Warning.Render("wsess: warning:"), msg)
 }

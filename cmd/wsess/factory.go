@@ -181,20 +181,6 @@ func redactErr(err error, raw string) string {
 	return strings.ReplaceAll(err.Error(), raw, redactURL(raw))
 }
 
-// keyFlags are --key and --key-file, shared by every command that needs a
-// secret. Secrets are never printed, never part of an error message.
-type keyFlags struct {
-	keys    []string
-	keyFile string
-}
-
-func addKeyFlags(cmd *cobra.Command, k *keyFlags) {
-	cmd.Flags().StringArrayVar(&k.keys, "key", nil,
-		"secret `key`; repeat for rotation, first seals (prefer "+envKey+" or --key-file: arguments show in process lists)")
-	cmd.Flags().StringVar(&k.keyFile, "key-file", "",
-		"read secrets from `file`, one a line, first seals; blank lines and # comments ignored (env "+envKeyFile+")")
-}
-
 // errNoKey is returned when no secret was given anywhere.
 var errNoKey = errors.New("no secret key given")
 

@@ -199,9 +199,6 @@ func TestRedisLsRender(t *testing.T) {
 			opts := tt.opts
 			opts.IO, opts.Now, opts.Prefix = ios, func() time.Time { return fixedNow }, "wppsess:"
 			w := newLsWriter(&opts)
-			if err := w.begin(); err != nil {
-				t.Fatal(err)
-			}
 			var err error
 			for _, inf := range lsRows() {
 				if err = w.row(inf); err != nil {

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/wsess/wsess/internal/manager"
+)
+
+// This file holds the text helpers every command prints with: the one
+// escaping function, widths in display cells, the one duration formatter,
+// and warnings. Rows go through rows.go, sessions through render.go.
+
+// escapeText keeps text from outside (a key, a session's values) on one
+// line and in one column: tab, LF and CR become \t, \n and \r.
+func escapeText(s string) string { return tsvReplacer.Replace(s) }
+
+var tsvReplacer = strings.NewReplacer("\t", `\t`, "\n", `\n`, "\r", `\r`)
+
+// cellWidth is the width of s on a terminal, in cells: wide CJK characters
+// and most emoji take two, combining marks none.
+func cellWidth(s string) int { return ansi.StringWidth(s) }
+
+// truncateCells cuts s to at most width cells, ending it with "…" when
+// anything was cut.
+func truncateCells(s string, width int) string {
+	if cellWidth(s) <= width {
+		return s
+	}
+	if width <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, width, "…")
+}
+
+// padCells cuts s to width cells (see truncateCells) and pads it with
+// spaces to exactly width cells, on the right (left false) or the left.
+func padCells(s string, width int, left bool) string {
+	s = truncateCells(s, width)
+	pad := strings.Repeat(" ", max(0, width-cellWidth(s)))
+	if left {
+		return pad + s
+	}
+	return s + pad
+}
+
+// humanDuration is the one duration format for people: 45s, 12m05s, 5h07m,
+// 3d04h. Sub-second parts are rounded up, so a key about to expire shows 1s,
+// not 0s.
+func humanDuration(d time.Duration) string {
+	s := int64(math.Ceil(d.Seconds()))
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	case s < 48*3600:
+		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
+	}
+	return fmt.Sprintf("%dd%02dh", s/86400, s%86400/3600)
+}
+
+// relativeTime says how far t is from now, for people: "2h00m from now",
+// "45s ago".
+func relativeTime(now, t time.Time) string {
+	d := t.Sub(now)
+	if d < 0 {
+		return humanDuration(-d) + " ago"
+	}
+	return humanDuration(d) + " from now"
+}
+
+// humanTTL shows a TTL for people ("none" for a key that never expires).
+func humanTTL(d time.Duration) string {
+	if d == manager.NoExpiry || d < 0 {
+		return "none"
+	}
+	return humanDuration(d)
+}
+
+// humanIdle shows an idle time for people ("-" when unknown).
+func humanIdle(d time.Duration) string {
+	if d < 0 {
+		return "-"
+	}
+	return humanDuration(d)
+}
+
+// humanSize shows a byte count for people: 33 B, 1.9 KiB, 12.0 MiB.
+func humanSize(n int64) string {
+	switch {
+	case n < 0:
+		return "-"
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1024*1024:
+		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+	case n < 1024*1024*1024:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1024*1024))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1024*1024*1024))
+}
+
+// ttlSeconds is a TTL in whole seconds for machines (rounded up; -1 none).
+func ttlSeconds(d time.Duration) int64 {
+	if d < 0 {
+		return -1
+	}
+	return int64(math.Ceil(d.Seconds()))
+}
+
+// idleSeconds is an idle time in whole seconds for machines (-1 unknown).
+func idleSeconds(d time.Duration) int64 {
+	if d < 0 {
+		return -1
+	}
+	return int64(d / time.Second)
+}
+
+// expiryTime is the time a key with TTL d expires, in whole seconds (the
+// zero time for a key without a TTL).
+func expiryTime(now time.Time, d time.Duration) time.Time {
+	if d < 0 {
+		return time.Time{}
+	}
+	return now.Add(time.Duration(ttlSeconds(d)) * time.Second)
+}
+
+// plural is "1 key" or "N keys".
+func plural(n int64, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
+// outBuffer is the buffered writer every listing writes through; the
+// caller flushes it.
+func outBuffer(ios *IOStreams) *bufio.Writer { return bufio.NewWriterSize(ios.Out, 64<<10) }
+
+// printWarning writes a one-line warning to stderr. It never changes the
+// exit code.
+func printWarning(ios *IOStreams, msg string) {
+	st := ios.StderrStyles()
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", st.Warning.Render("wsess: warning:"), escapeText(msg))
+}
+
+// printNotice writes a one-line notice to stderr: something to know that
+// is not a problem.
+func printNotice(ios *IOStreams, msg string) {
+	st := ios.StderrStyles()
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", st.Faint.Render("wsess: notice:"), escapeText(msg))
+}
