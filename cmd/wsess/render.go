@@ -150,7 +150,7 @@ func sessionJSON(s *inspect.Session, extra map[string]any) ([]byte, error) {
 }
 
 // writeSessionJSON writes sessionJSON(s, extra) indented by two spaces,
-// with a final newline.
+// with a final newline, terminal-safe (jsonSafe).
 func writeSessionJSON(w io.Writer, s *inspect.Session, extra map[string]any) error {
 	raw, err := sessionJSON(s, extra)
 	if err != nil {
@@ -161,7 +161,7 @@ func writeSessionJSON(w io.Writer, s *inspect.Session, extra map[string]any) err
 		return fmt.Errorf("wsess: %w", err)
 	}
 	b.WriteByte('\n')
-	_, err = w.Write(b.Bytes())
+	_, err = w.Write(jsonSafe(b.Bytes()))
 	return err
 }
 

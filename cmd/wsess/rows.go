@@ -281,7 +281,7 @@ func (j *jsonRows) Row(cells []cell) error {
 		b = append(b, '\n')
 	}
 	j.scratch = b
-	_, err := j.w.Write(b)
+	_, err := j.w.Write(jsonSafe(b))
 	return err
 }
 

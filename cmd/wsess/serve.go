@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -295,7 +294,9 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
 `))
 
 // logRequests writes one line per request to w: time, method, path, status,
-// duration. Never headers, never the query string, never a cookie.
+// duration. Never headers, never the query string, never a cookie. The
+// method and the (unescaped) path are escaped (escapeText): a request
+// cannot write a terminal escape or a line of its own into the log.
 func logRequests(w io.Writer, now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := now()
@@ -306,8 +307,8 @@ func logRequests(w io.Writer, now func() time.Time, next http.Handler) http.Hand
 			status = http.StatusOK
 		}
 		end := now()
-		fmt.Fprintf(w, "%s %s %s %d %s\n", end.UTC().Format(time.RFC3339), r.Method,
-			strings.ReplaceAll(r.URL.Path, "\n", "%0A"), status, end.Sub(start).Round(time.Microsecond))
+		fmt.Fprintf(w, "%s %s %s %d %s\n", end.UTC().Format(time.RFC3339), escapeText(r.Method),
+			escapeText(r.URL.Path), status, end.Sub(start).Round(time.Microsecond))
 	})
 }
 

@@ -233,6 +233,47 @@ func TestServeDemoRedis(t *testing.T) {
 	}
 }
 
+// Issue 9 finding 6: a request path cannot write terminal escapes or a
+// line of its own into the request log.
+func TestServeDemoLogEscapesPath(t *testing.T) {
+	d := startDemo(t, []string{demoKey}, nil)
+	for _, p := range []string{
+		"/%1b]0;owned%07%1b[2J%0dFAKE LINE",
+		"/a%0a2026-01-01T00:00:00Z GET /forged 200 1ms",
+		"/%e2%80%aeevil%c2%9b31m",
+	} {
+		req, err := http.NewRequest("GET", strings.TrimSuffix(d.URL.String(), "/")+p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	// The log with its times and durations masked, as a golden file.
+	var masked strings.Builder
+	for _, line := range strings.SplitAfter(d.Log.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			t.Fatalf("log line %q", line)
+		}
+		masked.WriteString("TIME " + strings.Join(f[1:len(f)-1], " ") + " DURATION\n")
+	}
+	got := masked.String()
+	if strings.ContainsAny(got, "\x1b\x07\r\u202e\u009b") {
+		t.Errorf("raw control characters in the log: %q", got)
+	}
+	if n := strings.Count(d.Log.String(), "\n"); n != 3 {
+		t.Errorf("%d log lines for 3 requests:\n%s", n, d.Log.String())
+	}
+	golden(t, "demo_log_hostile.golden", []byte(got))
+}
+
 func TestServeDemoRedisDown(t *testing.T) {
 	port, err := redistest.FreePort()
 	if err != nil {
