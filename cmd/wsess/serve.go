@@ -209,7 +209,7 @@ func newRedisDemoManager(ctx context.Context, opts *serveDemoOptions, base sessi
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
-		return nil, withHint(fmt.Errorf("cannot reach Redis at %s: %w", redactURL(opts.RedisURL()), err),
+		return nil, withHint(fmt.Errorf("cannot reach Redis at %s: %w", describeRedis(rdb), err),
 			"start Redis or point --redis-url / "+envRedisURL+" at it")
 	}
 	m, err := session.NewRedisManager(rdb, session.RedisOptions{Options: base, Prefix: opts.Prefix})

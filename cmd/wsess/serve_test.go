@@ -281,7 +281,7 @@ func TestServeDemoRedisDown(t *testing.T) {
 	}
 	r := runCLI(t, nil, false, "", "serve", "demo", "--store", "redis", "--addr", "127.0.0.1:0",
 		"--redis-url", "redis://:pw-not-shown@127.0.0.1:"+strconv.Itoa(port)+"/0")
-	if r.Code != 1 || !strings.HasPrefix(r.Stderr, "wsess: cannot reach Redis at redis://:xxxxx@127.0.0.1:") ||
+	if r.Code != 1 || !strings.HasPrefix(r.Stderr, "wsess: cannot reach Redis at redis://xxxxx@127.0.0.1:"+strconv.Itoa(port)+"/0: ") ||
 		strings.Count(r.Stderr, "\n") != 1 || strings.Contains(r.Stderr, "pw-not-shown") {
 		t.Errorf("exit %d, stderr %q", r.Code, r.Stderr)
 	}
