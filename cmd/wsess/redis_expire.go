@@ -37,7 +37,8 @@ func newCmdRedisExpire(f *factory, runF func(*redisExpireOptions) error) *cobra.
 (--delete), in pipelined batches on every master of a cluster. --idle
 limits it to keys not used for at least that long (checked and changed
 atomically, key by key). --dry-run counts what would change and changes
-nothing.
+nothing. --in takes 1s or more: a shorter TTL would delete the keys at
+once, so wsess refuses it (exit 2) and leaves deleting to --delete.
 
 --prefix is required: no default prefix is assumed for a destructive
 command. Deleting asks for confirmation on a terminal; elsewhere it needs
@@ -52,8 +53,12 @@ goes to stderr on a terminal; a one-line summary ends the run.`,
 			if !fl.Changed("prefix") || opts.Prefix == "" {
 				return newUsageError("give the key prefix, e.g. --prefix "+session.DefaultPrefix, "--prefix is required")
 			}
-			if fl.Changed("in") && opts.In <= 0 {
-				return newUsageError("give a positive duration, e.g. --in 10m", "--in %s is not positive", opts.In)
+			// A TTL under a second would delete the keys at once (PEXPIRE 0
+			// or a few milliseconds): that is --delete, with its
+			// confirmation, not a TTL.
+			if fl.Changed("in") && opts.In < time.Second {
+				return newUsageError("give a TTL of 1s or more, e.g. --in 10m; to delete the keys use --delete",
+					"--in %s is shorter than a second", opts.In)
 			}
 			if opts.Idle < 0 {
 				return newUsageError("give a positive duration, e.g. --idle 24h", "--idle %s is negative", opts.Idle)
@@ -74,7 +79,7 @@ goes to stderr on a terminal; a one-line summary ends the run.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Prefix, "prefix", "", "key `prefix` of the sessions (required; matched literally)")
 	fl.StringVar(&opts.Match, "match", "", "extra `glob` on the rest of the key (Redis MATCH syntax)")
-	fl.DurationVar(&opts.In, "in", 0, "set the TTL of every key to `DURATION` (e.g. 10m, 24h)")
+	fl.DurationVar(&opts.In, "in", 0, "set the TTL of every key to `DURATION`, 1s or more (e.g. 10m, 24h)")
 	fl.BoolVar(&opts.Delete, "delete", false, "delete the keys")
 	fl.DurationVar(&opts.Idle, "idle", 0, "only keys idle for at least `DURATION` (second resolution)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "count what would change, change nothing")
