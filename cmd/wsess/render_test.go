@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/wsess/wsess/internal/inspect"
+	"github.com/wsess/wsess/internal/redistest"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -176,4 +178,29 @@ func TestRelativeTime(t *testing.T) {
 			t.Errorf("relativeTime(%v) = %q, want %q", tt.at.Sub(now), got, tt.want)
 		}
 	}
+}
+
+// redis show prints its key and TTL lines and the session with one
+// palette: the 16 ANSI colours, no 256-colour or true-colour code.
+func TestRedisShowColorGolden(t *testing.T) {
+	s := redistest.Start(t, redistest.Options{})
+	if err := s.Client().Set(context.Background(), "wppsess:s000042", `{"counter": 42, "user": {"id": 7}}`, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ios, out := modeIO(true, true)
+	f := newFactory(ios, testEnv{envRedisURL: s.URL()}.lookup)
+	f.Now = func() time.Time { return fixedNow }
+	defer f.CloseRedis()
+	root := newRootCmd(f)
+	root.SetArgs([]string{"redis", "show", "s000042"})
+	if _, err := root.ExecuteContextC(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out.Bytes(), []byte("\x1b[")) {
+		t.Fatal("no colour in the output")
+	}
+	if bytes.Contains(out.Bytes(), []byte("38;2;")) || bytes.Contains(out.Bytes(), []byte("38;5;")) {
+		t.Errorf("a colour outside the ANSI palette:\n%q", out)
+	}
+	golden(t, "redis_show_tty_color.golden", out.Bytes())
 }
