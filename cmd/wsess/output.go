@@ -115,7 +115,14 @@ func jsonSafe(b []byte) []byte {
 
 // cellWidth is the width of s on a terminal, in cells: wide CJK characters
 // and most emoji take two, combining marks none.
-func cellWidth(s string) int { return ansi.StringWidth(s) }
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s) // printable ASCII: one cell a byte
+}
 
 // truncateCells cuts s to at most width cells, ending it with "…" when
 // anything was cut.

@@ -142,6 +142,7 @@ type lsWriter struct {
 	opts  *redisLsOptions
 	out   rowWriter
 	now   time.Time
+	table bool // a table for people (see isTable)
 	cells []cell
 	n     int // rows written
 }
@@ -155,7 +156,7 @@ func newLsWriter(opts *redisLsOptions) *lsWriter {
 		cols = lsDecodeColumns
 	}
 	now := opts.Now()
-	return &lsWriter{opts: opts, out: newRowWriter(opts.IO, opts.Output, cols, now), now: now}
+	return &lsWriter{opts: opts, out: newRowWriter(opts.IO, opts.Output, cols, now), now: now, table: isTable(opts.IO, opts.Output)}
 }
 
 // previewWidth is the width of the preview column on a terminal, in cells.
@@ -168,7 +169,13 @@ func (w *lsWriter) row(inf manager.Info) error {
 	w.n++
 	c := append(w.cells[:0], textCell(inf.Key).styled(styleKey))
 	if !w.opts.KeysOnly {
-		ttl := intCell(ttlSeconds(inf.TTL), humanTTL(inf.TTL))
+		// The texts for people are made for a table only: a pipe of a
+		// million rows does not format what it does not print.
+		var hTTL, hSize, hIdle string
+		if w.table {
+			hTTL, hSize, hIdle = humanTTL(inf.TTL), humanSize(inf.Size), humanIdle(inf.Idle)
+		}
+		ttl := intCell(ttlSeconds(inf.TTL), hTTL)
 		if inf.TTL < 0 {
 			ttl = ttl.styled(styleFaint)
 		}
@@ -177,8 +184,8 @@ func (w *lsWriter) row(inf manager.Info) error {
 			typ = textCell(inf.Type)
 		}
 		c = append(c, ttl,
-			intCell(inf.Size, humanSize(inf.Size)),
-			intCell(idleSeconds(inf.Idle), humanIdle(inf.Idle)),
+			intCell(inf.Size, hSize),
+			intCell(idleSeconds(inf.Idle), hIdle),
 			timeCell(expiryTime(w.now, inf.TTL)),
 			typ)
 	}
@@ -196,7 +203,7 @@ func (w *lsWriter) row(inf manager.Info) error {
 				return err
 			}
 			width := 0
-			if w.opts.IO.IsStdoutTTY() {
+			if w.table {
 				width = previewWidth
 			}
 			c = append(c, textCell(preview(data, width)), cell{}, textCell(s.Format), jsonCell(raw))

@@ -35,7 +35,7 @@ type cellKind uint8
 const (
 	cellEmpty cellKind = iota // nothing: empty in a table and TSV, no JSON member
 	cellText                  // a string from outside; escaped in a table and TSV
-	cellInt                   // a number; Text is how people read it
+	cellInt                   // a number; text is how people read it (tables only)
 	cellTime                  // a point in time: relative in a table, RFC 3339 elsewhere
 	cellJSON                  // a JSON value, for JSON only
 )
@@ -80,6 +80,10 @@ type rowWriter interface {
 	End(note string) error
 }
 
+// isTable reports whether newRowWriter(ios, output, ...) writes a table:
+// only then are the texts of number cells for people needed.
+func isTable(ios *IOStreams, output string) bool { return output == "table" && ios.IsStdoutTTY() }
+
 // newRowWriter returns the writer for output ("table", "tsv", "json",
 // "jsonl") on the streams' stdout; "table" off a terminal is "tsv". now is
 // the time relative times count from.
@@ -87,9 +91,9 @@ func newRowWriter(ios *IOStreams, output string, cols []column, now time.Time) r
 	w := outBuffer(ios)
 	switch output {
 	case "json", "jsonl":
-		return &jsonRows{w: w, cols: cols, lines: output == "jsonl"}
+		return newJSONRows(w, cols, output == "jsonl")
 	case "table":
-		if ios.IsStdoutTTY() {
+		if isTable(ios, output) {
 			return &tableRows{w: w, cols: cols, st: ios.Styles(), now: now}
 		}
 	}
@@ -143,7 +147,10 @@ func (t *tableRows) Row(cells []cell) error {
 		if w := t.widths[i]; w > 0 {
 			s = padCells(s, w, t.cols[i].Right)
 		}
-		t.w.WriteString(t.style(cells[i].style).Render(s))
+		if cells[i].style != stylePlain {
+			s = t.style(cells[i].style).Render(s)
+		}
+		t.w.WriteString(s)
 	}
 	return t.w.WriteByte('\n')
 }
@@ -235,9 +242,18 @@ func (t *tsvRows) End(_ string) error { return t.w.Flush() }
 type jsonRows struct {
 	w       *bufio.Writer
 	cols    []column
+	names   [][]byte // per column: the member name as JSON with its colon
 	lines   bool
 	n       int
 	scratch []byte
+}
+
+func newJSONRows(w *bufio.Writer, cols []column, lines bool) *jsonRows {
+	j := &jsonRows{w: w, cols: cols, lines: lines, names: make([][]byte, len(cols))}
+	for i, c := range cols {
+		j.names[i] = append(appendJSONString(nil, c.Name), ':')
+	}
+	return j
 }
 
 func (j *jsonRows) Row(cells []cell) error {
@@ -261,11 +277,12 @@ func (j *jsonRows) Row(cells []cell) error {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendJSONString(b, c.Name)
-		b = append(b, ':')
+		b = append(b, j.names[i]...)
+		start := len(b)
 		switch v.kind {
 		case cellText:
 			b = appendJSONString(b, v.text)
+			b = appendSafe(b, start)
 		case cellInt:
 			b = strconv.AppendInt(b, v.n, 10)
 		case cellTime:
@@ -274,6 +291,7 @@ func (j *jsonRows) Row(cells []cell) error {
 			b = append(b, '"')
 		case cellJSON:
 			b = append(b, v.raw...)
+			b = appendSafe(b, start)
 		}
 	}
 	b = append(b, '}')
@@ -281,8 +299,17 @@ func (j *jsonRows) Row(cells []cell) error {
 		b = append(b, '\n')
 	}
 	j.scratch = b
-	_, err := j.w.Write(jsonSafe(b))
+	_, err := j.w.Write(b)
 	return err
+}
+
+// appendSafe makes b[start:], JSON just appended, terminal-safe
+// (jsonSafe).
+func appendSafe(b []byte, start int) []byte {
+	if safe := jsonSafe(b[start:]); len(safe) != len(b)-start {
+		return append(b[:start], safe...)
+	}
+	return b
 }
 
 func (j *jsonRows) Batch() error { return nil }
