@@ -52,11 +52,10 @@ const (
 // cell is one value of a row.
 type cell struct {
 	kind  cellKind
-	text  string // cellText: the value; cellInt: the value for people
-	n     int64
-	t     time.Time
-	raw   []byte
 	style cellStyle
+	text  string // cellText: the value; cellInt: the value for people
+	n     int64  // cellInt: the value; cellTime: Unix seconds
+	raw   []byte // cellJSON: the value
 }
 
 func textCell(s string) cell             { return cell{kind: cellText, text: s} }
@@ -67,8 +66,10 @@ func timeCell(t time.Time) cell {
 	if t.IsZero() {
 		return cell{kind: cellEmpty}
 	}
-	return cell{kind: cellTime, t: t}
+	return cell{kind: cellTime, n: t.Unix()}
 }
+
+func (c cell) time() time.Time { return time.Unix(c.n, 0).UTC() }
 
 // rowWriter writes the rows of one listing in one format.
 type rowWriter interface {
@@ -119,7 +120,7 @@ func (t *tableRows) text(c cell) string {
 	case cellInt:
 		return c.text
 	case cellTime:
-		return relativeTime(t.now, c.t)
+		return relativeTime(t.now, c.time())
 	}
 	return ""
 }
@@ -225,7 +226,7 @@ func (t *tsvRows) Row(cells []cell) error {
 		case cellInt:
 			b = strconv.AppendInt(b, v.n, 10)
 		case cellTime:
-			b = v.t.UTC().AppendFormat(b, time.RFC3339)
+			b = v.time().AppendFormat(b, time.RFC3339)
 		}
 	}
 	b = append(b, '\n')
@@ -287,7 +288,7 @@ func (j *jsonRows) Row(cells []cell) error {
 			b = strconv.AppendInt(b, v.n, 10)
 		case cellTime:
 			b = append(b, '"')
-			b = v.t.UTC().AppendFormat(b, time.RFC3339)
+			b = v.time().AppendFormat(b, time.RFC3339)
 			b = append(b, '"')
 		case cellJSON:
 			b = append(b, v.raw...)
