@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,12 +61,6 @@ with status 1.`,
 			if len(args) == 1 {
 				opts.Input = args[0]
 			}
-			if !contains(decodeFormats, opts.Format) {
-				return newUsageError("use auto, wsess, weppy or emmett", "unknown --format %q", opts.Format)
-			}
-			if opts.Output != "table" && opts.Output != "json" {
-				return newUsageError("use -o table or -o json", "unknown output %q", opts.Output)
-			}
 			opts.Secrets = func() ([]string, error) { return f.Secrets(keys) }
 			if runF != nil {
 				return runF(opts)
@@ -75,21 +70,10 @@ with status 1.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Name, "name", "", "cookie `name` to pick from a Cookie header (and to open a bare value with)")
-	fl.StringVar(&opts.Format, "format", "auto", "cookie format: auto, wsess, weppy or emmett")
-	fl.StringVarP(&opts.Output, "output", "o", "table", "output: table or json")
+	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", decodeFormats, "cookie format")
+	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json"}, "output")
 	addKeyFlags(cmd, &keys)
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(decodeFormats, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func decodeRun(opts *decodeOptions) error {
@@ -121,14 +105,12 @@ func decodeRun(opts *decodeOptions) error {
 		printWarning(opts.IO, w)
 	}
 	if opts.Output == "json" {
-		return inspect.WriteJSON(opts.IO.Out, s, nil)
+		return writeSessionJSON(opts.IO.Out, s, nil)
 	}
 	// Warnings went to stderr; the rendering shows the session only.
 	shown := *s
 	shown.Warnings = nil
-	st := inspect.NewStyles(opts.IO.Styles().Renderer(), opts.IO.IsStdoutTTY())
-	st.Now = opts.Now
-	return inspect.Render(opts.IO.Out, &shown, st)
+	return renderSession(opts.IO.Out, &shown, opts.IO.Styles(), opts.Now(), nil)
 }
 
 // decodeError turns inspect's errors into one line for people: what went
@@ -182,7 +164,7 @@ func cliArgs(args []string) []string {
 			out = append(out, args[i:]...)
 			break
 		}
-		if dashLedCookie(a) && !contains(valueFlags, args[i-1]) {
+		if dashLedCookie(a) && !slices.Contains(valueFlags, args[i-1]) {
 			moved = append(moved, a)
 			continue
 		}
@@ -191,7 +173,7 @@ func cliArgs(args []string) []string {
 	if len(moved) == 0 {
 		return args
 	}
-	if !contains(out, "--") {
+	if !slices.Contains(out, "--") {
 		out = append(out, "--")
 	}
 	return append(out, moved...)

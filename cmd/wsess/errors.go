@@ -123,9 +123,11 @@ func isCobraUsageError(err error) bool {
 	return false
 }
 
-// printError writes msg as one line prefixed with "wsess: ".
+// printError writes msg as one line prefixed with "wsess: ", with runs of
+// blanks and line breaks made one space and any other control character
+// escaped (an error may quote a key or a Redis reply).
 func printError(w io.Writer, msg string) {
-	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
+	msg = escapeText(strings.Join(strings.Fields(msg), " "))
 	fmt.Fprintf(w, "wsess: %s\n", msg)
 }
 

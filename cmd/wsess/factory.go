@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -128,13 +129,9 @@ func (f *factory) RedisClient() (redis.UniversalClient, error) {
 }
 
 func (f *factory) newRedisClient() (redis.UniversalClient, error) {
-	raw := f.RedisURL()
-	opt, err := redis.ParseURL(raw)
+	opt, err := parseRedisURL(f.RedisURL())
 	if err != nil {
-		return nil, &usageError{
-			err:  fmt.Errorf("invalid Redis URL %q: %s", redactURL(raw), redactErr(err, raw)),
-			hint: "use redis://host:port/db, rediss://host:port/db or unix:///path/to/socket (--redis-url or " + envRedisURL + ")",
-		}
+		return nil, err
 	}
 	// Honour the command's context deadlines (Ctrl-C, --timeout).
 	opt.ContextTimeoutEnabled = true
@@ -150,49 +147,124 @@ func (f *factory) newRedisClient() (redis.UniversalClient, error) {
 	return redis.NewClient(opt), nil
 }
 
+// errBadRedisURL is the cause of every usage error about the Redis URL.
+var errBadRedisURL = errors.New("invalid Redis URL")
+
+// parseRedisURL parses a Redis URL. Its error never holds any part of raw
+// (which may hold a password, quoted, escaped or misplaced by a typo): it
+// names the part of the URL that is wrong, and nothing of its text.
+func parseRedisURL(raw string) (*redis.Options, error) {
+	opt, err := redis.ParseURL(raw)
+	if err == nil && !missingSlashes(raw) {
+		return opt, nil
+	}
+	return nil, &usageError{
+		err:  fmt.Errorf("%w: %s (the URL is not shown: it may hold a password)", errBadRedisURL, redisURLProblem(raw)),
+		hint: "use redis://[user:password@]host:port/db, rediss://... or unix:///path/to/socket (--redis-url or " + envRedisURL + ")",
+	}
+}
+
+// redisURLProblem says which part of a Redis URL that does not parse is
+// wrong, in fixed words: it looks at the URL's structure and never returns
+// text taken from it or from a parser's error (url.Error quotes the whole
+// URL; go-redis quotes the parts it rejects).
+func redisURLProblem(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var (
+			esc  url.EscapeError
+			host url.InvalidHostError
+		)
+		switch msg := err.Error(); {
+		case errors.As(err, &esc):
+			return "a %-escape is malformed (write % as %25)"
+		case errors.As(err, &host):
+			return "the host has a character a host cannot have"
+		case strings.Contains(msg, "invalid port"):
+			return "the port is not a number"
+		case strings.Contains(msg, "invalid userinfo"):
+			return "the user or password has a character that must be %-escaped"
+		case strings.Contains(msg, "missing protocol scheme"), strings.Contains(msg, "first path segment"):
+			return "it has no scheme (redis://, rediss:// or unix://)"
+		case strings.Contains(msg, "control character"):
+			return "it holds a control character"
+		}
+		return "it does not parse as a URL"
+	}
+	switch u.Scheme {
+	case "redis", "rediss":
+		switch {
+		case missingSlashes(raw):
+			return "the scheme is not followed by // (write " + u.Scheme + "://host:port/db)"
+		case u.Host == "" && u.User != nil:
+			return "no host after the user and password"
+		case u.Path != "" && u.Path != "/" && !isDigits(strings.TrimPrefix(u.Path, "/")):
+			return "the path is not a database number"
+		}
+		return "a query option or the database number is invalid"
+	case "unix":
+		if u.Path == "" {
+			return "no socket path (write unix:///path/to/socket)"
+		}
+		return "a query option is invalid"
+	case "":
+		return "it has no scheme (redis://, rediss:// or unix://)"
+	}
+	return "the scheme is not redis, rediss or unix"
+}
+
+// missingSlashes reports a redis: or rediss: URL without the // before the
+// host ("redis:user:pw@host" or "redis:/0"), which go-redis reads as a
+// connection to localhost: a typo, not a server.
+func missingSlashes(raw string) bool {
+	scheme, rest, ok := strings.Cut(raw, ":")
+	scheme = strings.ToLower(scheme)
+	return ok && (scheme == "redis" || scheme == "rediss") && !strings.HasPrefix(rest, "//")
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// describeRedis names the server a client talks to, for messages:
+// scheme://host:port/db with any user and password replaced by "xxxxx",
+// built from the client's options, never from the URL text it came from.
+func describeRedis(rdb redis.UniversalClient) string {
+	switch c := rdb.(type) {
+	case *redis.Client:
+		o := c.Options()
+		auth := ""
+		if o.Username != "" || o.Password != "" {
+			auth = "xxxxx@"
+		}
+		if o.Network == "unix" {
+			return "unix://" + auth + o.Addr
+		}
+		scheme := "redis"
+		if o.TLSConfig != nil {
+			scheme = "rediss"
+		}
+		return fmt.Sprintf("%s://%s%s/%d", scheme, auth, o.Addr, o.DB)
+	case *redis.ClusterClient:
+		return "the cluster " + strings.Join(c.Options().Addrs, ",")
+	}
+	return "the Redis server"
+}
+
 // CloseRedis closes the client if one was built.
 func (f *factory) CloseRedis() error {
 	if f.client != nil {
 		return f.client.Close()
 	}
 	return nil
-}
-
-// redactURL hides the password of a URL so it can be shown.
-func redactURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return raw
-	}
-	userinfo := rest[:at]
-	if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
-		userinfo = user + ":xxxxx"
-	}
-	return scheme + "://" + userinfo + rest[at:]
-}
-
-// redactErr is err's message with the raw URL (which may hold a password)
-// replaced by its redacted form.
-func redactErr(err error, raw string) string {
-	return strings.ReplaceAll(err.Error(), raw, redactURL(raw))
-}
-
-// keyFlags are --key and --key-file, shared by every command that needs a
-// secret. Secrets are never printed, never part of an error message.
-type keyFlags struct {
-	keys    []string
-	keyFile string
-}
-
-func addKeyFlags(cmd *cobra.Command, k *keyFlags) {
-	cmd.Flags().StringArrayVar(&k.keys, "key", nil,
-		"secret `key`; repeat for rotation, first seals (prefer "+envKey+" or --key-file: arguments show in process lists)")
-	cmd.Flags().StringVar(&k.keyFile, "key-file", "",
-		"read secrets from `file`, one a line, first seals; blank lines and # comments ignored (env "+envKeyFile+")")
 }
 
 // errNoKey is returned when no secret was given anywhere.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/mattn/go-isatty"
+	"github.com/muesli/termenv"
 )
 
 // IOStreams is where every command reads and writes. It knows, per stream,
@@ -20,6 +22,14 @@ type IOStreams struct {
 	stderrTTY bool
 	// noColor is true when NO_COLOR is set (any value).
 	noColor bool
+	// colorProfile forces a colour profile where colour is on (tests);
+	// termenv.Ascii (the zero value) lets lipgloss detect the terminal's.
+	colorProfile termenv.Profile
+
+	// The styles of stdout and stderr, built on first use and kept until
+	// a setter changes what they depend on.
+	mu                   sync.Mutex
+	outStyles, errStyles *styles
 }
 
 // IsStdinTTY reports whether standard input is a terminal.
@@ -33,11 +43,41 @@ func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 
 // SetStdinTTY, SetStdoutTTY and SetStderrTTY override the detection (tests).
 func (s *IOStreams) SetStdinTTY(v bool)  { s.stdinTTY = v }
-func (s *IOStreams) SetStdoutTTY(v bool) { s.stdoutTTY = v }
-func (s *IOStreams) SetStderrTTY(v bool) { s.stderrTTY = v }
+func (s *IOStreams) SetStdoutTTY(v bool) { s.stdoutTTY = v; s.resetStyles() }
+func (s *IOStreams) SetStderrTTY(v bool) { s.stderrTTY = v; s.resetStyles() }
 
 // SetNoColor turns colour off on every stream.
-func (s *IOStreams) SetNoColor(v bool) { s.noColor = v }
+func (s *IOStreams) SetNoColor(v bool) { s.noColor = v; s.resetStyles() }
+
+// SetColorProfile forces the colour profile of the streams where colour is
+// on (tests write to buffers, in which lipgloss detects no colour).
+func (s *IOStreams) SetColorProfile(p termenv.Profile) { s.colorProfile = p; s.resetStyles() }
+
+func (s *IOStreams) resetStyles() {
+	s.mu.Lock()
+	s.outStyles, s.errStyles = nil, nil
+	s.mu.Unlock()
+}
+
+// Styles returns the styles of stdout, built on the first call and kept:
+// every writer of stdout shares one renderer and one colour decision.
+func (s *IOStreams) Styles() *styles {
+	return s.cachedStyles(&s.outStyles, s.Out, s.stdoutTTY, s.ColorEnabled())
+}
+
+// StderrStyles returns the styles of stderr, built once like Styles.
+func (s *IOStreams) StderrStyles() *styles {
+	return s.cachedStyles(&s.errStyles, s.ErrOut, s.stderrTTY, s.ColorEnabledStderr())
+}
+
+func (s *IOStreams) cachedStyles(p **styles, w io.Writer, tty, color bool) *styles {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if *p == nil {
+		*p = newStyles(w, tty, color, s.colorProfile)
+	}
+	return *p
+}
 
 // ColorEnabled reports whether escape codes may be written to stdout.
 func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/pkg/session"
 )
 
 type redisExpireOptions struct {
@@ -36,7 +37,8 @@ func newCmdRedisExpire(f *factory, runF func(*redisExpireOptions) error) *cobra.
 (--delete), in pipelined batches on every master of a cluster. --idle
 limits it to keys not used for at least that long (checked and changed
 atomically, key by key). --dry-run counts what would change and changes
-nothing.
+nothing. --in takes 1s or more: a shorter TTL would delete the keys at
+once, so wsess refuses it (exit 2) and leaves deleting to --delete.
 
 --prefix is required: no default prefix is assumed for a destructive
 command. Deleting asks for confirmation on a terminal; elsewhere it needs
@@ -49,13 +51,14 @@ goes to stderr on a terminal; a one-line summary ends the run.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fl := cmd.Flags()
 			if !fl.Changed("prefix") || opts.Prefix == "" {
-				return newUsageError("give the key prefix, e.g. --prefix "+defaultPrefix, "--prefix is required")
+				return newUsageError("give the key prefix, e.g. --prefix "+session.DefaultPrefix, "--prefix is required")
 			}
-			if fl.Changed("in") == opts.Delete {
-				return newUsageError("give --in DURATION to set a TTL, or --delete", "use exactly one of --in and --delete")
-			}
-			if fl.Changed("in") && opts.In <= 0 {
-				return newUsageError("give a positive duration, e.g. --in 10m", "--in %s is not positive", opts.In)
+			// A TTL under a second would delete the keys at once (PEXPIRE 0
+			// or a few milliseconds): that is --delete, with its
+			// confirmation, not a TTL.
+			if fl.Changed("in") && opts.In < time.Second {
+				return newUsageError("give a TTL of 1s or more, e.g. --in 10m; to delete the keys use --delete",
+					"--in %s is shorter than a second", opts.In)
 			}
 			if opts.Idle < 0 {
 				return newUsageError("give a positive duration, e.g. --idle 24h", "--idle %s is negative", opts.Idle)
@@ -76,17 +79,16 @@ goes to stderr on a terminal; a one-line summary ends the run.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Prefix, "prefix", "", "key `prefix` of the sessions (required; matched literally)")
 	fl.StringVar(&opts.Match, "match", "", "extra `glob` on the rest of the key (Redis MATCH syntax)")
-	fl.DurationVar(&opts.In, "in", 0, "set the TTL of every key to `DURATION` (e.g. 10m, 24h)")
+	fl.DurationVar(&opts.In, "in", 0, "set the TTL of every key to `DURATION`, 1s or more (e.g. 10m, 24h)")
 	fl.BoolVar(&opts.Delete, "delete", false, "delete the keys")
 	fl.DurationVar(&opts.Idle, "idle", 0, "only keys idle for at least `DURATION` (second resolution)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "count what would change, change nothing")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
 	fl.IntVar(&opts.Batch, "batch", manager.DefaultBatch, "keys per SCAN batch and pipeline (`N`, 1 to 100000)")
+	cmd.MarkFlagsOneRequired("in", "delete")
+	cmd.MarkFlagsMutuallyExclusive("in", "delete")
 	return cmd
 }
-
-// canPrompt reports whether wsess can ask a question and read the answer.
-func canPrompt(ios *IOStreams) bool { return ios.IsStdinTTY() && ios.IsStderrTTY() }
 
 // what says what the command does, for the prompt and the summary.
 func (o *redisExpireOptions) what() string {
@@ -147,14 +149,6 @@ func redisExpireRun(cmd *cobra.Command, opts *redisExpireOptions) error {
 	return nil
 }
 
-// plural is "1 key" or "N keys".
-func plural(n int64, one string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %ss", n, one)
-}
-
 // expireSummary is the one line that ends expire.
 func expireSummary(opts *redisExpireOptions, s manager.Summary, took time.Duration) string {
 	var b strings.Builder
@@ -173,23 +167,6 @@ func expireSummary(opts *redisExpireOptions, s manager.Summary, took time.Durati
 		fmt.Fprintf(&b, " in %s", took.Round(time.Millisecond))
 	}
 	return b.String()
-}
-
-// confirm asks a yes/no question on stderr and reads the answer from stdin.
-// Anything but y or yes is no.
-func confirm(ios *IOStreams, question string) (bool, error) {
-	st := ios.StderrStyles()
-	fmt.Fprintf(ios.ErrOut, "%s %s ", st.Warning.Render("?"), question+" [y/N]")
-	line, err := bufio.NewReader(ios.In).ReadString('\n')
-	if err != nil && line == "" {
-		fmt.Fprintln(ios.ErrOut)
-		return false, nil
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true, nil
-	}
-	return false, nil
 }
 
 // progressLine redraws one line on a terminal's stderr, at most ten times

@@ -1,21 +1,17 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wsess/wsess/internal/inspect"
 	"github.com/wsess/wsess/internal/jsonstr"
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/pkg/session"
 )
 
 type redisLsOptions struct {
@@ -61,17 +57,8 @@ times shown are right but the next listing (or expire --idle) sees 0s.
   wsess redis ls --keys-only | wc -l`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(opts.Output, lsOutputs...); err != nil {
-				return err
-			}
 			if err := nonNegative("limit", opts.Limit); err != nil {
 				return err
-			}
-			if !contains(valueFormats, opts.Format) {
-				return newUsageError("use auto, json or pickle", "unknown --format %q", opts.Format)
-			}
-			if opts.KeysOnly && opts.Decode {
-				return newUsageError("use one of them", "--keys-only and --decode cannot be combined")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -80,15 +67,14 @@ times shown are right but the next listing (or expire --idle) sees 0s.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Prefix, "prefix", defaultPrefix, "key `prefix` of the sessions (matched literally)")
+	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "key `prefix` of the sessions (matched literally)")
 	fl.StringVar(&opts.Match, "match", "", "extra `glob` on the rest of the key (Redis MATCH syntax)")
 	fl.IntVar(&opts.Limit, "limit", 0, "stop after `N` keys (0: no limit)")
 	fl.BoolVar(&opts.Decode, "decode", false, "decode each value and show a preview of its data")
-	fl.StringVar(&opts.Format, "format", "auto", "stored value format for --decode: auto, json or pickle")
+	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", valueFormats, "stored value format for --decode")
 	fl.BoolVar(&opts.KeysOnly, "keys-only", false, "print the keys only (no TTL, size or idle: fastest)")
-	fl.StringVarP(&opts.Output, "output", "o", "table", "output: table, json, jsonl or tsv")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(lsOutputs, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(valueFormats, cobra.ShellCompDirectiveNoFileComp))
+	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", lsOutputs, "output")
+	cmd.MarkFlagsMutuallyExclusive("keys-only", "decode")
 	return cmd
 }
 
@@ -101,9 +87,6 @@ func redisLsRun(cmd *cobra.Command, opts *redisLsOptions) error {
 		return err
 	}
 	w := newLsWriter(opts)
-	if err := w.begin(); err != nil {
-		return err
-	}
 	ctx := cmd.Context()
 	scan := manager.ScanOptions{Prefix: opts.Prefix, Match: opts.Match, Values: opts.Decode}
 	if opts.KeysOnly {
@@ -113,7 +96,7 @@ func redisLsRun(cmd *cobra.Command, opts *redisLsOptions) error {
 					return err
 				}
 			}
-			return w.flushBatch()
+			return w.out.Batch()
 		})
 	} else {
 		err = m.List(ctx, scan, func(infos []manager.Info) error {
@@ -122,48 +105,61 @@ func redisLsRun(cmd *cobra.Command, opts *redisLsOptions) error {
 					return err
 				}
 			}
-			return w.flushBatch()
+			return w.out.Batch()
 		})
 	}
 	if err != nil && !errors.Is(err, errLimit) {
-		_ = w.w.Flush()
+		_ = w.out.End("")
 		return redisError(err)
 	}
 	return w.end(errors.Is(err, errLimit))
 }
 
-// lsWriter writes rows as they come, in one of the output modes.
-type lsWriter struct {
-	opts *redisLsOptions
-	w    *bufio.Writer
-	mode string // table (a terminal), tsv, json, jsonl
-	st   *styles
-	now  time.Time
-	// scratch is reused to build each row.
-	scratch []byte
+// The columns of redis ls, and those of --keys-only. A table shows the TTL,
+// size and idle time for people; TSV and JSON give them in seconds and
+// bytes, with the expiry time; -o json has the decoded data where the
+// others have the preview.
+var (
+	lsKeyColumns = []column{{Name: "key", Header: "KEY"}}
+	lsColumns    = []column{
+		{Name: "key", Header: "KEY"},
+		{Name: "ttl", Header: "TTL", Right: true, Width: 9},
+		{Name: "size", Header: "SIZE", Right: true, Width: 10},
+		{Name: "idle", Header: "IDLE", Right: true, Width: 8},
+		{Name: "expires"},
+		{Name: "type", NoTSV: true},
+	}
+	lsDecodeColumns = append(lsColumns[:len(lsColumns):len(lsColumns)],
+		column{Header: "PREVIEW", Width: 0},
+		column{Name: "error", NoTSV: true},
+		column{Name: "format", NoTSV: true},
+		column{Name: "data", NoTSV: true},
+	)
+)
 
-	n        int // rows written
-	keyWidth int // fixed from the first row on a terminal
+// lsWriter turns listed keys into rows.
+type lsWriter struct {
+	opts  *redisLsOptions
+	out   rowWriter
+	now   time.Time
+	table bool // a table for people (see isTable)
+	cells []cell
+	n     int // rows written
 }
 
 func newLsWriter(opts *redisLsOptions) *lsWriter {
-	w := &lsWriter{opts: opts, w: outBuffer(opts.IO), mode: opts.Output, now: opts.Now()}
-	if w.mode == "table" && !opts.IO.IsStdoutTTY() {
-		w.mode = "tsv"
+	cols := lsColumns
+	switch {
+	case opts.KeysOnly:
+		cols = lsKeyColumns
+	case opts.Decode:
+		cols = lsDecodeColumns
 	}
-	w.st = opts.IO.Styles()
-	return w
+	now := opts.Now()
+	return &lsWriter{opts: opts, out: newRowWriter(opts.IO, opts.Output, cols, now), now: now, table: isTable(opts.IO, opts.Output)}
 }
 
-func (w *lsWriter) begin() error {
-	if w.mode == "json" {
-		_, err := w.w.WriteString("[")
-		return err
-	}
-	return nil
-}
-
-// previewWidth is the width of the preview column on a terminal.
+// previewWidth is the width of the preview column on a terminal, in cells.
 const previewWidth = 60
 
 func (w *lsWriter) row(inf manager.Info) error {
@@ -171,112 +167,50 @@ func (w *lsWriter) row(inf manager.Info) error {
 		return errLimit
 	}
 	w.n++
-	keysOnly := w.opts.KeysOnly
-	switch w.mode {
-	case "json", "jsonl":
-		if w.mode == "json" {
-			sep := ",\n"
-			if w.n == 1 {
-				sep = "\n"
+	c := append(w.cells[:0], textCell(inf.Key).styled(styleKey))
+	if !w.opts.KeysOnly {
+		// The texts for people are made for a table only: a pipe of a
+		// million rows does not format what it does not print.
+		var hTTL, hSize, hIdle string
+		if w.table {
+			hTTL, hSize, hIdle = humanTTL(inf.TTL), humanSize(inf.Size), humanIdle(inf.Idle)
+		}
+		ttl := intCell(ttlSeconds(inf.TTL), hTTL)
+		if inf.TTL < 0 {
+			ttl = ttl.styled(styleFaint)
+		}
+		typ := cell{}
+		if inf.Type != "" {
+			typ = textCell(inf.Type)
+		}
+		c = append(c, ttl,
+			intCell(inf.Size, hSize),
+			intCell(idleSeconds(inf.Idle), hIdle),
+			timeCell(expiryTime(w.now, inf.TTL)),
+			typ)
+	}
+	if w.opts.Decode {
+		s, err := w.decode(inf)
+		if err != nil {
+			c = append(c, textCell("("+err.Error()+")"), textCell(err.Error()), cell{}, cell{})
+		} else {
+			data := s.Data
+			if data == nil {
+				data = map[string]any{}
 			}
-			if _, err := w.w.WriteString(sep); err != nil {
+			raw, err := marshalJSON(data)
+			if err != nil {
 				return err
 			}
-		}
-		b := w.scratch[:0]
-		b = append(b, `{"key":`...)
-		b = appendJSONString(b, inf.Key)
-		if !keysOnly {
-			b = append(b, `,"ttl":`...)
-			b = strconv.AppendInt(b, ttlSeconds(inf.TTL), 10)
-			if inf.TTL >= 0 {
-				b = append(b, `,"expires":"`...)
-				b = append(b, expiresAt(w.now, inf.TTL)...)
-				b = append(b, '"')
+			width := 0
+			if w.table {
+				width = previewWidth
 			}
-			b = append(b, `,"size":`...)
-			b = strconv.AppendInt(b, inf.Size, 10)
-			b = append(b, `,"idle":`...)
-			b = strconv.AppendInt(b, idleSeconds(inf.Idle), 10)
-			if inf.Type != "" {
-				b = append(b, `,"type":`...)
-				b = appendJSONString(b, inf.Type)
-			}
+			c = append(c, textCell(preview(data, width)), cell{}, textCell(s.Format), jsonCell(raw))
 		}
-		if w.opts.Decode {
-			s, err := w.decode(inf)
-			if err != nil {
-				b = append(b, `,"error":`...)
-				b = appendJSONString(b, err.Error())
-			} else {
-				data := s.Data
-				if data == nil {
-					data = map[string]any{}
-				}
-				raw, err := marshalJSON(data)
-				if err != nil {
-					return err
-				}
-				b = append(b, `,"format":`...)
-				b = appendJSONString(b, s.Format)
-				b = append(b, `,"data":`...)
-				b = append(b, raw...)
-			}
-		}
-		b = append(b, '}')
-		if w.mode == "jsonl" {
-			b = append(b, '\n')
-		}
-		w.scratch = b
-		_, err := w.w.Write(b)
-		return err
-	case "tsv":
-		b := append(w.scratch[:0], tsvField(inf.Key)...)
-		if !keysOnly {
-			b = append(b, '\t')
-			b = strconv.AppendInt(b, ttlSeconds(inf.TTL), 10)
-			b = append(b, '\t')
-			b = strconv.AppendInt(b, inf.Size, 10)
-			b = append(b, '\t')
-			b = strconv.AppendInt(b, idleSeconds(inf.Idle), 10)
-			b = append(b, '\t')
-			b = append(b, expiresAt(w.now, inf.TTL)...)
-			if w.opts.Decode {
-				b = append(b, '\t')
-				b = append(b, tsvField(w.preview(inf))...)
-			}
-		}
-		b = append(b, '\n')
-		w.scratch = b
-		_, err := w.w.Write(b)
-		return err
 	}
-	// A terminal: fixed-width columns, widths settled by the first row.
-	key := tsvField(inf.Key)
-	if keysOnly {
-		w.w.WriteString(key)
-		return w.w.WriteByte('\n')
-	}
-	if w.n == 1 {
-		w.keyWidth = max(utf8.RuneCountInString(key)+2, len("KEY"))
-		w.keyWidth = min(w.keyWidth, 80)
-		head := fmt.Sprintf("%-*s  %9s  %10s  %8s", w.keyWidth, "KEY", "TTL", "SIZE", "IDLE")
-		if w.opts.Decode {
-			head += "  PREVIEW"
-		}
-		w.w.WriteString(w.st.Heading.Render(head))
-		w.w.WriteByte('\n')
-	}
-	ttl := fmt.Sprintf("%9s", humanTTL(inf.TTL))
-	if inf.TTL < 0 {
-		ttl = w.st.Faint.Render(ttl)
-	}
-	fmt.Fprintf(w.w, "%s  %s  %10s  %8s", w.st.Key.Render(padRight(key, w.keyWidth)), ttl, humanSize(inf.Size), humanIdle(inf.Idle))
-	if w.opts.Decode {
-		w.w.WriteString("  ")
-		w.w.WriteString(tsvField(w.preview(inf)))
-	}
-	return w.w.WriteByte('\n')
+	w.cells = c
+	return w.out.Row(c)
 }
 
 // decode decodes a listed value.
@@ -291,78 +225,17 @@ func (w *lsWriter) decode(inf manager.Info) (*inspect.Session, error) {
 	return s, nil
 }
 
-// preview is the one-line summary of a listed value.
-func (w *lsWriter) preview(inf manager.Info) string {
-	s, err := w.decode(inf)
-	if err != nil {
-		return "(" + err.Error() + ")"
-	}
-	max := 0
-	if w.mode == "table" {
-		max = previewWidth
-	}
-	return inspect.Preview(s.Data, max)
-}
-
-// flushBatch pushes a batch of rows out on a terminal, so that rows appear
-// as they are found; to a pipe the buffer fills first.
-func (w *lsWriter) flushBatch() error {
-	if w.mode == "table" {
-		return w.w.Flush()
-	}
-	return nil
-}
-
 func (w *lsWriter) end(limited bool) error {
-	switch w.mode {
-	case "json":
-		if w.n > 0 {
-			w.w.WriteString("\n")
-		}
-		w.w.WriteString("]\n")
-	case "table":
-		note := fmt.Sprintf("%d keys", w.n)
-		if w.n == 1 {
-			note = "1 key"
-		}
-		if limited {
-			note += " (--limit reached)"
-		}
-		if w.n == 0 {
-			note = "no keys under " + strconv.Quote(w.opts.Prefix)
-		}
-		w.w.WriteString(w.st.Faint.Render(note))
-		w.w.WriteByte('\n')
+	note := plural(int64(w.n), "key")
+	if limited {
+		note += " (--limit reached)"
 	}
-	return w.w.Flush()
-}
-
-// tsvField keeps a value on one line and in one column.
-var tsvReplacer = strings.NewReplacer("\t", `\t`, "\n", `\n`, "\r", `\r`)
-
-func tsvField(s string) string { return tsvReplacer.Replace(s) }
-
-// padRight pads s with spaces to width cells, or cuts it with "…".
-func padRight(s string, width int) string {
-	n := utf8.RuneCountInString(s)
-	if n > width {
-		r := []rune(s)
-		return string(r[:width-1]) + "…"
+	if w.n == 0 {
+		note = "no keys under " + strconv.Quote(w.opts.Prefix)
 	}
-	return s + strings.Repeat(" ", width-n)
+	return w.out.End(note)
 }
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json
 // does without HTML escaping (invalid UTF-8 becomes U+FFFD).
 func appendJSONString(b []byte, s string) []byte { return jsonstr.Append(b, s, false) }
-
-// marshalJSON is json.Marshal without HTML escaping.
-func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/wsess/wsess/internal/inspect"
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/pkg/session"
 )
 
 type redisShowOptions struct {
@@ -39,12 +41,6 @@ it does not change its TTL.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Arg = args[0]
-			if err := checkOutput(opts.Output, "table", "json"); err != nil {
-				return err
-			}
-			if !contains(valueFormats, opts.Format) {
-				return newUsageError("use auto, json or pickle", "unknown --format %q", opts.Format)
-			}
 			if opts.Arg == "" {
 				return newUsageError("give a session id or a key", "the session id is empty")
 			}
@@ -55,11 +51,9 @@ it does not change its TTL.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Prefix, "prefix", defaultPrefix, "key `prefix` of the sessions")
-	fl.StringVar(&opts.Format, "format", "auto", "stored value format: auto, json or pickle")
-	fl.StringVarP(&opts.Output, "output", "o", "table", "output: table or json")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(valueFormats, cobra.ShellCompDirectiveNoFileComp))
+	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "key `prefix` of the sessions")
+	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", valueFormats, "stored value format")
+	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json"}, "output")
 	return cmd
 }
 
@@ -98,30 +92,21 @@ func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
 		return withHint(errors.New("the stored value cannot be decoded as a session"), hint)
 	}
 	now := opts.Now()
-	if inf.TTL >= 0 {
-		s.Expires = now.Add(time.Duration(ttlSeconds(inf.TTL)) * time.Second)
-	}
+	s.Expires = expiryTime(now, inf.TTL)
 	if opts.Output == "json" {
-		return inspect.WriteJSON(opts.IO.Out, s, map[string]any{"key": key, "ttl": ttlSeconds(inf.TTL)})
+		return writeSessionJSON(opts.IO.Out, s, map[string]any{"key": key, "ttl": ttlSeconds(inf.TTL)})
 	}
 	b := outBuffer(opts.IO)
-	if opts.IO.IsStdoutTTY() {
-		st := opts.IO.Styles()
-		label := func(k, v string) {
-			fmt.Fprintf(b, "%s %s\n", st.Bold.Render(fmt.Sprintf("%-8s", k)), v)
-		}
-		label("key", tsvField(key))
+	st := opts.IO.Styles()
+	err = renderSession(b, s, st, now, func(l labelLines) {
+		l.line("key", escapeText(key), escapeText(key))
+		ttl := humanTTL(inf.TTL)
 		if inf.TTL < 0 {
-			label("ttl", st.Faint.Render("none (never expires)"))
-		} else {
-			label("ttl", humanTTL(inf.TTL))
+			ttl = st.Faint.Render("none (never expires)")
 		}
-	} else {
-		fmt.Fprintf(b, "key\t%s\nttl\t%d\n", tsvField(key), ttlSeconds(inf.TTL))
-	}
-	ist := inspect.NewStyles(opts.IO.Styles().Renderer(), opts.IO.IsStdoutTTY())
-	ist.Now = opts.Now
-	if err := inspect.Render(b, s, ist); err != nil {
+		l.line("ttl", ttl, strconv.FormatInt(ttlSeconds(inf.TTL), 10))
+	})
+	if err != nil {
 		return err
 	}
 	return b.Flush()

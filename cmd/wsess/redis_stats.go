@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/pkg/session"
 )
 
 type redisStatsOptions struct {
@@ -36,9 +37,6 @@ terminal, as "name<TAB>value" lines to a pipe, or as JSON with -o json.
   wsess redis stats --prefix myapp:sess: -o json`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(opts.Output, "table", "json"); err != nil {
-				return err
-			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -46,10 +44,9 @@ terminal, as "name<TAB>value" lines to a pipe, or as JSON with -o json.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Prefix, "prefix", defaultPrefix, "key `prefix` of the sessions (matched literally)")
+	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "key `prefix` of the sessions (matched literally)")
 	fl.StringVar(&opts.Match, "match", "", "extra `glob` on the rest of the key (Redis MATCH syntax)")
-	fl.StringVarP(&opts.Output, "output", "o", "table", "output: table or json")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json"}, "output")
 	return cmd
 }
 
@@ -119,7 +116,7 @@ func writeStats(opts *redisStatsOptions, st manager.Stats) error {
 		}
 	case !opts.IO.IsStdoutTTY():
 		fmt.Fprintf(w, "prefix\t%s\nkeys\t%d\nstrings\t%d\nbytes\t%d\nmean_size\t%.1f\nmin_size\t%d\nmax_size\t%d\n",
-			tsvField(opts.Prefix), st.Keys, st.Strings, st.Bytes, st.MeanSize(), st.MinSize, st.MaxSize)
+			escapeText(opts.Prefix), st.Keys, st.Strings, st.Bytes, st.MeanSize(), st.MinSize, st.MaxSize)
 		for _, b := range st.TTL {
 			fmt.Fprintf(w, "ttl.%s\t%d\n", b.Label, b.Count)
 		}
@@ -131,7 +128,7 @@ func writeStats(opts *redisStatsOptions, st manager.Stats) error {
 		label := func(k, v string) {
 			fmt.Fprintf(w, "%s %s\n", s.Bold.Render(fmt.Sprintf("%-10s", k)), v)
 		}
-		label("prefix", strconv.Quote(opts.Prefix))
+		label("prefix", escapeText(strconv.Quote(opts.Prefix)))
 		label("keys", strconv.FormatInt(st.Keys, 10))
 		if st.Keys == 0 {
 			return w.Flush()

@@ -107,6 +107,7 @@ func TestRedisExpireFlags(t *testing.T) {
 		{"neither", []string{"--prefix", "p:"}, false, redisExpireOptions{}, true},
 		{"both", []string{"--prefix", "p:", "--in", "1m", "--delete", "--yes"}, false, redisExpireOptions{}, true},
 		{"zero ttl", []string{"--prefix", "p:", "--in", "0s"}, false, redisExpireOptions{}, true},
+		{"sub-second ttl", []string{"--prefix", "p:", "--in", "999ms", "--yes"}, false, redisExpireOptions{}, true},
 		{"negative idle", []string{"--prefix", "p:", "--in", "1m", "--idle", "-1s"}, false, redisExpireOptions{}, true},
 		{"batch zero", []string{"--prefix", "p:", "--in", "1m", "--batch", "0"}, false, redisExpireOptions{}, true},
 		{"bad duration", []string{"--prefix", "p:", "--in", "soon"}, false, redisExpireOptions{}, true},
@@ -199,9 +200,6 @@ func TestRedisLsRender(t *testing.T) {
 			opts := tt.opts
 			opts.IO, opts.Now, opts.Prefix = ios, func() time.Time { return fixedNow }, "wppsess:"
 			w := newLsWriter(&opts)
-			if err := w.begin(); err != nil {
-				t.Fatal(err)
-			}
 			var err error
 			for _, inf := range lsRows() {
 				if err = w.row(inf); err != nil {

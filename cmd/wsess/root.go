@@ -42,8 +42,6 @@ shows and expires sessions stored in Redis, and runs a demo counter server.`,
 	root.SetFlagErrorFunc(flagError)
 	f.addRedisFlags(root)
 
-	// The redis commands (cmd/wsess/redis*.go) provide
-	// newCmdRedis(f *factory) *cobra.Command, added to this list.
 	root.AddCommand(
 		newCmdDecode(f, nil),
 		newCmdEncode(f, nil),

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -76,14 +75,8 @@ gracefully.`,
   wsess serve demo --store redis --redis-url redis://127.0.0.1:6379/0 --prefix demo:`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch opts.Store {
-			case "cookie":
-				if cmd.Flags().Changed("prefix") {
-					return newUsageError("use it with --store redis", "--prefix applies only to the Redis store")
-				}
-			case "redis":
-			default:
-				return newUsageError("use --store cookie or --store redis", "unknown store %q", opts.Store)
+			if opts.Store == "cookie" && cmd.Flags().Changed("prefix") {
+				return newUsageError("use it with --store redis", "--prefix applies only to the Redis store")
 			}
 			if opts.Expire < time.Second {
 				return newUsageError("give a duration of at least 1s, such as 1h", "--expire %s is too short", opts.Expire)
@@ -100,7 +93,7 @@ gracefully.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on (port 0 picks a free one)")
-	fl.StringVar(&opts.Store, "store", "cookie", "where sessions live: cookie or redis")
+	stringEnumFlag(cmd, &opts.Store, "store", "", "cookie", []string{"cookie", "redis"}, "where sessions live")
 	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "Redis key `prefix` (with --store redis)")
 	fl.DurationVar(&opts.Expire, "expire", session.DefaultExpire, "session lifetime")
 	fl.BoolVar(&opts.Secure, "secure", false, "mark the cookie Secure (HTTPS only)")
@@ -111,43 +104,16 @@ gracefully.`,
 
 func serveDemoRun(ctx context.Context, opts *serveDemoOptions) error {
 	errOut := &lockedWriter{w: opts.IO.ErrOut}
-	base := session.Options{Expire: opts.Expire, Secure: opts.Secure, Domain: opts.Domain}
-
-	var (
-		mgr        sessionManager
-		cookieName string
-		storeDesc  string
-	)
-	switch opts.Store {
-	case "cookie":
-		secrets, err := demoSecrets(opts, errOut)
-		if err != nil {
-			return err
-		}
-		m, err := session.NewCookieManager(secrets[0], session.CookieOptions{
-			Options:          base,
-			PreviousSecrets:  secrets[1:],
-			AllowShortSecret: true,
-		})
-		if err != nil {
-			return withHint(err, "check the secret and the flags")
-		}
-		mgr, cookieName, storeDesc = m, session.DefaultCookieName, "cookie store"
-	case "redis":
-		m, err := newRedisDemoManager(ctx, opts, base)
-		if err != nil {
-			return err
-		}
-		mgr, cookieName, storeDesc = m, session.DefaultIDCookieName, "Redis store, prefix "+opts.Prefix
+	handler, storeDesc, err := newDemoHandler(ctx, opts, errOut)
+	if err != nil {
+		return err
 	}
-
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return withHint(fmt.Errorf("cannot listen on %s: %w", opts.Addr, err), "choose another --addr (port 0 picks a free one)")
 	}
-	app := &demoApp{store: opts.Store, cookieName: cookieName}
 	srv := &http.Server{
-		Handler:           logRequests(errOut, opts.Now, mgr.Middleware(app.routes())),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}
@@ -172,17 +138,56 @@ func serveDemoRun(ctx context.Context, opts *serveDemoOptions) error {
 	return nil
 }
 
+// newDemoHandler builds the demo app as a handler: weppy's counter app
+// behind the session manager opts asks for, logging one line per request
+// to log. It also returns the store's description for the startup line.
+// Warnings about the secret go to opts.IO's stderr.
+func newDemoHandler(ctx context.Context, opts *serveDemoOptions, log io.Writer) (http.Handler, string, error) {
+	base := session.Options{Expire: opts.Expire, Secure: opts.Secure, Domain: opts.Domain}
+	var (
+		mgr        sessionManager
+		cookieName string
+		storeDesc  string
+	)
+	switch opts.Store {
+	case "cookie":
+		secrets, err := demoSecrets(opts)
+		if err != nil {
+			return nil, "", err
+		}
+		m, err := session.NewCookieManager(secrets[0], session.CookieOptions{
+			Options:          base,
+			PreviousSecrets:  secrets[1:],
+			AllowShortSecret: true,
+		})
+		if err != nil {
+			return nil, "", withHint(err, "check the secret and the flags")
+		}
+		mgr, cookieName, storeDesc = m, session.DefaultCookieName, "cookie store"
+	case "redis":
+		m, err := newRedisDemoManager(ctx, opts, base)
+		if err != nil {
+			return nil, "", err
+		}
+		mgr, cookieName, storeDesc = m, session.DefaultIDCookieName, "Redis store, prefix "+escapeText(opts.Prefix)
+	default:
+		return nil, "", newUsageError("use --store cookie or --store redis", "unknown store %q", opts.Store)
+	}
+	app := &demoApp{store: opts.Store, cookieName: cookieName}
+	return logRequests(log, opts.Now, mgr.Middleware(app.routes())), storeDesc, nil
+}
+
 // demoSecrets returns the configured secrets (the first seals, the others
 // still open cookies: rotation), or a random one with a notice that
 // sessions will not survive a restart.
-func demoSecrets(opts *serveDemoOptions, errOut io.Writer) ([]string, error) {
+func demoSecrets(opts *serveDemoOptions) ([]string, error) {
 	secrets, err := opts.Secrets()
 	if err != nil {
 		return nil, err
 	}
 	if len(secrets) > 0 {
 		if len(secrets[0]) < 16 {
-			fmt.Fprintln(errOut, "wsess: warning: the secret is shorter than 16 bytes; generate a strong one with 'wsess keygen'")
+			printWarning(opts.IO, "the secret is shorter than 16 bytes; generate a strong one with 'wsess keygen'")
 		}
 		return secrets, nil
 	}
@@ -190,7 +195,7 @@ func demoSecrets(opts *serveDemoOptions, errOut io.Writer) ([]string, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("cannot make a random secret: %w", err)
 	}
-	fmt.Fprintln(errOut, "wsess: notice: no secret given ("+envKey+" or --key-file); using a random one, so sessions will not survive a restart")
+	printNotice(opts.IO, "no secret given ("+envKey+" or --key-file); using a random one, so sessions will not survive a restart")
 	return []string{base64.RawURLEncoding.EncodeToString(b)}, nil
 }
 
@@ -204,7 +209,7 @@ func newRedisDemoManager(ctx context.Context, opts *serveDemoOptions, base sessi
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
-		return nil, withHint(fmt.Errorf("cannot reach Redis at %s: %w", redactURL(opts.RedisURL()), err),
+		return nil, withHint(fmt.Errorf("cannot reach Redis at %s: %w", describeRedis(rdb), err),
 			"start Redis or point --redis-url / "+envRedisURL+" at it")
 	}
 	m, err := session.NewRedisManager(rdb, session.RedisOptions{Options: base, Prefix: opts.Prefix})
@@ -289,7 +294,9 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
 `))
 
 // logRequests writes one line per request to w: time, method, path, status,
-// duration. Never headers, never the query string, never a cookie.
+// duration. Never headers, never the query string, never a cookie. The
+// method and the (unescaped) path are escaped (escapeText): a request
+// cannot write a terminal escape or a line of its own into the log.
 func logRequests(w io.Writer, now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := now()
@@ -300,8 +307,8 @@ func logRequests(w io.Writer, now func() time.Time, next http.Handler) http.Hand
 			status = http.StatusOK
 		}
 		end := now()
-		fmt.Fprintf(w, "%s %s %s %d %s\n", end.UTC().Format(time.RFC3339), r.Method,
-			strings.ReplaceAll(r.URL.Path, "\n", "%0A"), status, end.Sub(start).Round(time.Microsecond))
+		fmt.Fprintf(w, "%s %s %s %d %s\n", end.UTC().Format(time.RFC3339), escapeText(r.Method),
+			escapeText(r.URL.Path), status, end.Sub(start).Round(time.Microsecond))
 	})
 }
 

@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,104 +18,63 @@ import (
 	"github.com/wsess/wsess/pkg/session"
 )
 
+// The demo's routes, in-process: newDemoHandler behind httptest. That the
+// binary listens, logs and stops on SIGINT is checked in e2e.
+
 const demoKey = "demo-e2e-secret-0123456789abcdef"
 
-// demoServer is a running `wsess serve demo` process.
+// demoLog is the request log of an in-process demo: the server's own
+// lockedWriter over a buffer, read under its lock.
+type demoLog struct {
+	lw  *lockedWriter
+	buf *bytes.Buffer
+}
+
+func newDemoLog() demoLog {
+	b := &bytes.Buffer{}
+	return demoLog{lw: &lockedWriter{w: b}, buf: b}
+}
+
+func (l demoLog) String() string {
+	l.lw.mu.Lock()
+	defer l.lw.mu.Unlock()
+	return l.buf.String()
+}
+
+// demoServer is the demo handler on an httptest server.
 type demoServer struct {
 	URL    *url.URL
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	stderr strings.Builder
-	done   chan error
+	Log    demoLog
+	Stderr *bytes.Buffer // warnings and notices (before serving)
 }
 
-func (d *demoServer) Stderr() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.stderr.String()
-}
-
-var listenRE = regexp.MustCompile(`on (http://127\.0\.0\.1:\d+/)`)
-
-// startDemo runs the real wsess binary (this test binary, registered by
-// TestMain) and waits for the URL it prints on stderr.
-func startDemo(t *testing.T, env []string, args ...string) *demoServer {
+// startDemo serves the demo in-process with the options of `wsess serve
+// demo args...` (parsed by the real command), the environment env and
+// secrets.
+func startDemo(t *testing.T, secrets []string, env testEnv, args ...string) *demoServer {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, "wsess", append([]string{"serve", "demo", "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(cleanEnv(), env...)
-	pipe, err := cmd.StderrPipe()
+	ios, _, _, errOut := testIO()
+	var opts *serveDemoOptions
+	f := newFactory(ios, env.lookup)
+	cmd := newCmdServeDemo(f, func(_ context.Context, o *serveDemoOptions) error { opts = o; return nil })
+	if err := execCmd(t, cmd, args...); err != nil {
+		t.Fatal(err)
+	}
+	opts.Secrets = func() ([]string, error) { return secrets, nil }
+	opts.Now = time.Now
+	log := newDemoLog()
+	h, _, err := newDemoHandler(context.Background(), opts, log.lw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	t.Cleanup(func() { _ = f.CloseRedis() })
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL + "/")
+	if err != nil {
 		t.Fatal(err)
 	}
-	d := &demoServer{cmd: cmd, done: make(chan error, 1)}
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			line := sc.Text()
-			d.mu.Lock()
-			d.stderr.WriteString(line + "\n")
-			d.mu.Unlock()
-			if m := listenRE.FindStringSubmatch(line); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, pipe)
-		d.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-	})
-	select {
-	case u := <-found:
-		d.URL, err = url.Parse(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-	case err := <-d.done:
-		t.Fatalf("wsess serve demo exited early: %v\n%s", err, d.Stderr())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no listening URL on stderr:\n%s", d.Stderr())
-	}
-	return d
-}
-
-// stop sends SIGINT and checks the graceful exit.
-func (d *demoServer) stop(t *testing.T) {
-	t.Helper()
-	if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-d.done:
-		if err != nil {
-			t.Fatalf("serve demo exited with %v after SIGINT\n%s", err, d.Stderr())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve demo did not stop after SIGINT")
-	}
-	if !strings.Contains(d.Stderr(), "wsess: shutting down") {
-		t.Errorf("no shutdown notice:\n%s", d.Stderr())
-	}
-}
-
-// cleanEnv is the process environment without wsess settings.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WSESS_") {
-			env = append(env, kv)
-		}
-	}
-	return env
+	return &demoServer{URL: u, Log: log, Stderr: errOut}
 }
 
 func get(t *testing.T, c *http.Client, u string) (int, string) {
@@ -163,8 +118,8 @@ func countThree(t *testing.T, c *http.Client, base *url.URL) {
 	}
 }
 
-func TestServeDemoCookieEndToEnd(t *testing.T) {
-	d := startDemo(t, []string{envKey + "=" + demoKey})
+func TestServeDemoCookie(t *testing.T) {
+	d := startDemo(t, []string{demoKey}, nil)
 	c, jar := newJarClient(t)
 	countThree(t, c, d.URL)
 
@@ -172,24 +127,17 @@ func TestServeDemoCookieEndToEnd(t *testing.T) {
 	if len(cookies) != 1 || cookies[0].Name != session.DefaultCookieName {
 		t.Fatalf("cookies = %v", cookies)
 	}
-	cookie := cookies[0].Name + "=" + cookies[0].Value
-
-	// The real binary decodes the jar's cookie.
-	dec := exec.Command("wsess", "decode", "-o", "json", cookie)
-	dec.Env = append(cleanEnv(), envKey+"="+demoKey)
-	out, err := dec.Output()
-	if err != nil {
-		t.Fatalf("wsess decode: %v", err)
-	}
+	// wsess decode opens the jar's cookie.
+	r := runCLI(t, testEnv{envKey: demoKey}, false, cookies[0].Name+"="+cookies[0].Value, "decode", "-o", "json", "-")
 	var got struct {
 		Format string         `json:"format"`
 		Data   map[string]any `json:"data"`
 	}
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("%v\n%s", err, out)
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+		t.Fatalf("decode: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
 	}
 	if got.Format != "wsess" || got.Data["counter"] != float64(3) {
-		t.Errorf("decoded %s", out)
+		t.Errorf("decoded %s", r.Stdout)
 	}
 
 	// /reset destroys the session and goes back to /.
@@ -201,8 +149,7 @@ func TestServeDemoCookieEndToEnd(t *testing.T) {
 		t.Errorf("after reset: %q", body)
 	}
 
-	d.stop(t)
-	logs := d.Stderr()
+	logs := d.Log.String()
 	for _, want := range []string{" GET /counter 200 ", " GET / 200 ", " GET /reset 303 "} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
@@ -211,26 +158,38 @@ func TestServeDemoCookieEndToEnd(t *testing.T) {
 	if strings.Contains(logs, cookies[0].Value) || strings.Contains(logs, demoKey) {
 		t.Errorf("log shows the cookie or the secret:\n%s", logs)
 	}
-	if strings.Contains(logs, "random") {
-		t.Errorf("random-secret notice although WSESS_KEY was set:\n%s", logs)
+	if d.Stderr.Len() != 0 {
+		t.Errorf("notice or warning although a strong secret was given: %q", d.Stderr)
 	}
 }
 
-func TestServeDemoRandomSecretNotice(t *testing.T) {
-	d := startDemo(t, nil)
-	c, _ := newJarClient(t)
-	if _, body := get(t, c, d.URL.JoinPath("counter").String()); body != "This is your 1 visit" {
-		t.Fatalf("got %q", body)
-	}
-	d.stop(t)
-	if !strings.Contains(d.Stderr(), "using a random one, so sessions will not survive a restart") {
-		t.Errorf("no notice about the random secret:\n%s", d.Stderr())
+// The secret notices go through printWarning and printNotice.
+func TestServeDemoSecretNotices(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		secrets []string
+		want    string
+	}{
+		{"none", nil, "wsess: notice: no secret given (WSESS_KEY or --key-file); using a random one, so sessions will not survive a restart\n"},
+		{"short", []string{"short"}, "wsess: warning: the secret is shorter than 16 bytes; generate a strong one with 'wsess keygen'\n"},
+		{"strong", []string{demoKey}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := startDemo(t, tt.secrets, nil)
+			if got := d.Stderr.String(); got != tt.want {
+				t.Errorf("stderr = %q, want %q", got, tt.want)
+			}
+			c, _ := newJarClient(t)
+			if _, body := get(t, c, d.URL.JoinPath("counter").String()); body != "This is your 1 visit" {
+				t.Fatalf("got %q", body)
+			}
+		})
 	}
 }
 
-func TestServeDemoRedisEndToEnd(t *testing.T) {
+func TestServeDemoRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	d := startDemo(t, nil, "--store", "redis", "--redis-url", srv.URL())
+	d := startDemo(t, nil, testEnv{envRedisURL: srv.URL()}, "--store", "redis")
 	c, jar := newJarClient(t)
 	countThree(t, c, d.URL)
 
@@ -244,7 +203,7 @@ func TestServeDemoRedisEndToEnd(t *testing.T) {
 	}
 	rdb := srv.Client()
 	ctx := context.Background()
-	key := "wppsess:" + id
+	key := session.DefaultPrefix + id
 	ttl, err := rdb.TTL(ctx, key).Result()
 	if err != nil {
 		t.Fatal(err)
@@ -269,10 +228,50 @@ func TestServeDemoRedisEndToEnd(t *testing.T) {
 	if n, err := rdb.Exists(ctx, key).Result(); err != nil || n != 0 {
 		t.Errorf("after reset, EXISTS %s = %d, %v", key, n, err)
 	}
-	d.stop(t)
-	if strings.Contains(d.Stderr(), id) {
-		t.Errorf("log shows the session id:\n%s", d.Stderr())
+	if strings.Contains(d.Log.String(), id) {
+		t.Errorf("log shows the session id:\n%s", d.Log.String())
 	}
+}
+
+// Issue 9 finding 6: a request path cannot write terminal escapes or a
+// line of its own into the request log.
+func TestServeDemoLogEscapesPath(t *testing.T) {
+	d := startDemo(t, []string{demoKey}, nil)
+	for _, p := range []string{
+		"/%1b]0;owned%07%1b[2J%0dFAKE LINE",
+		"/a%0a2026-01-01T00:00:00Z GET /forged 200 1ms",
+		"/%e2%80%aeevil%c2%9b31m",
+	} {
+		req, err := http.NewRequest("GET", strings.TrimSuffix(d.URL.String(), "/")+p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	// The log with its times and durations masked, as a golden file.
+	var masked strings.Builder
+	for _, line := range strings.SplitAfter(d.Log.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			t.Fatalf("log line %q", line)
+		}
+		masked.WriteString("TIME " + strings.Join(f[1:len(f)-1], " ") + " DURATION\n")
+	}
+	got := masked.String()
+	if strings.ContainsAny(got, "\x1b\x07\r\u202e\u009b") {
+		t.Errorf("raw control characters in the log: %q", got)
+	}
+	if n := strings.Count(d.Log.String(), "\n"); n != 3 {
+		t.Errorf("%d log lines for 3 requests:\n%s", n, d.Log.String())
+	}
+	golden(t, "demo_log_hostile.golden", []byte(got))
 }
 
 func TestServeDemoRedisDown(t *testing.T) {
@@ -281,11 +280,9 @@ func TestServeDemoRedisDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runCLI(t, nil, false, "", "serve", "demo", "--store", "redis", "--addr", "127.0.0.1:0",
-		"--redis-url", "redis://:pw-not-shown@127.0.0.1:"+itoa(port)+"/0")
-	if r.Code != 1 || !strings.HasPrefix(r.Stderr, "wsess: cannot reach Redis at redis://:xxxxx@127.0.0.1:") ||
+		"--redis-url", "redis://:pw-not-shown@127.0.0.1:"+strconv.Itoa(port)+"/0")
+	if r.Code != 1 || !strings.HasPrefix(r.Stderr, "wsess: cannot reach Redis at redis://xxxxx@127.0.0.1:"+strconv.Itoa(port)+"/0: ") ||
 		strings.Count(r.Stderr, "\n") != 1 || strings.Contains(r.Stderr, "pw-not-shown") {
 		t.Errorf("exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -7,11 +7,19 @@ import (
 	"github.com/muesli/termenv"
 )
 
-// styles holds every lipgloss style wsess uses on one stream. Command code
-// asks for a style by role and never builds one inline, so the colour
-// decision (terminal? NO_COLOR?) is made once, here, per stream.
+// styles holds every lipgloss style wsess uses on one stream: the one
+// palette of the command. Command code asks for a style by role and never
+// builds one inline, so the colour decision (terminal? NO_COLOR?) is made
+// once, here, per stream. IOStreams builds the styles of a stream once and
+// keeps them (Styles, StderrStyles).
+//
+// The palette is the 16 ANSI colours (blue 4, green 2, yellow 3, red 1):
+// they follow the user's terminal theme and need no background query
+// (lipgloss's adaptive colours would ask the terminal).
 type styles struct {
-	r *lipgloss.Renderer
+	// TTY reports whether the stream is a terminal: the layout for people
+	// (headers, human sizes, relative times) rather than for programs.
+	TTY bool
 
 	Bold    lipgloss.Style
 	Faint   lipgloss.Style
@@ -21,36 +29,35 @@ type styles struct {
 	Success lipgloss.Style
 	Warning lipgloss.Style
 	Error   lipgloss.Style
+	// Border draws table borders; Header the header cells of a table.
+	Border lipgloss.Style
+	Header lipgloss.Style
 }
 
 // newStyles builds the styles for w. With color false (a pipe, NO_COLOR, or
-// a test) the ASCII profile is forced, so no escape code is ever written.
-func newStyles(w io.Writer, color bool) *styles {
+// a test) the ASCII profile is forced, so no escape code is ever written;
+// with color true, profile forces a colour profile when it is not
+// termenv.Ascii (tests), otherwise lipgloss detects the terminal's.
+func newStyles(w io.Writer, tty, color bool, profile termenv.Profile) *styles {
 	r := lipgloss.NewRenderer(w)
-	if !color {
+	switch {
+	case !color:
 		r.SetColorProfile(termenv.Ascii)
+	case profile != termenv.Ascii:
+		r.SetColorProfile(profile)
 	}
+	blue := lipgloss.Color("4")
 	return &styles{
-		r:     r,
-		Bold:  r.NewStyle().Bold(true),
-		Faint: r.NewStyle().Faint(true),
-		// The 16 ANSI colours follow the user's terminal theme and need no
-		// background query (adaptive colours would ask the terminal).
-		Heading: r.NewStyle().Bold(true).Foreground(lipgloss.Color("4")),
-		Key:     r.NewStyle().Foreground(lipgloss.Color("4")),
+		TTY:     tty,
+		Bold:    r.NewStyle().Bold(true),
+		Faint:   r.NewStyle().Faint(true),
+		Heading: r.NewStyle().Bold(true).Foreground(blue),
+		Key:     r.NewStyle().Foreground(blue),
 		Value:   r.NewStyle(),
 		Success: r.NewStyle().Foreground(lipgloss.Color("2")),
 		Warning: r.NewStyle().Foreground(lipgloss.Color("3")),
 		Error:   r.NewStyle().Foreground(lipgloss.Color("1")),
+		Border:  r.NewStyle().Faint(true),
+		Header:  r.NewStyle().Bold(true).Foreground(blue),
 	}
 }
-
-// Renderer is the lipgloss renderer bound to the stream (for tables and
-// other components built elsewhere, e.g. internal/inspect).
-func (s *styles) Renderer() *lipgloss.Renderer { return s.r }
-
-// Styles returns the styles for stdout.
-func (s *IOStreams) Styles() *styles { return newStyles(s.Out, s.ColorEnabled()) }
-
-// StderrStyles returns the styles for stderr.
-func (s *IOStreams) StderrStyles() *styles { return newStyles(s.ErrOut, s.ColorEnabledStderr()) }

@@ -13,7 +13,7 @@ import (
 )
 
 // ToJSON converts a decoded value (from internal/pickle or from a JSON
-// codec) into plain JSON values, as shared/interop/FORMATS.md's table says:
+// codec) into plain JSON values:
 //
 //	int (any size), float       json.Number, exact ("7", "1180591620717411303424", "1.5")
 //	float nan/inf               the strings "nan", "inf", "-inf" (JSON has no such numbers)

@@ -1,40 +1,35 @@
 package inspect_test
 
 import (
-	"os"
+	"encoding/json"
+	"fmt"
 
 	"github.com/wsess/wsess/internal/inspect"
 	"github.com/wsess/wsess/internal/pickle"
 )
 
 // A Redis value written by an Emmett app is a pickle of an sdict;
-// DecodeValue recognises it and WriteJSON shows it.
+// DecodeValue recognises it and returns its data as plain JSON values.
 func ExampleDecodeValue() {
 	stored, _ := pickle.Marshal(map[string]any{"counter": 7, "user": "ann"})
 	s, err := inspect.DecodeValue(stored, "")
 	if err != nil {
 		panic(err)
 	}
-	_ = inspect.WriteJSON(os.Stdout, s, map[string]any{"key": "emtsess:9b2f4a0e-6f4c-4e0e-8d2a-3f1c2b7a9e10"})
+	data, _ := json.Marshal(s.Data)
+	fmt.Println(s.Format, s.Size, string(data))
 	// Output:
-	// {
-	//   "format": "pickle",
-	//   "data": {
-	//     "counter": 7,
-	//     "user": "ann"
-	//   },
-	//   "size": 58,
-	//   "expires": null,
-	//   "key": "emtsess:9b2f4a0e-6f4c-4e0e-8d2a-3f1c2b7a9e10"
-	// }
+	// pickle 58 {"counter":7,"user":"ann"}
 }
 
-func ExamplePreview() {
-	data := map[string]any{"counter": 7, "auth": map[string]any{"user": 1}, "name": "Zoë"}
-	println := func(s string) { os.Stdout.WriteString(s + "\n") }
-	println(inspect.Preview(data, 0))
-	println(inspect.Preview(data, 20))
+// Fields flattens nested objects into dotted paths, in order.
+func ExampleFields() {
+	data := map[string]any{"counter": 7, "auth": map[string]any{"user": map[string]any{"id": 42}}, "tags": []any{"a"}}
+	for _, f := range inspect.Fields(data) {
+		fmt.Println(f.Path, f.Value)
+	}
 	// Output:
-	// auth={1 key} counter=7 name="Zoë"
-	// auth={1 key} counte…
+	// auth.user.id 42
+	// counter 7
+	// tags ["a"]
 }

@@ -1,8 +1,8 @@
 // Package inspect turns stored session bytes into a readable session: it
 // recognises the format (a wsess cookie, a weppy or Emmett cookie, a Redis
-// value in JSON or pickle), decrypts and decodes it, converts the values to
-// plain JSON values, and renders the result for a terminal, a pipe or as
-// JSON.
+// value in JSON or pickle), decrypts and decodes it, and converts the values to
+// plain JSON values. It returns data only: how a session is shown (on a
+// terminal, to a pipe, as JSON) is decided by the command (cmd/wsess).
 package inspect
 
 import (
@@ -75,7 +75,7 @@ type CookieOptions struct {
 var wellKnownSecrets = []string{
 	"myverysecretkey",    // weppy docs: SessionCookieManager('myverysecretkey')
 	"GreatScott",         // Emmett docs: SessionManager.cookies('GreatScott')
-	"public-example-key", // shared/interop/vectors.jsonl
+	"public-example-key", // the interop vectors (internal/interop/testdata/vectors.jsonl)
 	"secret",
 	"secretkey",
 	"mysecretkey",

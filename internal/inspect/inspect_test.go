@@ -245,20 +245,3 @@ func TestCandidates(t *testing.T) {
 		}
 	}
 }
-
-func TestPreview(t *testing.T) {
-	data := map[string]any{"counter": json.Number("7"), "name": "Zoë", "auth": map[string]any{"a": 1, "b": 2}, "tags": []any{"x"}, "n": nil}
-	tests := []struct {
-		max  int
-		want string
-	}{
-		{0, `auth={2 keys} counter=7 n=null name="Zoë" tags=[1 item]`},
-		{20, `auth={2 keys} count…`},
-		{1, `…`},
-	}
-	for _, tt := range tests {
-		if got := Preview(data, tt.max); got != tt.want {
-			t.Errorf("Preview(%d) = %q, want %q", tt.max, got, tt.want)
-		}
-	}
-}
