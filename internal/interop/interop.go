@@ -13,8 +13,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"strings"
 	"reflect"
+	"strings"
 	"testing"
 )
 

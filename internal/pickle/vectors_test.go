@@ -2,7 +2,6 @@ package pickle
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"testing"
 
 	"github.com/wsess/wsess/internal/interop"
@@ -45,12 +44,4 @@ func TestDecodeVectors(t *testing.T) {
 	if n != 16 {
 		t.Fatalf("found %d pickle vectors, want 16", n)
 	}
-}
-
-func decodeJSON(raw []byte) ([]byte, error) {
-	got, err := UnmarshalMap(raw)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(plain(got))
 }

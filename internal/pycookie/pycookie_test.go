@@ -42,14 +42,6 @@ func open(format, cookie, key string) ([]byte, error) {
 	return OpenEmmett(cookie, key)
 }
 
-func decodeJSON(pk []byte) ([]byte, error) {
-	got, err := pickle.UnmarshalMap(pk)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(interop.Plain(got))
-}
-
 func checkDecodes(t *testing.T, pk []byte, want json.RawMessage) {
 	t.Helper()
 	got, err := pickle.UnmarshalMap(pk)
