@@ -104,7 +104,9 @@ return 2
 // one server. ARGV[1] is the TTL in milliseconds or "" to delete, ARGV[2]
 // "1" to act only on keys without a TTL (checked and changed atomically, as
 // the script runs alone), ARGV[3] "1" for a dry run, and ARGV[4...] are the
-// keys. It returns {matched, changed}.
+// keys. It returns {matched, changed}: without NoTTL or a dry run every key
+// counts as matched (as with one PEXPIRE per key), and only those that
+// still exist as changed.
 //
 // The keys travel as arguments, not as KEYS: a cluster refuses declared
 // keys of different slots (CROSSSLOT) even for a script flagged
@@ -114,11 +116,16 @@ return 2
 // fail; its keys are counted as Failed and a rerun picks them up.
 var batchScript = redis.NewScript(`#!lua flags=allow-cross-slot-keys
 local ttl, nottl, dry = ARGV[1], ARGV[2] == '1', ARGV[3] == '1'
+local check = nottl or dry
 local matched, changed = 0, 0
 for i = 4, #ARGV do
   local k = ARGV[i]
-  local pttl = redis.call('PTTL', k)
-  if pttl ~= -2 and (not nottl or pttl == -1) then
+  local pick = true
+  if check then
+    local pttl = redis.call('PTTL', k)
+    pick = pttl ~= -2 and (not nottl or pttl == -1)
+  end
+  if pick then
     matched = matched + 1
     if not dry then
       if ttl == '' then
