@@ -340,3 +340,25 @@ func TestInterrupt(t *testing.T) {
 		})
 	}
 }
+
+func TestPrefixes(t *testing.T) {
+	c := redistest.Start(t, redistest.Options{}).Client()
+	fill(t, c, "emtsess:", 300, 0)
+	fill(t, c, prefix, 200, 0)
+	fill(t, c, "nocolon", 5, 0)
+	m := manager.New(c)
+	ctx := context.Background()
+	got, complete, err := m.Prefixes(ctx, 0)
+	want := []manager.Group{{Name: "emtsess:", Keys: 300}, {Name: prefix, Keys: 200}, {Name: manager.NoPrefix, Keys: 5}}
+	if err != nil || !complete || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Prefixes = %v, %v, %v; want %v, complete", got, complete, err, want)
+	}
+	got, complete, err = m.Prefixes(ctx, 100)
+	var n int64
+	for _, g := range got {
+		n += g.Keys
+	}
+	if err != nil || complete || n != 100 {
+		t.Errorf("Prefixes(100) = %v, %v, %v; want 100 keys counted, incomplete", got, complete, err)
+	}
+}
