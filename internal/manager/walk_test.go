@@ -170,7 +170,7 @@ func TestWhereListStats(t *testing.T) {
 // TestNoTTL fills keys with and without a TTL: Stats counts the TTL-less
 // ones exactly, and Expire with NoTTL gives exactly those a TTL.
 func TestNoTTL(t *testing.T) {
-	const n = 20_000
+	const n = 10_000
 	ttlOf := func(i int) time.Duration {
 		if i%5 == 0 {
 			return 0
@@ -178,7 +178,7 @@ func TestNoTTL(t *testing.T) {
 		return time.Duration(1+i%50) * time.Minute
 	}
 	value := func(i int) string {
-		if i%5000 == 1234 { // a few large sessions for the top list
+		if i%3000 == 1234 { // a few large sessions for the top list
 			return fmt.Sprintf(`{"blob":"%0*d"}`, 10000+i, 0)
 		}
 		return payload
@@ -199,13 +199,13 @@ func TestNoTTL(t *testing.T) {
 			if st.Keys != n || st.NoTTL != n/5 || st.TTL[len(st.TTL)-1].Count != n/5 {
 				t.Errorf("Stats: %d keys, %d without TTL (bucket %d); want %d, %d", st.Keys, st.NoTTL, st.TTL[len(st.TTL)-1].Count, n, n/5)
 			}
-			wantTop := []string{prefix + "16234", prefix + "11234", prefix + "6234"}
+			wantTop := []string{prefix + "7234", prefix + "4234", prefix + "1234"}
 			if len(st.Top) != len(wantTop) {
 				t.Fatalf("Top: %+v; want %v", st.Top, wantTop)
 			}
 			for i, e := range st.Top {
-				if e.Key != wantTop[i] || e.Size != int64(len(value(16234-5000*i))) {
-					t.Errorf("Top[%d] = %+v; want %s of %d bytes", i, e, wantTop[i], len(value(16234-5000*i)))
+				if e.Key != wantTop[i] || e.Size != int64(len(value(7234-3000*i))) {
+					t.Errorf("Top[%d] = %+v; want %s of %d bytes", i, e, wantTop[i], len(value(7234-3000*i)))
 				}
 			}
 			if st.Memory.Sampled < n/10-2*pipeWorkersForTest || st.Memory.Sampled > n/10+2*pipeWorkersForTest ||
@@ -293,7 +293,7 @@ func TestRate(t *testing.T) {
 // key its TTL exactly once (NoTTL acts only on keys without one, so a key
 // handled twice would show as a count above n).
 func TestInterrupt(t *testing.T) {
-	const n = 30_000
+	const n = 20_000
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			c := be.start(t)
@@ -360,5 +360,27 @@ func TestPrefixes(t *testing.T) {
 	}
 	if err != nil || complete || n != 100 {
 		t.Errorf("Prefixes(100) = %v, %v, %v; want 100 keys counted, incomplete", got, complete, err)
+	}
+}
+
+// TestInterruptWhilePaced cancels a walk that is waiting for its rate
+// limit: it stops without working through the rest.
+func TestInterruptWhilePaced(t *testing.T) {
+	const n = 5000
+	c := redistest.Start(t, redistest.Options{}).Client()
+	fill(t, c, prefix, n, 0)
+	m := manager.New(c)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	s, err := m.Expire(ctx, manager.ExpireOptions{Prefix: prefix, TTL: time.Hour, Rate: 100}) // 50 s unpaced
+	if !errors.Is(err, manager.ErrInterrupted) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Expire: %v; want ErrInterrupted and DeadlineExceeded", err)
+	}
+	if s.Changed == 0 || s.Changed >= n/10 {
+		t.Errorf("changed %d keys in 0.3 s at 100/s, want a few batches of 10", s.Changed)
+	}
+	st, err := m.Stats(context.Background(), manager.ScanOptions{Prefix: prefix})
+	if err != nil || st.Keys-st.NoTTL != s.Changed {
+		t.Errorf("%d keys have a TTL, the summary says %d (%v)", st.Keys-st.NoTTL, s.Changed, err)
 	}
 }
