@@ -249,6 +249,7 @@ if has_part scale; then
     timed ls-keys-only "$W redis ls --prefix '$PREFIX' --keys-only -o tsv | wc -l"
     timed ls "$W redis ls --prefix '$PREFIX' -o tsv | wc -l"
     timed stats "$W redis stats --prefix '$PREFIX' >/dev/null && echo done"
+    timed floor-describe "$TMP/scanfloor -addr $REDIS_ADDR -prefix '$PREFIX' -action describe"
   done
   # Each action beside its bare floor (bench/cmd/scanfloor -action): the
   # same SCAN COUNT 1000 loop with per batch one script call that sets the
@@ -310,6 +311,7 @@ if has_part cluster; then
     timed cluster-scanfloor "$TMP/scanfloor -addrs $CADDRS -prefix '$PREFIX'"
     timed cluster-ls-keys-only "$WC redis ls --prefix '$PREFIX' --keys-only -o tsv | wc -l"
     timed cluster-stats "$WC redis stats --prefix '$PREFIX' >/dev/null && echo done"
+    timed cluster-floor-describe "$TMP/scanfloor -addrs $CADDRS -prefix '$PREFIX' -action describe"
     for i in 1 2 3; do
       p=${CPORTS[$((i - 1))]}
       timed "cluster-scanfloor-m$i" "$TMP/scanfloor -addr 127.0.0.1:$p -prefix '$PREFIX'"

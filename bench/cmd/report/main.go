@@ -291,16 +291,18 @@ func (r *results) targets() []target {
 		check("(4) expire --delete ÷ its floor, one UNLINK per batch (wall)", "≤ 1.3", r.scaleVal("expire-delete", "wall")/r.scaleVal("floor-delete", "wall"), 2, "", le(1.3)),
 		check("(4) expire --in 1h ÷ its floor, one script call per batch (wall)", "≤ 1.3", r.scaleVal("expire-in", "wall")/r.scaleVal("floor-in", "wall"), 2, "", le(1.3)),
 		check("(4) expire --no-ttl --in 24h ÷ its floor, one script call per batch (wall)", "≤ 1.3", r.scaleVal("expire-nottl", "wall")/r.scaleVal("floor-nottl", "wall"), 2, "", le(1.3)),
+		check("(4) stats ÷ SCAN + describe-pipeline floor (wall; informational)", "≤ 1.3", r.scaleVal("stats", "wall")/r.scaleVal("floor-describe", "wall"), 2, "", le(1.3)),
 	)
 	for _, c := range []struct{ row, label, floor string }{
 		{"cluster-ls-keys-only", "ls --keys-only", "cluster-scanfloor"},
-		{"cluster-stats", "stats", "cluster-scanfloor"},
+		{"cluster-stats", "stats", "cluster-floor-describe"},
 		{"cluster-expire-in", "expire --in 1h", "cluster-floor-in"},
 	} {
-		floorName := "all-masters SCAN floor"
-		if c.floor != "cluster-scanfloor" {
-			floorName = "all-masters script floor"
-		}
+		floorName := map[string]string{
+			"cluster-scanfloor":      "all-masters SCAN floor",
+			"cluster-floor-describe": "all-masters SCAN + describe-pipeline floor",
+			"cluster-floor-in":       "all-masters script floor",
+		}[c.floor]
 		ts = append(ts,
 			check("(4) cluster: "+c.label+" ÷ "+floorName+" (wall)", "≤ 1.3", r.scaleVal(c.row, "wall")/r.scaleVal(c.floor, "wall"), 2, "", le(1.3)),
 			check("(4) cluster: "+c.label+" ÷ serial sum of its per-master walls", "≤ 0.8", r.scaleVal(c.row, "wall")/r.serialSum(c.row), 2, "", le(0.8)))
@@ -497,6 +499,7 @@ wsess redis expire --prefix PREFIX --delete --yes
 scanfloor -addr 127.0.0.1:PORT -prefix PREFIX -action in -ttl 1h      # floor-in
 scanfloor -addr 127.0.0.1:PORT -prefix PREFIX -action delete          # floor-delete
 scanfloor -addr 127.0.0.1:PORT -prefix PREFIX -action nottl -ttl 24h  # floor-nottl
+scanfloor -addr 127.0.0.1:PORT -prefix PREFIX -action describe        # floor-describe
 wsess redis expire --prefix PREFIX --no-ttl --in 24h --yes             # expire-nottl
 redis-cli --scan --pattern 'PREFIX*' | xargs -n 1000 redis-cli unlink
 ` + "```" + `
@@ -505,9 +508,11 @@ The floors (` + "`bench/cmd/scanfloor -action`" + `) are the same SCAN COUNT 100
 pipelined (the next SCAN runs while the previous batch is acted on), sending
 per batch one variadic UNLINK (*floor-delete*), one script call that sets the
 TTL of every key of the batch (*floor-in*), or one script call that sets the
-TTL of the batch's keys that have none (*floor-nottl*; the store is filled
-with every second session without a TTL before it and before
-*expire-nottl*). The store is filled again before *floor-delete*.
+TTL of the batch's keys that have none (*floor-nottl*), or one pipeline of
+OBJECT IDLETIME, PTTL and STRLEN per key (*floor-describe*, what ls and
+stats read; stats also samples MEMORY USAGE). For *floor-nottl* and
+*expire-nottl* the store is filled with every second session without a
+TTL before each; it is filled again before *floor-delete*.
 `)
 	var cluster []string
 	for _, name := range r.scaleOr {
@@ -525,8 +530,10 @@ Three redis-servers on loopback with cluster mode on and no replicas, filled
 with the CLUSTER_SESSIONS sessions (%s) through a cluster client. The machine
 has %s cores, so the masters, the client and the floor share them: the
 floor is run the same way as wsess, *cluster-scanfloor* scanning all
-masters at once (one connection each), *cluster-floor-in* the same with one
-script call per batch that sets its TTL. Rows ending in -mN run on master N
+masters at once (one connection each), *cluster-floor-describe* the same
+with one describe pipeline per batch (the floor for stats), and
+*cluster-floor-in* the same with one script call per batch that sets its
+TTL. Rows ending in -mN run on master N
 alone (wsess with that master's URL); the targets compare the cluster-wide
 walls with the sum of those.
 
@@ -541,6 +548,7 @@ walls with the sum of those.
 scanfloor -addrs M1,M2,M3 -prefix PREFIX                    # cluster-scanfloor
 wsess --cluster M1,M2,M3 redis ls --prefix PREFIX --keys-only -o tsv | wc -l
 wsess --cluster M1,M2,M3 redis stats --prefix PREFIX
+scanfloor -addrs M1,M2,M3 -prefix PREFIX -action describe  # cluster-floor-describe
 scanfloor -addrs M1,M2,M3 -prefix PREFIX -action in -ttl 1h # cluster-floor-in
 wsess --cluster M1,M2,M3 redis expire --prefix PREFIX --in 1h --yes
 wsess --redis-url redis://MN/0 redis ...                    # the -mN rows

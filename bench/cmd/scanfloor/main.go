@@ -15,6 +15,8 @@
 //	in      one script call per batch that sets the TTL of every key in it
 //	nottl   one script call per batch that sets the TTL of the keys that
 //	        have none, checked and set atomically
+//	describe one pipeline per batch of OBJECT IDLETIME, PTTL and STRLEN
+//	        for each key (what ls and stats read), counting the replies
 //
 // With -addrs every address is walked at the same time, each on its own
 // connections, and the totals are added: the floor for a cluster-wide walk
@@ -57,7 +59,7 @@ func main() {
 	addrs := flag.String("addrs", "", "comma-separated host:port of every master, walked all at once (overrides -addr)")
 	prefix := flag.String("prefix", "wppsess:", "key prefix")
 	count := flag.Int64("count", 1000, "SCAN COUNT hint")
-	action := flag.String("action", "scan", "scan, delete, in or nottl")
+	action := flag.String("action", "scan", "scan, delete, in, nottl or describe")
 	ttl := flag.Duration("ttl", time.Hour, "TTL for -action in and nottl")
 	flag.Parse()
 	list := []string{*addr}
@@ -65,7 +67,7 @@ func main() {
 		list = strings.Split(*addrs, ",")
 	}
 	switch *action {
-	case "scan", "delete", "in", "nottl":
+	case "scan", "delete", "in", "nottl", "describe":
 	default:
 		fmt.Fprintln(os.Stderr, "scanfloor: unknown -action", *action)
 		os.Exit(2)
@@ -146,9 +148,20 @@ func walk(ctx context.Context, addr, prefix string, count int64, action string, 
 				m   int64
 				err error
 			)
-			if script == nil {
+			switch {
+			case action == "describe":
+				pipe := rdb.Pipeline()
+				for _, k := range keys {
+					pipe.ObjectIdleTime(ctx, k)
+					pipe.PTTL(ctx, k)
+					pipe.StrLen(ctx, k)
+				}
+				var cmds []redis.Cmder
+				cmds, err = pipe.Exec(ctx)
+				m = int64(len(cmds) / 3)
+			case script == nil:
 				m, err = rdb.Unlink(ctx, keys...).Result()
-			} else {
+			default:
 				args = append(args[:0], ms)
 				for _, k := range keys {
 					args = append(args, k)
