@@ -80,7 +80,8 @@ type Expr struct {
 
 // Compile parses and compiles src. A bad expression is a *SyntaxError
 // (errors.Is(err, ErrSyntax)). The expression cannot read environment
-// variables or files: $ENV is empty and input/inputs produce nothing.
+// variables or other input, nor write anywhere: $ENV and env are empty, and
+// input, inputs, debug and stderr are refused as bad expressions.
 func Compile(src string) (*Expr, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, &SyntaxError{Expr: src, Offset: 0, Msg: "empty expression"}
@@ -115,8 +116,12 @@ func Compile(src string) (*Expr, error) {
 }
 
 // compileErrName pulls the function or variable name out of gojq's compile
-// errors ("function not defined: foo/0", "variable not defined: $x").
+// errors ("function not defined: foo/0", "variable not defined: $x",
+// "input(s)/0 is not allowed").
 func compileErrName(msg string) string {
+	if strings.HasPrefix(msg, "input(s)") {
+		return "input"
+	}
 	_, name, ok := strings.Cut(msg, "not defined: ")
 	if !ok {
 		return ""

@@ -90,6 +90,8 @@ func TestSyntaxError(t *testing.T) {
 		{".a ) == 1", 3, ".a ) == 1\n   ^"},
 		{".a | nosuch(1)", 5, ".a | nosuch(1)\n     ^"},
 		{"$x == 1", 0, "$x == 1\n^"},
+		{"[inputs] | length > 0", 1, "[inputs] | length > 0\n ^"},
+		{". | debug", 4, ". | debug\n    ^"},
 		{"  ", 0, "  \n^"},
 	}
 	for _, tt := range tests {
