@@ -10,11 +10,18 @@
 #   load    wrk against `wsess serve demo` (cookie, Redis) and the peers'
 #           servers (bench/cmd/peerserver), many sessions and one shared one
 #   scale   the wsess redis admin commands on 1,000,000 sessions beside
-#           redis-cli and a bare SCAN loop (bench/cmd/scanfloor)
+#           redis-cli and the bare floors of bench/cmd/scanfloor (a SCAN
+#           loop; per batch one variadic UNLINK, or one script call that
+#           sets the TTL of the batch, or of its keys without one)
+#   cluster the same on a 3-master cluster (loopback) with 3,000,000
+#           sessions: ls --keys-only, stats and expire --in against a floor
+#           that scans all masters at once and against the serial sum of
+#           the per-master walls
 #
-# Knobs (environment): PARTS ("inproc load scale"), COUNT (5), BENCHTIME
+# Knobs (environment): PARTS ("inproc load scale cluster"), COUNT (5), BENCHTIME
 # (0.4s), WRK_DURATION (10s), WRK_CONNECTIONS (32), WRK_THREADS (2),
-# SCALE_SESSIONS (1000000), SCALE_OTHERS (100000), SCALE_REPEAT (3), OUT (bench/out: raw
+# SCALE_SESSIONS (1000000), SCALE_OTHERS (100000), SCALE_REPEAT (3),
+# CLUSTER_SESSIONS (3000000), OUT (bench/out: raw
 # results), REPORT (BENCHMARKS.md; empty: do not write it), WSESS_BIN (a
 # prebuilt wsess binary instead of building ./cmd/wsess).
 #
@@ -22,7 +29,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PARTS=${PARTS:-"inproc load scale"}
+PARTS=${PARTS:-"inproc load scale cluster"}
 COUNT=${COUNT:-5}
 BENCHTIME=${BENCHTIME:-0.4s}
 WRK_DURATION=${WRK_DURATION:-10s}
@@ -31,6 +38,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 SCALE_SESSIONS=${SCALE_SESSIONS:-1000000}
 SCALE_OTHERS=${SCALE_OTHERS:-100000}
 SCALE_REPEAT=${SCALE_REPEAT:-3}
+CLUSTER_SESSIONS=${CLUSTER_SESSIONS:-3000000}
 PREFIX=${PREFIX:-"benchsess:"}
 OUT=${OUT:-$ROOT/bench/out}
 REPORT=${REPORT-$ROOT/BENCHMARKS.md}
@@ -43,9 +51,11 @@ mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/wsess-bench.XXXXXX)
 REDIS_PID=""
 SERVER_PID=""
+CLUSTER_PIDS=()
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+  for pid in "${CLUSTER_PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -87,7 +97,7 @@ REDIS_URL=redis://$REDIS_ADDR/0
   echo "kernel=$(uname -r)"
   echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "commit=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "settings=COUNT=$COUNT BENCHTIME=$BENCHTIME WRK_DURATION=$WRK_DURATION WRK_CONNECTIONS=$WRK_CONNECTIONS WRK_THREADS=$WRK_THREADS SCALE_SESSIONS=$SCALE_SESSIONS SCALE_OTHERS=$SCALE_OTHERS SCALE_REPEAT=$SCALE_REPEAT"
+  echo "settings=COUNT=$COUNT BENCHTIME=$BENCHTIME WRK_DURATION=$WRK_DURATION WRK_CONNECTIONS=$WRK_CONNECTIONS WRK_THREADS=$WRK_THREADS SCALE_SESSIONS=$SCALE_SESSIONS SCALE_OTHERS=$SCALE_OTHERS SCALE_REPEAT=$SCALE_REPEAT CLUSTER_SESSIONS=$CLUSTER_SESSIONS"
   echo "wrkflags=-t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION"
 } >"$OUT/machine.txt"
 
@@ -180,17 +190,25 @@ fi
 
 # ---------------------------------------------------------------- scale
 # timed NAME CMD: runs CMD under /usr/bin/time -v (wall time, peak RSS).
+# Key counts and Redis's own time are summed over the servers in
+# TIMED_PORTS (the single server, or every master of the cluster).
+TIMED_PORTS=("$REDIS_PORT")
+dbsize_all() {
+  local p n=0
+  for p in "${TIMED_PORTS[@]}"; do n=$((n + $(redis-cli -h 127.0.0.1 -p "$p" dbsize))); done
+  echo "$n"
+}
 timed() {
   local name=$1
   shift
-  local before
-  before=$("${RCLI[@]}" dbsize)
-  "${RCLI[@]}" config resetstat >/dev/null
+  local before p
+  before=$(dbsize_all)
+  for p in "${TIMED_PORTS[@]}"; do redis-cli -h 127.0.0.1 -p "$p" config resetstat >/dev/null; done
   if ! /usr/bin/time -v -o "$TMP/time.txt" bash -c "set -o pipefail; $*" >"$TMP/stdout.txt" 2>"$TMP/stderr.txt"; then
     log "  $name failed:"
     tail -5 "$TMP/stderr.txt" >&2
     printf '%s wall=NaN rss_kb=NaN keys_before=%s keys_after=%s out=failed\n' "$name" "$before" \
-      "$("${RCLI[@]}" dbsize)" >>"$OUT/scale.txt"
+      "$(dbsize_all)" >>"$OUT/scale.txt"
     return 0
   fi
   local wall rss outn
@@ -200,20 +218,23 @@ timed() {
   outn=$(tail -1 "$TMP/stdout.txt" | tr -d ' \t' | cut -c1-40)
   # Redis's own time in the commands it ran for this one (INFO commandstats).
   local server
-  server=$("${RCLI[@]}" info commandstats | tr -d '\r' | awk -F'[:,=]' \
+  server=$(for p in "${TIMED_PORTS[@]}"; do redis-cli -h 127.0.0.1 -p "$p" info commandstats; done | tr -d '\r' | awk -F'[:,=]' \
     '/^cmdstat_/ && $1 != "cmdstat_info" && $1 != "cmdstat_config|resetstat" {u += $5} END {printf "%.2f", u / 1e6}')
   printf '%s wall=%s rss_kb=%s keys_before=%s keys_after=%s server_s=%s out=%s\n' "$name" "$wall" "$rss" "$before" \
-    "$("${RCLI[@]}" dbsize)" "$server" "${outn:-none}" >>"$OUT/scale.txt"
+    "$(dbsize_all)" "$server" "${outn:-none}" >>"$OUT/scale.txt"
   log "  $name: ${wall}s, $((rss / 1024)) MiB"
 }
+# fill [N]: the scale data set; with N, every Nth session has no TTL.
 fill() {
   "${RCLI[@]}" flushall >/dev/null
-  "$TMP/fill" -sessions "$SCALE_SESSIONS" -others "$SCALE_OTHERS" -prefix "$PREFIX" |
+  "$TMP/fill" -sessions "$SCALE_SESSIONS" -others "$SCALE_OTHERS" -prefix "$PREFIX" -nottl-every "${1:-0}" |
     "${RCLI[@]}" --pipe >/dev/null
 }
+if has_part scale || has_part cluster; then
+  : >"$OUT/scale.txt"
+fi
 if has_part scale; then
   log "scale: filling $SCALE_SESSIONS sessions under $PREFIX and $SCALE_OTHERS other keys"
-  : >"$OUT/scale.txt"
   fill
   # One untimed pass first: Redis finishes growing its dict (incremental
   # rehashing) and the first timed command does not pay for it.
@@ -228,13 +249,88 @@ if has_part scale; then
     timed ls-keys-only "$W redis ls --prefix '$PREFIX' --keys-only -o tsv | wc -l"
     timed ls "$W redis ls --prefix '$PREFIX' -o tsv | wc -l"
     timed stats "$W redis stats --prefix '$PREFIX' >/dev/null && echo done"
+    timed floor-describe "$TMP/scanfloor -addr $REDIS_ADDR -prefix '$PREFIX' -action describe"
   done
+  # Each action beside its bare floor (bench/cmd/scanfloor -action): the
+  # same SCAN COUNT 1000 loop with per batch one script call that sets the
+  # TTL of the batch, one variadic UNLINK, or one script call that sets the
+  # TTL of the batch's keys that have none.
+  timed floor-in "$TMP/scanfloor -addr $REDIS_ADDR -prefix '$PREFIX' -action in -ttl 1h"
   timed expire-in "$W redis expire --prefix '$PREFIX' --in 1h --yes >/dev/null && echo done"
   timed expire-delete "$W redis expire --prefix '$PREFIX' --delete --yes >/dev/null && echo done"
+  log "scale: refilling for the delete floor"
+  fill
+  timed floor-delete "$TMP/scanfloor -addr $REDIS_ADDR -prefix '$PREFIX' -action delete"
+  log "scale: refilling with every second session without a TTL, for --no-ttl"
+  fill 2
+  timed floor-nottl "$TMP/scanfloor -addr $REDIS_ADDR -prefix '$PREFIX' -action nottl -ttl 24h"
+  fill 2
+  timed expire-nottl "$W redis expire --prefix '$PREFIX' --no-ttl --in 24h --yes >/dev/null && echo done"
   log "scale: refilling for the xargs reference"
   fill
   timed xargs-unlink "$R --scan --pattern '$PREFIX*' | xargs -n 1000 $R unlink >/dev/null && echo done"
   "${RCLI[@]}" flushall >/dev/null
+fi
+
+# ---------------------------------------------------------------- cluster
+# Three masters on loopback, no replicas, CLUSTER_SESSIONS sessions. Rows are
+# named cluster-*; -mN rows run on master N alone (the serial sum is theirs).
+if has_part cluster; then
+  "${RCLI[@]}" flushall >/dev/null
+  CPORTS=()
+  for i in 1 2 3; do
+    p=$(free_port)
+    mkdir -p "$TMP/cluster$i"
+    # The bus port is given: the default (port + 10000) may not exist.
+    redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --cluster-enabled yes \
+      --cluster-port "$(free_port)" --cluster-config-file "$TMP/cluster$i/nodes.conf" --dir "$TMP/cluster$i" --logfile "$TMP/cluster$i/redis.log" &
+    CLUSTER_PIDS+=($!)
+    CPORTS+=("$p")
+  done
+  for p in "${CPORTS[@]}"; do
+    for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  done
+  CADDRS=$(printf '127.0.0.1:%s,' "${CPORTS[@]}")
+  CADDRS=${CADDRS%,}
+  redis-cli --cluster create ${CADDRS//,/ } --cluster-replicas 0 --cluster-yes >"$TMP/cluster-create.log" 2>&1
+  for _ in $(seq 200); do
+    ok=0
+    for p in "${CPORTS[@]}"; do
+      redis-cli -p "$p" cluster info | grep -q 'cluster_state:ok' && ok=$((ok + 1))
+    done
+    [ "$ok" -eq 3 ] && break
+    sleep 0.1
+  done
+  [ "$ok" -eq 3 ] || { log "cluster did not form"; cat "$TMP/cluster-create.log" >&2; exit 1; }
+  log "cluster: filling $CLUSTER_SESSIONS sessions on 3 masters"
+  "$TMP/fill" -sessions "$CLUSTER_SESSIONS" -others 0 -prefix "$PREFIX" -cluster "$CADDRS"
+  TIMED_PORTS=("${CPORTS[@]}")
+  "$TMP/scanfloor" -addrs "$CADDRS" -prefix "$PREFIX" >/dev/null
+  WC="$TMP/wsess --cluster $CADDRS"
+  for _ in $(seq "$SCALE_REPEAT"); do
+    timed cluster-scanfloor "$TMP/scanfloor -addrs $CADDRS -prefix '$PREFIX'"
+    timed cluster-ls-keys-only "$WC redis ls --prefix '$PREFIX' --keys-only -o tsv | wc -l"
+    timed cluster-stats "$WC redis stats --prefix '$PREFIX' >/dev/null && echo done"
+    timed cluster-floor-describe "$TMP/scanfloor -addrs $CADDRS -prefix '$PREFIX' -action describe"
+    for i in 1 2 3; do
+      p=${CPORTS[$((i - 1))]}
+      timed "cluster-scanfloor-m$i" "$TMP/scanfloor -addr 127.0.0.1:$p -prefix '$PREFIX'"
+      timed "cluster-ls-keys-only-m$i" "$TMP/wsess --redis-url redis://127.0.0.1:$p/0 redis ls --prefix '$PREFIX' --keys-only -o tsv | wc -l"
+      timed "cluster-stats-m$i" "$TMP/wsess --redis-url redis://127.0.0.1:$p/0 redis stats --prefix '$PREFIX' >/dev/null && echo done"
+    done
+  done
+  timed cluster-floor-in "$TMP/scanfloor -addrs $CADDRS -prefix '$PREFIX' -action in -ttl 1h"
+  timed cluster-expire-in "$WC redis expire --prefix '$PREFIX' --in 1h --yes >/dev/null && echo done"
+  for i in 1 2 3; do
+    p=${CPORTS[$((i - 1))]}
+    timed "cluster-expire-in-m$i" "$TMP/wsess --redis-url redis://127.0.0.1:$p/0 redis expire --prefix '$PREFIX' --in 1h --yes >/dev/null && echo done"
+  done
+  TIMED_PORTS=("$REDIS_PORT")
+  for pid in "${CLUSTER_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  CLUSTER_PIDS=()
 fi
 
 echo "elapsed=$((SECONDS - START))s" >>"$OUT/machine.txt"

@@ -41,6 +41,10 @@ type Info struct {
 	// (nil otherwise, and for other types). It is valid only during the
 	// callback.
 	Value []byte
+	// Memory is what MEMORY USAGE reports for the key (value, key and
+	// allocator overhead), read only by Stats for a sample of the keys
+	// (ScanOptions.MemorySample); 0 when not read.
+	Memory int64
 	// Err is a reply error for this key alone (for example MOVED while a
 	// cluster reshards); the other fields are then unreliable.
 	Err error
@@ -53,8 +57,12 @@ type describer struct {
 	ttl  []*redis.DurationCmd
 	size []*redis.IntCmd
 	get  []*redis.StringCmd
+	mem  []*redis.IntCmd
 	// values makes describe read the values too.
 	values bool
+	// memEvery, when positive, makes describe ask MEMORY USAGE for every
+	// memEvery-th key it sees (memSeen counts them across batches).
+	memEvery, memSeen int
 }
 
 // noTouch reports whether pipelines through nd may be wrapped in CLIENT
@@ -84,7 +92,7 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 	if len(keys) == 0 {
 		return out, nil
 	}
-	d.idle, d.ttl, d.size, d.get = d.idle[:0], d.ttl[:0], d.size[:0], d.get[:0]
+	d.idle, d.ttl, d.size, d.get, d.mem = d.idle[:0], d.ttl[:0], d.size[:0], d.get[:0], d.mem[:0]
 	pipe := nd.Pipeline()
 	var nt *redis.Cmd
 	if d.m.noTouchOn(nd) {
@@ -97,6 +105,14 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 		d.size = append(d.size, pipe.StrLen(ctx, k))
 		if d.values {
 			d.get = append(d.get, pipe.Get(ctx, k))
+		}
+		if d.memEvery > 0 {
+			var c *redis.IntCmd
+			if d.memSeen%d.memEvery == 0 {
+				c = pipe.MemoryUsage(ctx, k)
+			}
+			d.memSeen++
+			d.mem = append(d.mem, c)
 		}
 	}
 	if nt != nil {
@@ -141,6 +157,11 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 				inf.Value = v
 			}
 		}
+		if d.memEvery > 0 && d.mem[i] != nil {
+			if n, err := d.mem[i].Result(); err == nil {
+				inf.Memory = n
+			}
+		}
 		out = append(out, inf)
 	}
 	if len(others) > 0 {
@@ -182,36 +203,57 @@ func (m *Manager) Describe(ctx context.Context, keys []string) ([]Info, error) {
 
 // List walks the keys that match opts (as Scan does) and hands fn their
 // descriptions in batches, one pipelined round trip per batch. Keys that
-// disappear between SCAN and the description are left out. fn is never called
-// concurrently and must not keep the slice after it returns.
+// disappear between SCAN and the description are left out, and so are the
+// keys opts.Filter does not select. fn is never called concurrently and must
+// not keep the slice after it returns. opts.Progress gets the running
+// counts (Matched: the keys handed to fn). A cancelled ctx stops the walk
+// after the batch in flight with an error wrapping ErrInterrupted.
 func (m *Manager) List(ctx context.Context, opts ScanOptions, fn func(infos []Info) error) error {
+	ns, t, err := m.startWalk(ctx, opts.Prefix, opts.Match, opts.Progress)
+	if err != nil {
+		return err
+	}
 	var mu sync.Mutex
 	pattern := Pattern(opts.Prefix, opts.Match)
-	n := opts.count()
-	return m.forEachNode(ctx, func(ctx context.Context, nd node) error {
+	n := rateBatch(opts.count(), opts.Rate)
+	wo := walkOpts{count: n, batch: n, workers: pipeWorkers, pace: newPacer(opts.Rate)}
+	err = eachNode(ctx, ns, func(ctx context.Context, i int, nd node) error {
 		ds := make([]describer, pipeWorkers)
 		infos := make([][]Info, pipeWorkers)
-		return scanBatches(ctx, nd, pattern, n, n, pipeWorkers, func(w int, keys []string) error {
-			ds[w].m, ds[w].values = m, opts.Values
+		return scanBatches(ctx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
+			ds[w].m, ds[w].values = m, opts.Values || opts.Filter != nil
 			var err error
 			infos[w], err = ds[w].describe(ctx, nd, keys, infos[w])
 			if err != nil {
 				return err
 			}
+			d := Summary{Scanned: int64(len(keys))}
 			kept := infos[w][:0]
 			for _, inf := range infos[w] {
-				if inf.TTL != Missing {
-					kept = append(kept, inf)
+				if inf.TTL == Missing {
+					continue
 				}
+				if opts.Filter != nil && !judge(opts.Filter, inf.Key, inf.Value, &d) {
+					continue
+				}
+				if !opts.Values {
+					inf.Value = nil
+				}
+				kept = append(kept, inf)
 			}
-			if len(kept) == 0 {
-				return nil
-			}
+			d.Matched = int64(len(kept))
 			mu.Lock()
 			defer mu.Unlock()
-			return fn(kept)
+			if len(kept) > 0 {
+				if err := fn(kept); err != nil {
+					return err
+				}
+			}
+			t.add(i, cursor, d)
+			return nil
 		})
 	})
+	return finish("list", ctx, err)
 }
 
 // Get returns the value of a string key and its description, without

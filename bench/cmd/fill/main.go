@@ -1,19 +1,28 @@
 // Command fill writes, in the Redis protocol on stdout, the commands that
 // fill a server for the scale runs: -sessions wsess sessions under -prefix
 // (43-character ids, small JSON values, TTLs spread over 30 minutes to 3 hours, so none expires during a run)
-// and -others unrelated keys. Pipe it into `redis-cli --pipe`.
+// and -others unrelated keys. Pipe it into `redis-cli --pipe`. With
+// -nottl-every N, every Nth session has no TTL (the --no-ttl runs). With
+// -cluster host:port,..., it writes the keys itself through a cluster client
+// (pipelines routed per master) instead of printing them.
 //
 //	fill -sessions 1000000 -others 100000 -prefix wppsess: | redis-cli -p PORT --pipe
+//	fill -sessions 3000000 -others 0 -prefix wppsess: -cluster 127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002
 package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -21,15 +30,49 @@ func main() {
 	others := flag.Int("others", 100_000, "other keys to write (under \"other:\")")
 	prefix := flag.String("prefix", "wppsess:", "session key prefix")
 	seed := flag.Uint64("seed", 1, "random seed (ids, values, TTLs)")
+	noTTLEvery := flag.Int("nottl-every", 0, "give every Nth session no TTL (0: all have one)")
+	cluster := flag.String("cluster", "", "comma-separated cluster node addresses: write the keys there instead of printing them")
 	flag.Parse()
-	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	if err := fill(w, *sessions, *others, *prefix, *seed); err != nil {
+	var err error
+	if *cluster != "" {
+		err = fillCluster(strings.Split(*cluster, ","), *sessions, *others, *prefix, *seed, *noTTLEvery)
+	} else {
+		w := bufio.NewWriterSize(os.Stdout, 1<<20)
+		err = fill(func(key, val []byte, ttl int) { setex(w, key, val, ttl) }, *sessions, *others, *prefix, *seed, *noTTLEvery)
+		if err == nil {
+			err = w.Flush()
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "fill:", err)
 		os.Exit(1)
 	}
 }
 
-func fill(w *bufio.Writer, sessions, others int, prefix string, seed uint64) error {
+// fillCluster writes the keys through a cluster client, 10,000 per pipeline.
+func fillCluster(addrs []string, sessions, others int, prefix string, seed uint64, noTTLEvery int) error {
+	ctx := context.Background()
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer c.Close()
+	pipe := c.Pipeline()
+	var err error
+	flush := func() {
+		if err == nil && pipe.Len() > 0 {
+			_, err = pipe.Exec(ctx)
+		}
+	}
+	_ = fill(func(key, val []byte, ttl int) {
+		pipe.Set(ctx, string(key), string(val), time.Duration(ttl)*time.Second)
+		if pipe.Len() >= 10_000 {
+			flush()
+		}
+	}, sessions, others, prefix, seed, noTTLEvery)
+	flush()
+	return err
+}
+
+// fill calls set for every key to write (ttl in seconds, 0 for none).
+func fill(set func(key, val []byte, ttl int), sessions, others int, prefix string, seed uint64, noTTLEvery int) error {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	var id [32]byte
 	key := make([]byte, 0, 64)
@@ -48,13 +91,17 @@ func fill(w *bufio.Writer, sessions, others int, prefix string, seed uint64) err
 		val = append(val, `,"user":"u`...)
 		val = strconv.AppendInt(val, int64(i), 10)
 		val = append(val, `"}`...)
-		setex(w, key, val, 1800+rng.IntN(9000))
+		ttl := 1800 + rng.IntN(9000)
+		if noTTLEvery > 0 && i%noTTLEvery == 0 {
+			ttl = 0
+		}
+		set(key, val, ttl)
 	}
 	for i := range others {
 		key = strconv.AppendInt(append(key[:0], "other:"...), int64(i), 10)
-		setex(w, key, []byte("x"), 0)
+		set(key, []byte("x"), 0)
 	}
-	return w.Flush()
+	return nil
 }
 
 // setex writes SET key val [EX ttl] as a RESP array.

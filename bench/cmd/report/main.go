@@ -287,10 +287,53 @@ func (r *results) targets() []target {
 		check("(4) xargs unlink ÷ expire --delete (wall)", "≥ 3", r.scaleVal("xargs-unlink", "wall")/r.scaleVal("expire-delete", "wall"), 2, "", ge(3)),
 		check("(4) xargs unlink ÷ expire --in 1h (wall)", "≥ 3", r.scaleVal("xargs-unlink", "wall")/r.scaleVal("expire-in", "wall"), 2, "", ge(3)),
 	)
-	for _, name := range []string{"ls-keys-only", "ls", "stats", "expire-in", "expire-delete"} {
+	ts = append(ts,
+		check("(4) expire --delete ÷ its floor, one UNLINK per batch (wall)", "≤ 1.3", r.scaleVal("expire-delete", "wall")/r.scaleVal("floor-delete", "wall"), 2, "", le(1.3)),
+		check("(4) expire --in 1h ÷ its floor, one script call per batch (wall)", "≤ 1.3", r.scaleVal("expire-in", "wall")/r.scaleVal("floor-in", "wall"), 2, "", le(1.3)),
+		check("(4) expire --no-ttl --in 24h ÷ its floor, one script call per batch (wall)", "≤ 1.3", r.scaleVal("expire-nottl", "wall")/r.scaleVal("floor-nottl", "wall"), 2, "", le(1.3)),
+		check("(4) stats ÷ SCAN + describe-pipeline floor (wall; informational)", "≤ 1.3", r.scaleVal("stats", "wall")/r.scaleVal("floor-describe", "wall"), 2, "", le(1.3)),
+	)
+	for _, c := range []struct{ row, label, floor string }{
+		{"cluster-ls-keys-only", "ls --keys-only", "cluster-scanfloor"},
+		{"cluster-stats", "stats", "cluster-floor-describe"},
+		{"cluster-expire-in", "expire --in 1h", "cluster-floor-in"},
+	} {
+		floorName := map[string]string{
+			"cluster-scanfloor":      "all-masters SCAN floor",
+			"cluster-floor-describe": "all-masters SCAN + describe-pipeline floor",
+			"cluster-floor-in":       "all-masters script floor",
+		}[c.floor]
+		ts = append(ts,
+			check("(4) cluster: "+c.label+" ÷ "+floorName+" (wall)", "≤ 1.3", r.scaleVal(c.row, "wall")/r.scaleVal(c.floor, "wall"), 2, "", le(1.3)),
+			check("(4) cluster: "+c.label+" ÷ serial sum of its per-master walls", "≤ 0.8", r.scaleVal(c.row, "wall")/r.serialSum(c.row), 2, "", le(0.8)))
+	}
+	for _, name := range []string{"ls-keys-only", "ls", "stats", "expire-in", "expire-delete", "expire-nottl",
+		"cluster-ls-keys-only", "cluster-stats", "cluster-expire-in"} {
 		ts = append(ts, check("(4) peak RSS of wsess "+name, "< 64 MiB", r.scaleVal(name, "rss_kb")/1024, 1, " MiB", func(v float64) bool { return v < 64 }))
 	}
 	return ts
+}
+
+// serialSum is the sum of the median walls of row-m1, row-m2 and row-m3:
+// the time the walk takes one master after the other.
+func (r *results) serialSum(row string) float64 {
+	sum := 0.0
+	for i := 1; i <= 3; i++ {
+		sum += r.scaleVal(fmt.Sprintf("%s-m%d", row, i), "wall")
+	}
+	return sum
+}
+
+// scaleRow writes one row of a scale table.
+func (r *results) scaleRow(w *bufio.Writer, name string) {
+	walls := make([]string, 0, len(r.scale[name]))
+	for _, run := range r.scale[name] {
+		walls = append(walls, run["wall"])
+	}
+	fmt.Fprintf(w, "| %s | %d | %s s | %s | %s s | %s MiB | %s | %s | %s |\n", name, len(r.scale[name]),
+		num(r.scaleVal(name, "wall"), 2), strings.Join(walls, " "), num(r.scaleVal(name, "server_s"), 2),
+		num(r.scaleVal(name, "rss_kb")/1024, 1), r.scaleLast(name, "keys_before"), r.scaleLast(name, "keys_after"),
+		r.scaleLast(name, "out"))
 }
 
 func (r *results) write(w *bufio.Writer) {
@@ -438,14 +481,9 @@ The store is filled again before *xargs-unlink*, which runs
 | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |
 `)
 	for _, name := range r.scaleOr {
-		walls := make([]string, 0, len(r.scale[name]))
-		for _, run := range r.scale[name] {
-			walls = append(walls, run["wall"])
+		if !strings.HasPrefix(name, "cluster-") {
+			r.scaleRow(w, name)
 		}
-		fmt.Fprintf(w, "| %s | %d | %s s | %s | %s s | %s MiB | %s | %s | %s |\n", name, len(r.scale[name]),
-			num(r.scaleVal(name, "wall"), 2), strings.Join(walls, " "), num(r.scaleVal(name, "server_s"), 2),
-			num(r.scaleVal(name, "rss_kb")/1024, 1), r.scaleLast(name, "keys_before"), r.scaleLast(name, "keys_after"),
-			r.scaleLast(name, "out"))
 	}
 	w.WriteString(`
 Commands (PREFIX, PORT and the binary paths are run.sh's):
@@ -458,7 +496,72 @@ wsess redis ls --prefix PREFIX -o tsv | wc -l
 wsess redis stats --prefix PREFIX
 wsess redis expire --prefix PREFIX --in 1h --yes
 wsess redis expire --prefix PREFIX --delete --yes
+scanfloor -addr 127.0.0.1:PORT -prefix PREFIX -action in -ttl 1h      # floor-in
+scanfloor -addr 127.0.0.1:PORT -prefix PREFIX -action delete          # floor-delete
+scanfloor -addr 127.0.0.1:PORT -prefix PREFIX -action nottl -ttl 24h  # floor-nottl
+scanfloor -addr 127.0.0.1:PORT -prefix PREFIX -action describe        # floor-describe
+wsess redis expire --prefix PREFIX --no-ttl --in 24h --yes             # expire-nottl
 redis-cli --scan --pattern 'PREFIX*' | xargs -n 1000 redis-cli unlink
 ` + "```" + `
+
+The floors (` + "`bench/cmd/scanfloor -action`" + `) are the same SCAN COUNT 1000 loop,
+pipelined (the next SCAN runs while the previous batch is acted on), sending
+per batch one variadic UNLINK (*floor-delete*), one script call that sets the
+TTL of every key of the batch (*floor-in*), or one script call that sets the
+TTL of the batch's keys that have none (*floor-nottl*), or one pipeline of
+OBJECT IDLETIME, PTTL and STRLEN per key (*floor-describe*, what ls and
+stats read; stats also samples MEMORY USAGE). For *floor-nottl* and
+*expire-nottl* the store is filled with every second session without a
+TTL before each; it is filled again before *floor-delete*.
 `)
+	var cluster []string
+	for _, name := range r.scaleOr {
+		if strings.HasPrefix(name, "cluster-") {
+			cluster = append(cluster, name)
+		}
+	}
+	if len(cluster) == 0 {
+		return
+	}
+	fmt.Fprintf(w, `
+## Scale: a 3-master cluster
+
+Three redis-servers on loopback with cluster mode on and no replicas, filled
+with the CLUSTER_SESSIONS sessions (%s) through a cluster client. The machine
+has %s cores, so the masters, the client and the floor share them: the
+floor is run the same way as wsess, *cluster-scanfloor* scanning all
+masters at once (one connection each), *cluster-floor-describe* the same
+with one describe pipeline per batch (the floor for stats), and
+*cluster-floor-in* the same with one script call per batch that sets its
+TTL. Rows ending in -mN run on master N
+alone (wsess with that master's URL); the targets compare the cluster-wide
+walls with the sum of those.
+
+| command | runs | wall (median) | all walls | Redis busy (median) | peak RSS (max) | keys before | keys after | last output line |
+| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |
+`, settingOf(m["settings"], "CLUSTER_SESSIONS"), m["nproc"])
+	for _, name := range cluster {
+		r.scaleRow(w, name)
+	}
+	w.WriteString(`
+` + "```" + `
+scanfloor -addrs M1,M2,M3 -prefix PREFIX                    # cluster-scanfloor
+wsess --cluster M1,M2,M3 redis ls --prefix PREFIX --keys-only -o tsv | wc -l
+wsess --cluster M1,M2,M3 redis stats --prefix PREFIX
+scanfloor -addrs M1,M2,M3 -prefix PREFIX -action describe  # cluster-floor-describe
+scanfloor -addrs M1,M2,M3 -prefix PREFIX -action in -ttl 1h # cluster-floor-in
+wsess --cluster M1,M2,M3 redis expire --prefix PREFIX --in 1h --yes
+wsess --redis-url redis://MN/0 redis ...                    # the -mN rows
+` + "```" + `
+`)
+}
+
+// settingOf returns KEY's value in the machine's settings line.
+func settingOf(settings, key string) string {
+	for _, f := range strings.Fields(settings) {
+		if k, v, ok := strings.Cut(f, "="); ok && k == key {
+			return v
+		}
+	}
+	return "n/a"
 }
