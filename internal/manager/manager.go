@@ -136,36 +136,6 @@ func (m *Manager) isCluster() bool {
 	return false
 }
 
-// forEachNode runs fn on every node concurrently and returns the first error;
-// the first failure cancels the others.
-func (m *Manager) forEachNode(ctx context.Context, fn func(ctx context.Context, n node) error) error {
-	ns, err := m.nodes(ctx)
-	if err != nil {
-		return err
-	}
-	if len(ns) == 1 {
-		return fn(ctx, ns[0])
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		once     sync.Once
-		firstErr error
-	)
-	for _, n := range ns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fn(ctx, n); err != nil {
-				once.Do(func() { firstErr = err; cancel() })
-			}
-		}()
-	}
-	wg.Wait()
-	return firstErr
-}
-
 // Error is the error a Manager method returns when a Redis call failed.
 // Test for it with errors.As to learn what kind of failure it was; it also
 // matches ErrUnavailable under errors.Is when Kind is rediserr.Unavailable.
