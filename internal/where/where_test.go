@@ -32,8 +32,8 @@ func pickled(t *testing.T, c string) []byte {
 }
 
 func TestVerdict(t *testing.T) {
-	auth := pickled(t, "auth")       // weppy 1.3.4 with Auth: user id 1
-	types := pickled(t, "types")     // big and 64-bit ints, floats, bytes
+	auth := pickled(t, "auth")       // weppy 1.3.4's own Auth login: user 1, a weppy.orm.models.UserRow
+	types := pickled(t, "types")     // big and 64-bit ints, floats, bytes, nested lists
 	counter := pickled(t, "counter") // weppy sdict {"counter": 3}
 	wsess := []byte(`{"auth":{"user":{"id":42}},"cart":[1,2,3],"big":1180591620717411303424,"f":1.5,"i63":9223372036854775807,"n63":-9223372036854775808}`)
 	tests := []struct {
@@ -52,14 +52,15 @@ func TestVerdict(t *testing.T) {
 		{"missing path is null", ".nope.deeper", wsess, manager.VerdictNoMatch},
 		{"select produces nothing", "select(false)", wsess, manager.VerdictNoMatch},
 		{"truthy non-bool", ".auth", wsess, manager.VerdictMatch},
-		{"weppy auth user id", ".auth.user.id == 42", auth, manager.VerdictMatch},
-		{"weppy auth other user", ".auth.user.id == 1", auth, manager.VerdictNoMatch},
-		{"weppy row class", `.auth.user.__class__ == "pydal.objects.Row"`, auth, manager.VerdictMatch},
+		{"weppy auth user id", ".auth.user.id == 1", auth, manager.VerdictMatch},
+		{"weppy auth other user", ".auth.user.id == 42", auth, manager.VerdictNoMatch},
+		{"weppy row class", `.auth.user.__class__ == "weppy.orm.models.UserRow"`, auth, manager.VerdictMatch},
 		{"weppy auth email", `.auth.user.email | endswith("@example.com")`, auth, manager.VerdictMatch},
 		{"pickle counter", ".counter >= 3", counter, manager.VerdictMatch},
 		{"pickle 2^70", ".big == 1180591620717411303424", types, manager.VerdictMatch},
-		{"pickle negative", ".n == -3", types, manager.VerdictMatch},
-		{"pickle list", `.tags | index("b") == 1`, types, manager.VerdictMatch},
+		{"pickle negative", ".n32 == -2147483649", types, manager.VerdictMatch},
+		{"pickle nested id", ".nested.id == 42", types, manager.VerdictMatch},
+		{"pickle list", `.nested.roles | index("dev") == 1`, types, manager.VerdictMatch},
 		{"int64 max", ".i63 == 9223372036854775807", wsess, manager.VerdictMatch},
 		{"int64 min", ".n63 == -9223372036854775808", wsess, manager.VerdictMatch},
 		{"int64 max off by one", ".i63 == 9223372036854775806", wsess, manager.VerdictNoMatch},
