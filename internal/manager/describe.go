@@ -220,7 +220,7 @@ func (m *Manager) List(ctx context.Context, opts ScanOptions, fn func(infos []In
 	err = eachNode(ctx, ns, func(ctx context.Context, i int, nd node) error {
 		ds := make([]describer, pipeWorkers)
 		infos := make([][]Info, pipeWorkers)
-		return scanBatches(ctx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
+		return t.walked(i, scanBatches(ctx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
 			ds[w].m, ds[w].values = m, opts.Values || opts.Filter != nil
 			var err error
 			infos[w], err = ds[w].describe(ctx, nd, keys, infos[w])
@@ -251,7 +251,7 @@ func (m *Manager) List(ctx context.Context, opts ScanOptions, fn func(infos []In
 			}
 			t.add(i, cursor, d)
 			return nil
-		})
+		}))
 	})
 	return finish("list", ctx, err)
 }

@@ -190,11 +190,11 @@ func (m *Manager) Expire(ctx context.Context, opts ExpireOptions) (Summary, erro
 		if err := script.Load(ctx, nd).Err(); err != nil {
 			return wrap("expire: load script", err)
 		}
-		return scanBatches(ctx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
+		return t.walked(i, scanBatches(ctx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
 			d, err := xs[w].apply(ctx, nd, keys)
 			t.add(i, cursor, d)
 			return err
-		})
+		}))
 	})
 	return t.summary(), finish("expire", ctx, err)
 }

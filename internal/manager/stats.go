@@ -451,6 +451,7 @@ func (m *Manager) Stats(ctx context.Context, opts ScanOptions) (Stats, error) {
 			t.add(i, cursor, d)
 			return nil
 		})
+		err = t.walked(i, err)
 		node := newAcc(0)
 		for _, l := range local {
 			node.merge(l)

@@ -210,6 +210,24 @@ func (t *tracker) add(i int, cursor uint64, d Summary) {
 	}
 }
 
+// walked marks node i as fully scanned when its walk ended without err,
+// and reports progress once more: the last SCAN of a node may return no
+// keys, so no batch carries its final cursor. It returns err.
+func (t *tracker) walked(i int, err error) error {
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if i >= 0 && i < len(t.frac) && t.frac[i] != 1 {
+		t.frac[i] = 1
+		if t.progress != nil {
+			t.progress(t.snapshot())
+		}
+	}
+	return nil
+}
+
 func (t *tracker) snapshot() Progress {
 	p := Progress{Summary: t.sum, Elapsed: time.Since(t.start), Total: t.total}
 	var w, f float64
