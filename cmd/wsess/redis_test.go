@@ -531,3 +531,41 @@ func TestAppendJSONString(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13 item 5: redis show with a whole key under another prefix than
+// --prefix shows it, and the error for an id that is not there names the
+// prefixes that do hold keys when there are few.
+func TestRedisShowOtherPrefix(t *testing.T) {
+	s := redistest.Start(t, redistest.Options{})
+	c := s.Client()
+	ctx := context.Background()
+	for k, v := range map[string]string{
+		"emtsess:7c9e6679-7425-40de-944b-e07fc1f90ae7": `{"counter": 7}`,
+		"myapp:sess:x": `{"counter": 8}`,
+	} {
+		if err := c.Set(ctx, k, v, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	url := []string{"--redis-url", s.URL(), "redis", "show"}
+	r := runRedis(t, false, "", append(url, "emtsess:7c9e6679-7425-40de-944b-e07fc1f90ae7")...)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "emtsess:7c9e6679-7425-40de-944b-e07fc1f90ae7") || !strings.Contains(r.Stdout, "counter") {
+		t.Fatalf("show a key under another prefix: exit %d, %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	r = runRedis(t, false, "", append(url, "nope")...)
+	want := `wsess: no session with that id under prefix "wppsess:"; keys exist under "emtsess:", "myapp:": try --prefix emtsess:` + "\n"
+	if r.Code != 1 || r.Stderr != want {
+		t.Fatalf("show a missing id: exit %d, stderr %q; want %q", r.Code, r.Stderr, want)
+	}
+	// Many prefixes are no hint: the plain advice.
+	for i := 0; i < 6; i++ {
+		if err := c.Set(ctx, fmt.Sprintf("app%d:x", i), "{}", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = runRedis(t, false, "", append(url, "nope")...)
+	want = `wsess: no session with that id under prefix "wppsess:"; check the id and --prefix (wsess redis ls lists the keys)` + "\n"
+	if r.Code != 1 || r.Stderr != want {
+		t.Fatalf("show a missing id among many prefixes: exit %d, stderr %q; want %q", r.Code, r.Stderr, want)
+	}
+}
