@@ -69,18 +69,35 @@ func showKey(arg, prefix string) string {
 	return prefix + arg
 }
 
+// showCandidates are the keys redis show tries for its argument, in
+// order: the id under --prefix (or the key, when it starts with --prefix),
+// then the argument as a whole key under any other prefix. (The place to
+// add other readings of the argument, such as a cookie value's stored key.)
+func showCandidates(arg, prefix string) []string {
+	key := showKey(arg, prefix)
+	if key == arg {
+		return []string{key}
+	}
+	return []string{key, arg}
+}
+
 func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
 	m, err := opts.Manager()
 	if err != nil {
 		return err
 	}
 	ctx := cmd.Context()
-	key := showKey(opts.Arg, opts.Prefix)
-	val, inf, err := m.Get(ctx, key)
-	if errors.Is(err, manager.ErrNotFound) && key != opts.Arg {
-		// Not an id under --prefix: maybe a whole key under another prefix.
-		key = opts.Arg
-		val, inf, err = m.Get(ctx, key)
+	var (
+		key string
+		val []byte
+		inf manager.Info
+	)
+	err = manager.ErrNotFound
+	for _, k := range showCandidates(opts.Arg, opts.Prefix) {
+		key = k
+		if val, inf, err = m.Get(ctx, k); !errors.Is(err, manager.ErrNotFound) {
+			break
+		}
 	}
 	if errors.Is(err, manager.ErrNotFound) {
 		return notFoundError(ctx, m, opts.Prefix)
