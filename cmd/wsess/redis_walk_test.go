@@ -501,3 +501,53 @@ func TestProgressText(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13 item 3: an interrupted stats prints the statistics of the keys
+// seen so far, marked incomplete, and exits 1.
+func TestRedisStatsInterrupted(t *testing.T) {
+	const n = 10_000
+	s := redistest.Start(t, redistest.Options{})
+	fillUsers(t, s.Client(), "p:", n)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Cancel once the paced walk is under way: the first batch (200 keys
+	// at 2,000 keys/s) starts at once, the rest take about 5 s.
+	time.AfterFunc(500*time.Millisecond, cancel)
+	r := runRedisCtx(t, ctx, "--redis-url", s.URL(), "redis", "stats", "--prefix", "p:", "--rate", "2000", "-o", "json")
+	var st struct {
+		Complete bool  `json:"complete"`
+		Keys     int64 `json:"keys"`
+		Scanned  int64 `json:"scanned"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
+		t.Fatalf("stdout %q: %v", r.Stdout, err)
+	}
+	if r.Code != 1 || st.Complete || st.Keys == 0 || st.Keys >= n || st.Keys != st.Scanned || !strings.HasPrefix(r.Stderr, "wsess: interrupted;") {
+		t.Fatalf("exit %d, %+v, stderr %q; want partial statistics marked incomplete and exit 1", r.Code, st, r.Stderr)
+	}
+}
+
+// BenchmarkRedisRate measures the rate --rate holds through the CLI, in
+// keys/s. The first batch (a tenth of a second's worth) starts at once, so
+// n keys take about (n - rate/10)/rate: 5,000 keys at 10,000 keys/s report
+// about 12,500 keys/s.
+func BenchmarkRedisRate(b *testing.B) {
+	const n, rate = 5_000, 10_000
+	s := redistest.Start(b, redistest.Options{})
+	ctx := context.Background()
+	pipe := s.Client().Pipeline()
+	for i := 0; i < n; i++ {
+		pipe.Set(ctx, fmt.Sprintf("p:s%06d", i), "{}", 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ios, _, _, errOut := testIO()
+		if code := run(ctx, []string{"--redis-url", s.URL(), "redis", "ls", "--prefix", "p:", "--keys-only", "--rate", fmt.Sprint(rate)}, ios, nil); code != 0 {
+			b.Fatalf("exit %d: %s", code, errOut)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
+}
