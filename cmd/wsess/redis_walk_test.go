@@ -510,10 +510,15 @@ func TestRedisStatsInterrupted(t *testing.T) {
 	fillUsers(t, s.Client(), "p:", n)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// Cancel once the paced walk is under way: the first batch (200 keys
-	// at 2,000 keys/s) starts at once, the rest take about 5 s.
-	time.AfterFunc(500*time.Millisecond, cancel)
-	r := runRedisCtx(t, ctx, "--redis-url", s.URL(), "redis", "stats", "--prefix", "p:", "--rate", "2000", "-o", "json")
+	done := make(chan cliResult, 1)
+	go func() {
+		done <- runRedisCtx(t, ctx, "--redis-url", s.URL(), "redis", "stats", "--prefix", "p:", "--rate", "2000", "-o", "json")
+	}()
+	// Cancel once the paced walk (about 5 s) is under way: Redis has
+	// described two batches (200 keys each at this rate).
+	waitCalls(t, s.Client(), "pttl", 400)
+	cancel()
+	r := <-done
 	var st struct {
 		Complete bool  `json:"complete"`
 		Keys     int64 `json:"keys"`
@@ -525,6 +530,26 @@ func TestRedisStatsInterrupted(t *testing.T) {
 	if r.Code != 1 || st.Complete || st.Keys == 0 || st.Keys >= n || st.Keys != st.Scanned || !strings.HasPrefix(r.Stderr, "wsess: interrupted;") {
 		t.Fatalf("exit %d, %+v, stderr %q; want partial statistics marked incomplete and exit 1", r.Code, st, r.Stderr)
 	}
+}
+
+// waitCalls polls INFO commandstats until the server has answered at
+// least n calls of cmd (bounded: 10 s).
+func waitCalls(t *testing.T, c *redis.Client, cmd string, n int) {
+	t.Helper()
+	re := regexp.MustCompile(`cmdstat_` + cmd + `:calls=(\d+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		info, err := c.Info(context.Background(), "commandstats").Result()
+		if m := re.FindStringSubmatch(info); err == nil && m != nil {
+			var k int
+			fmt.Sscan(m[1], &k)
+			if k >= n {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d calls of %s after 10 s", n, cmd)
 }
 
 // BenchmarkRedisRate measures the rate --rate holds through the CLI, in
