@@ -576,3 +576,29 @@ func BenchmarkRedisRate(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
 }
+
+// Issue 13 item 3: an interrupted ls keeps what it printed well formed
+// (-o json closes its array) and exits 1.
+func TestRedisLsInterrupted(t *testing.T) {
+	const n = 10_000
+	s := redistest.Start(t, redistest.Options{})
+	fillUsers(t, s.Client(), "p:", n)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan cliResult, 1)
+	go func() {
+		done <- runRedisCtx(t, ctx, "--redis-url", s.URL(), "redis", "ls", "--prefix", "p:", "--rate", "2000", "-o", "json")
+	}()
+	waitCalls(t, s.Client(), "pttl", 400)
+	cancel()
+	r := <-done
+	var rows []struct {
+		Key string `json:"key"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &rows); err != nil {
+		t.Fatalf("stdout is not one JSON array: %v\n%s", err, r.Stdout)
+	}
+	if r.Code != 1 || len(rows) == 0 || len(rows) >= n || r.Stderr != "wsess: interrupted; the batch in flight was finished, nothing after it was started\n" {
+		t.Fatalf("exit %d, %d rows, stderr %q; want some rows and exit 1", r.Code, len(rows), r.Stderr)
+	}
+}
