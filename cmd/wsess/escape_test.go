@@ -114,7 +114,7 @@ func TestRedisLsHostileGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := w.end(false); err != nil {
+			if err := w.end(false, false); err != nil {
 				t.Fatal(err)
 			}
 			if bad := controlLeft(out.String()); bad != "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,6 +27,9 @@ type redisExpireOptions struct {
 	DryRun bool
 	Yes    bool
 	Batch  int
+	NoTTL  bool
+	Format string // value format for --where: auto, json, pickle
+	walkFlags
 }
 
 func newCmdRedisExpire(f *factory, runF func(*redisExpireOptions) error) *cobra.Command {
@@ -36,17 +40,30 @@ func newCmdRedisExpire(f *factory, runF func(*redisExpireOptions) error) *cobra.
 		Long: `Set a time to live on every key under --prefix (--in), or delete them
 (--delete), in pipelined batches on every master of a cluster. --idle
 limits it to keys not used for at least that long (checked and changed
-atomically, key by key). --dry-run counts what would change and changes
-nothing. --in takes 1s or more: a shorter TTL would delete the keys at
+atomically, key by key). --no-ttl limits it to keys that never expire
+(checked and changed atomically, batch by batch), so --no-ttl --in 24h
+gives a TTL to exactly the keys that have none. --where limits it to the
+sessions whose decoded data (JSON or pickle) satisfy a jq expression; a
+value that cannot be decoded never matches and is counted in the summary.
+--dry-run counts what would change and changes nothing. --in takes 1s or more: a shorter TTL would delete the keys at
 once, so wsess refuses it (exit 2) and leaves deleting to --delete.
 
 --prefix is required: no default prefix is assumed for a destructive
 command. Deleting asks for confirmation on a terminal; elsewhere it needs
 --yes (without it wsess exits with status 2 and changes nothing). Progress
-goes to stderr on a terminal; a one-line summary ends the run.`,
+goes to stderr on a terminal (keys/s, share done, time left); a one-line
+summary ends the run. --rate N spreads the work to at most N keys a second
+over all masters, to spare the application's own traffic.
+
+Ctrl-C (or SIGTERM) stops after the batch in flight: the summary of what
+was done is printed and wsess exits with status 1. Every action is
+idempotent, so running the same command again finishes the job.`,
 		Example: `  wsess redis expire --prefix wppsess: --in 10m
   wsess redis expire --prefix wppsess: --delete --idle 720h --dry-run
-  wsess redis expire --prefix wppsess: --delete --yes`,
+  wsess redis expire --prefix wppsess: --delete --yes
+  wsess redis expire --prefix wppsess: --no-ttl --in 24h
+  wsess redis expire --prefix wppsess: --where '.auth.user.id == 42' --delete --yes
+  wsess redis expire --prefix wppsess: --in 1h --rate 2000`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fl := cmd.Flags()
@@ -65,6 +82,9 @@ goes to stderr on a terminal; a one-line summary ends the run.`,
 			}
 			if opts.Batch < 1 || opts.Batch > 100000 {
 				return newUsageError("use a value from 1 to 100000", "--batch %d is out of range", opts.Batch)
+			}
+			if err := opts.check(opts.IO, opts.Format); err != nil {
+				return err
 			}
 			if opts.Delete && !opts.DryRun && !opts.Yes && !canPrompt(opts.IO) {
 				return newUsageError("pass --yes to delete without a prompt (or --dry-run to count)",
@@ -85,6 +105,9 @@ goes to stderr on a terminal; a one-line summary ends the run.`,
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "count what would change, change nothing")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
 	fl.IntVar(&opts.Batch, "batch", manager.DefaultBatch, "keys per SCAN batch and pipeline (`N`, 1 to 100000)")
+	fl.BoolVar(&opts.NoTTL, "no-ttl", false, "only keys without a TTL")
+	addWalkFlags(cmd, &opts.walkFlags)
+	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", valueFormats, "stored value format for --where")
 	cmd.MarkFlagsOneRequired("in", "delete")
 	cmd.MarkFlagsMutuallyExclusive("in", "delete")
 	return cmd
@@ -96,8 +119,14 @@ func (o *redisExpireOptions) what() string {
 	if o.Match != "" {
 		s += fmt.Sprintf(" matching %s", strconv.Quote(o.Match))
 	}
+	if o.NoTTL {
+		s += " without a TTL"
+	}
 	if o.Idle > 0 {
 		s += fmt.Sprintf(", idle for %s or more", o.Idle)
+	}
+	if o.Where != "" {
+		s += fmt.Sprintf(", where %s", strconv.Quote(o.Where))
 	}
 	return s
 }
@@ -117,31 +146,30 @@ func redisExpireRun(cmd *cobra.Command, opts *redisExpireOptions) error {
 		return err
 	}
 	start := opts.Now()
-	var prog *progressLine
-	if opts.IO.IsStderrTTY() {
-		prog = &progressLine{ios: opts.IO, verb: "changed"}
-		if opts.DryRun {
-			prog.verb = "matched"
-		}
+	verb := "changed"
+	if opts.DryRun {
+		verb = "matched"
 	}
-	xo := manager.ExpireOptions{
-		Prefix: opts.Prefix, Match: opts.Match, TTL: opts.In, Delete: opts.Delete,
-		Idle: opts.Idle, DryRun: opts.DryRun, Batch: opts.Batch,
-	}
-	if prog != nil {
-		xo.Progress = prog.update
-	}
-	sum, err := m.Expire(cmd.Context(), xo)
-	if prog != nil {
-		prog.clear()
-	}
-	if err != nil {
+	prog := newProgress(opts.IO, verb)
+	sum, err := m.Expire(cmd.Context(), manager.ExpireOptions{
+		Prefix: opts.Prefix, Match: opts.Match, TTL: opts.In, Delete: opts.Delete, NoTTL: opts.NoTTL,
+		Idle: opts.Idle, DryRun: opts.DryRun, Batch: opts.Batch, Rate: opts.Rate,
+		Filter: opts.filter(), Progress: prog.callback(),
+	})
+	prog.clear()
+	interrupted := errors.Is(err, manager.ErrInterrupted)
+	if err != nil && !interrupted {
 		return redisError(err)
 	}
+	// An interrupted run still says what it did: the batches in flight were
+	// finished and counted.
 	w := bufio.NewWriter(opts.IO.Out)
-	fmt.Fprintln(w, expireSummary(opts, sum, opts.Now().Sub(start)))
+	fmt.Fprintln(w, expireSummary(opts, sum, opts.Now().Sub(start), interrupted))
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if interrupted {
+		return walkError(err, true)
 	}
 	if sum.Failed > 0 {
 		return &exitError{Code: exitFailure, Msg: fmt.Sprintf("%d keys could not be changed (another type, or the cluster resharded)", sum.Failed)}
@@ -150,8 +178,11 @@ func redisExpireRun(cmd *cobra.Command, opts *redisExpireOptions) error {
 }
 
 // expireSummary is the one line that ends expire.
-func expireSummary(opts *redisExpireOptions, s manager.Summary, took time.Duration) string {
+func expireSummary(opts *redisExpireOptions, s manager.Summary, took time.Duration, interrupted bool) string {
 	var b strings.Builder
+	if interrupted {
+		b.WriteString("Interrupted: ")
+	}
 	switch {
 	case opts.DryRun && opts.Delete:
 		fmt.Fprintf(&b, "Would delete %s %s (dry run: nothing changed)", plural(s.Matched, "key"), opts.what())
@@ -163,40 +194,11 @@ func expireSummary(opts *redisExpireOptions, s manager.Summary, took time.Durati
 		fmt.Fprintf(&b, "Set a TTL of %s on %s %s", opts.In, plural(s.Changed, "key"), opts.what())
 	}
 	fmt.Fprintf(&b, "; %d scanned, %d failed", s.Scanned, s.Failed)
+	if opts.Where != "" {
+		fmt.Fprintf(&b, ", %d undecodable, %d where errors", s.Undecodable, s.FilterErrors)
+	}
 	if opts.IO.IsStdoutTTY() && took > 0 {
 		fmt.Fprintf(&b, " in %s", took.Round(time.Millisecond))
 	}
 	return b.String()
-}
-
-// progressLine redraws one line on a terminal's stderr, at most ten times
-// a second.
-type progressLine struct {
-	ios   *IOStreams
-	verb  string
-	last  time.Duration
-	shown bool
-}
-
-func (p *progressLine) update(pr manager.Progress) {
-	if p.shown && pr.Elapsed-p.last < 100*time.Millisecond {
-		return
-	}
-	p.last, p.shown = pr.Elapsed, true
-	rate := 0.0
-	if s := pr.Elapsed.Seconds(); s > 0 {
-		rate = float64(pr.Scanned) / s
-	}
-	n := pr.Changed
-	if p.verb == "matched" {
-		n = pr.Matched
-	}
-	st := p.ios.StderrStyles()
-	fmt.Fprintf(p.ios.ErrOut, "\r\x1b[K%s", st.Faint.Render(fmt.Sprintf("scanned %d  %s %d  %.0f keys/s", pr.Scanned, p.verb, n, rate)))
-}
-
-func (p *progressLine) clear() {
-	if p.shown {
-		fmt.Fprint(p.ios.ErrOut, "\r\x1b[K")
-	}
 }

@@ -26,6 +26,7 @@ type redisLsOptions struct {
 	Format   string // value format for --decode: auto, json, pickle
 	KeysOnly bool
 	Output   string // table, json, jsonl, tsv
+	walkFlags
 }
 
 var lsOutputs = []string{"table", "json", "jsonl", "tsv"}
@@ -50,14 +51,30 @@ expiry time (RFC 3339, empty for none) and, with --decode, the preview.
 Listing never changes a TTL. On Redis 7.2 and later it leaves idle times
 alone too; on older servers reading a size counts as an access, so the idle
 times shown are right but the next listing (or expire --idle) sees 0s.
---keys-only reads nothing but the keys.`,
+--keys-only reads nothing but the keys.
+
+--where EXPR lists only the sessions whose decoded data (JSON or pickle,
+as --format says) satisfy a jq expression; values that cannot be decoded
+never match and are counted in the table's last line (elsewhere on stderr).
+--rate N walks at most N keys a second over all masters. When stdout is not
+a terminal and stderr is, a progress line (keys/s, time left) is drawn on
+stderr. Ctrl-C stops after the batch in flight; the rows so far stay
+printed and wsess exits with status 1.`,
 		Example: `  wsess redis ls
   wsess redis ls --prefix myapp:sess: --decode --limit 20
   wsess redis ls -o jsonl | jq -r 'select(.idle > 86400) | .key'
-  wsess redis ls --keys-only | wc -l`,
+  wsess redis ls --keys-only | wc -l
+  wsess redis ls --where '.auth.user.id == 42'
+  wsess redis ls --where '.cart | length > 50' -o jsonl --rate 5000 > big-carts.jsonl`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := nonNegative("limit", opts.Limit); err != nil {
+				return err
+			}
+			if opts.KeysOnly && opts.Where != "" {
+				return newUsageError("drop --keys-only: --where reads every value", "--where and --keys-only exclude each other")
+			}
+			if err := opts.check(opts.IO, opts.Format); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -71,9 +88,10 @@ times shown are right but the next listing (or expire --idle) sees 0s.
 	fl.StringVar(&opts.Match, "match", "", "extra `glob` on the rest of the key (Redis MATCH syntax)")
 	fl.IntVar(&opts.Limit, "limit", 0, "stop after `N` keys (0: no limit)")
 	fl.BoolVar(&opts.Decode, "decode", false, "decode each value and show a preview of its data")
-	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", valueFormats, "stored value format for --decode")
+	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", valueFormats, "stored value format for --decode and --where")
 	fl.BoolVar(&opts.KeysOnly, "keys-only", false, "print the keys only (no TTL, size or idle: fastest)")
 	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", lsOutputs, "output")
+	addWalkFlags(cmd, &opts.walkFlags)
 	cmd.MarkFlagsMutuallyExclusive("keys-only", "decode")
 	return cmd
 }
@@ -88,17 +106,32 @@ func redisLsRun(cmd *cobra.Command, opts *redisLsOptions) error {
 	}
 	w := newLsWriter(opts)
 	ctx := cmd.Context()
-	scan := manager.ScanOptions{Prefix: opts.Prefix, Match: opts.Match, Values: opts.Decode}
+	var counts filterCounts
+	scan := manager.ScanOptions{Prefix: opts.Prefix, Match: opts.Match, Values: opts.Decode,
+		Filter: counts.wrap(opts.filter()), Rate: opts.Rate}
+	// The progress line shares the terminal with the rows only when they
+	// go elsewhere.
+	var prog *progressLine
+	if !opts.IO.IsStdoutTTY() {
+		prog = newProgress(opts.IO, "listed")
+	}
 	if opts.KeysOnly {
+		var scanned int64
+		start := time.Now()
 		err = m.Scan(ctx, scan, func(keys []string) error {
 			for _, k := range keys {
 				if err := w.row(manager.Info{Key: k}); err != nil {
 					return err
 				}
 			}
+			scanned += int64(len(keys))
+			if prog != nil {
+				prog.update(manager.Progress{Summary: manager.Summary{Scanned: scanned, Matched: scanned}, Elapsed: time.Since(start)})
+			}
 			return w.out.Batch()
 		})
 	} else {
+		scan.Progress = prog.callback()
 		err = m.List(ctx, scan, func(infos []manager.Info) error {
 			for _, inf := range infos {
 				if err := w.row(inf); err != nil {
@@ -108,11 +141,23 @@ func redisLsRun(cmd *cobra.Command, opts *redisLsOptions) error {
 			return w.out.Batch()
 		})
 	}
-	if err != nil && !errors.Is(err, errLimit) {
+	prog.clear()
+	w.filtered = filterNote(counts.undecodable.Load(), counts.errs.Load())
+	interrupted := errors.Is(err, manager.ErrInterrupted)
+	if err != nil && !errors.Is(err, errLimit) && !interrupted {
 		_ = w.out.End("")
 		return redisError(err)
 	}
-	return w.end(errors.Is(err, errLimit))
+	if err := w.end(errors.Is(err, errLimit), interrupted); err != nil {
+		return err
+	}
+	if w.filtered != "" && !w.table {
+		printNotice(opts.IO, "--where: "+w.filtered)
+	}
+	if interrupted {
+		return walkError(err, false)
+	}
+	return nil
 }
 
 // The columns of redis ls, and those of --keys-only. A table shows the TTL,
@@ -145,6 +190,8 @@ type lsWriter struct {
 	table bool // a table for people (see isTable)
 	cells []cell
 	n     int // rows written
+	// filtered is filterNote's text for --where, set before end.
+	filtered string
 }
 
 func newLsWriter(opts *redisLsOptions) *lsWriter {
@@ -225,13 +272,22 @@ func (w *lsWriter) decode(inf manager.Info) (*inspect.Session, error) {
 	return s, nil
 }
 
-func (w *lsWriter) end(limited bool) error {
+func (w *lsWriter) end(limited, interrupted bool) error {
 	note := plural(int64(w.n), "key")
-	if limited {
-		note += " (--limit reached)"
-	}
 	if w.n == 0 {
 		note = "no keys under " + strconv.Quote(w.opts.Prefix)
+		if w.opts.Where != "" {
+			note = "no sessions under " + strconv.Quote(w.opts.Prefix) + " where " + strconv.Quote(w.opts.Where)
+		}
+	}
+	switch {
+	case limited:
+		note += " (--limit reached)"
+	case interrupted:
+		note += " (interrupted)"
+	}
+	if w.filtered != "" {
+		note += "; " + w.filtered
 	}
 	return w.out.End(note)
 }

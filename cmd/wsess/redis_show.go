@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -33,7 +34,10 @@ func newCmdRedisShow(f *factory, runF func(*redisShowOptions) error) *cobra.Comm
 		Long: `Show one session stored in Redis: its key, TTL, format, size and data.
 
 The argument is a session id (the cookie's value), looked up under --prefix,
-or a whole key that already starts with --prefix. The value is decoded as
+or a whole key: one that starts with --prefix, or any other key that
+exists (so a key copied from redis ls --prefix emtsess: shows without
+--prefix). When nothing is found, the error names the prefixes that do
+hold keys, if there are few. The value is decoded as
 JSON (pkg/session) or pickle (weppy, Emmett); --format forces one. Reading
 it does not change its TTL.`,
 		Example: `  wsess redis show 3q2-7wEjRDmXzU0sF0DRmt9Kj2J4bVq6w0yQm8m4o1g
@@ -65,17 +69,38 @@ func showKey(arg, prefix string) string {
 	return prefix + arg
 }
 
+// showCandidates are the keys redis show tries for its argument, in
+// order: the id under --prefix (or the key, when it starts with --prefix),
+// then the argument as a whole key under any other prefix. (The place to
+// add other readings of the argument, such as a cookie value's stored key.)
+func showCandidates(arg, prefix string) []string {
+	key := showKey(arg, prefix)
+	if key == arg {
+		return []string{key}
+	}
+	return []string{key, arg}
+}
+
 func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
 	m, err := opts.Manager()
 	if err != nil {
 		return err
 	}
-	key := showKey(opts.Arg, opts.Prefix)
-	val, inf, err := m.Get(cmd.Context(), key)
+	ctx := cmd.Context()
+	var (
+		key string
+		val []byte
+		inf manager.Info
+	)
+	err = manager.ErrNotFound
+	for _, k := range showCandidates(opts.Arg, opts.Prefix) {
+		key = k
+		if val, inf, err = m.Get(ctx, k); !errors.Is(err, manager.ErrNotFound) {
+			break
+		}
+	}
 	if errors.Is(err, manager.ErrNotFound) {
-		// The key holds a session id: name the prefix, not the key.
-		return withHint(fmt.Errorf("no session with that id under prefix %q", opts.Prefix),
-			"check the id and --prefix (wsess redis ls lists the keys)")
+		return notFoundError(ctx, m, opts.Prefix)
 	}
 	if err != nil {
 		if redis := redisError(err); redis != err {
@@ -110,4 +135,46 @@ func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
 		return err
 	}
 	return b.Flush()
+}
+
+// Bounds of the prefixes a not-found error names: the keys looked at (a
+// bounded SCAN) and the prefixes named (more is no hint).
+const (
+	hintScanKeys = 10_000
+	hintPrefixes = 5
+)
+
+// notFoundError says that no session has the id under prefix and, when
+// the database holds keys under few other prefixes, names them.
+func notFoundError(ctx context.Context, m *manager.Manager, prefix string) error {
+	err := fmt.Errorf("no session with that id under prefix %q", prefix)
+	hint := "check the id and --prefix (wsess redis ls lists the keys)"
+	groups, _, perr := m.Prefixes(ctx, hintScanKeys)
+	var names, quoted []string
+	for _, g := range groups {
+		if g.Name != prefix && g.Name != manager.NoPrefix && g.Name != manager.OtherPrefixes {
+			names = append(names, g.Name)
+			quoted = append(quoted, strconv.Quote(g.Name))
+		}
+	}
+	if perr == nil && len(names) > 0 && len(names) <= hintPrefixes {
+		hint = "keys exist under " + strings.Join(quoted, ", ") + ": try --prefix " + shellQuote(names[0])
+	}
+	return withHint(err, hint)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but letters,
+// digits and a few safe punctuation characters.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":._-/@", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,23 +22,52 @@ type redisStatsOptions struct {
 	Prefix string
 	Match  string
 	Output string // table, json
+	Top    int    // largest sessions to show
+	Format string // value format for --where: auto, json, pickle
+	walkFlags
 }
 
 func newCmdRedisStats(f *factory, runF func(*redisStatsOptions) error) *cobra.Command {
 	opts := &redisStatsOptions{IO: f.IOStreams, Manager: managerFunc(f)}
 	cmd := &cobra.Command{
 		Use:   "stats",
-		Short: "Count the sessions under a prefix and chart their TTLs and sizes",
-		Long: `Walk the keys under --prefix (SCAN, every master, constant memory) and
-print their number, total and mean size, and the distribution of their TTLs
-(<1m, <10m, <1h, <6h, <1d, <7d, >=7d, none) and sizes (<64B, <256B, <1KiB,
-<4KiB, <16KiB, <64KiB, >=64KiB, other: not a string) as bar charts on a
-terminal, as "name<TAB>value" lines to a pipe, or as JSON with -o json.
-(On Redis before 7.2, reading sizes resets the keys' idle time.)`,
+		Short: "Count the sessions under a prefix and chart their TTLs, sizes and idle times",
+		Long: `Walk the keys under --prefix (SCAN, every master of a cluster in parallel,
+constant memory) and print:
+
+  - the number of keys, and of keys without a TTL (they never expire);
+  - the value bytes (STRLEN: total, mean, range) and the memory they take
+    in Redis, estimated from MEMORY USAGE asked for one string key in 100
+    (total and per key);
+  - the --top N largest sessions (default 10);
+  - histograms of TTLs (<1m, <10m, <1h, <6h, <1d, <7d, >=7d, none), sizes
+    (<64B ... >=64KiB, other: not a string) and idle times (as TTLs,
+    unknown: an LFU maxmemory policy keeps none);
+  - a breakdown by key prefix (up to the first ':'; --prefix '' walks the
+    whole database) and, on a cluster, by master.
+
+On a terminal as bar charts, to a pipe as "name<TAB>value" lines, or as
+JSON with -o json (durations in seconds, sizes in bytes). --where counts
+only the sessions whose decoded data satisfy a jq expression (values that
+cannot be decoded are counted apart); --rate N walks at most N keys a
+second. Ctrl-C stops after the batch in flight, prints the statistics of
+the keys seen so far and exits with status 1. (On Redis before 7.2, reading
+sizes resets the keys' idle time.)`,
 		Example: `  wsess redis stats
-  wsess redis stats --prefix myapp:sess: -o json`,
+  wsess redis stats --prefix myapp:sess: -o json
+  wsess redis stats --prefix '' --top 20
+  wsess redis stats --where '.cart | length > 50' --rate 5000`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := nonNegative("top", opts.Top); err != nil {
+				return err
+			}
+			if opts.Top > 1000 {
+				return newUsageError("use a value from 0 to 1000", "--top %d is out of range", opts.Top)
+			}
+			if err := opts.check(opts.IO, opts.Format); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -44,9 +75,12 @@ terminal, as "name<TAB>value" lines to a pipe, or as JSON with -o json.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "key `prefix` of the sessions (matched literally)")
+	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "key `prefix` of the sessions (matched literally; '' for every key)")
 	fl.StringVar(&opts.Match, "match", "", "extra `glob` on the rest of the key (Redis MATCH syntax)")
+	fl.IntVar(&opts.Top, "top", 10, "show the `N` largest sessions (0 to 1000)")
 	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json"}, "output")
+	addWalkFlags(cmd, &opts.walkFlags)
+	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", valueFormats, "stored value format for --where")
 	return cmd
 }
 
@@ -55,32 +89,64 @@ func redisStatsRun(cmd *cobra.Command, opts *redisStatsOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := m.Stats(cmd.Context(), manager.ScanOptions{Prefix: opts.Prefix, Match: opts.Match})
-	if err != nil {
+	prog := newProgress(opts.IO, "counted")
+	st, err := m.Stats(cmd.Context(), manager.ScanOptions{
+		Prefix: opts.Prefix, Match: opts.Match, Top: opts.Top, Rate: opts.Rate,
+		Filter: opts.filter(), Progress: prog.callback(),
+	})
+	prog.clear()
+	interrupted := errors.Is(err, manager.ErrInterrupted)
+	if err != nil && !interrupted {
 		return redisError(err)
 	}
-	return writeStats(opts, st)
+	if err := writeStats(opts, st, interrupted); err != nil {
+		return err
+	}
+	if interrupted {
+		return walkError(err, false)
+	}
+	return nil
 }
 
 // statsBucketJSON is one bucket in -o json.
 type statsBucketJSON struct {
 	Label string `json:"label"`
-	// Below is the exclusive upper bound (seconds for TTLs, bytes for
-	// sizes), absent for an open-ended bucket.
+	// Below is the exclusive upper bound (seconds for TTLs and idle times,
+	// bytes for sizes), absent for an open-ended bucket.
 	Below *int64 `json:"below,omitempty"`
 	Count int64  `json:"count"`
 }
 
+// statsEntryJSON is one of the largest sessions in -o json (TTL -1: none;
+// idle -1: unknown).
+type statsEntryJSON struct {
+	Key  string `json:"key"`
+	Size int64  `json:"size"`
+	TTL  int64  `json:"ttl"`
+	Idle int64  `json:"idle"`
+}
+
 type statsJSON struct {
-	Prefix   string            `json:"prefix"`
-	Keys     int64             `json:"keys"`
-	Strings  int64             `json:"strings"`
-	Bytes    int64             `json:"bytes"`
-	MeanSize float64           `json:"mean_size"`
-	MinSize  int64             `json:"min_size"`
-	MaxSize  int64             `json:"max_size"`
-	TTL      []statsBucketJSON `json:"ttl"`
-	Size     []statsBucketJSON `json:"size"`
+	Prefix       string            `json:"prefix"`
+	Where        string            `json:"where,omitempty"`
+	Complete     bool              `json:"complete"`
+	Keys         int64             `json:"keys"`
+	NoTTL        int64             `json:"no_ttl"`
+	Strings      int64             `json:"strings"`
+	Bytes        int64             `json:"bytes"`
+	MeanSize     float64           `json:"mean_size"`
+	MinSize      int64             `json:"min_size"`
+	MaxSize      int64             `json:"max_size"`
+	Memory       manager.Memory    `json:"memory"`
+	TTL          []statsBucketJSON `json:"ttl"`
+	Size         []statsBucketJSON `json:"size"`
+	Idle         []statsBucketJSON `json:"idle"`
+	Top          []statsEntryJSON  `json:"top"`
+	Prefixes     []manager.Group   `json:"prefixes"`
+	Nodes        []manager.Group   `json:"nodes,omitempty"`
+	Scanned      int64             `json:"scanned"`
+	Undecodable  int64             `json:"undecodable"`
+	FilterErrors int64             `json:"where_errors"`
 }
 
 func bucketsJSON(bs []manager.Bucket, unit int64) []statsBucketJSON {
@@ -98,15 +164,31 @@ func bucketsJSON(bs []manager.Bucket, unit int64) []statsBucketJSON {
 // barWidth is the length of the longest bar on a terminal.
 const barWidth = 40
 
-func writeStats(opts *redisStatsOptions, st manager.Stats) error {
+// round1 rounds to one decimal, for JSON.
+func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+// writeStats prints st; interrupted marks statistics of part of the keys.
+func writeStats(opts *redisStatsOptions, st manager.Stats, interrupted bool) error {
 	w := outBuffer(opts.IO)
+	mem := st.Memory
+	mem.PerKey = round1(mem.PerKey)
 	switch {
 	case opts.Output == "json":
 		doc := statsJSON{
-			Prefix: opts.Prefix, Keys: st.Keys, Strings: st.Strings, Bytes: st.Bytes,
-			MeanSize: float64(int64(st.MeanSize()*10+0.5)) / 10, MinSize: st.MinSize, MaxSize: st.MaxSize,
-			TTL:  bucketsJSON(st.TTL, int64(time.Second)),
-			Size: bucketsJSON(st.Size, 1),
+			Prefix: opts.Prefix, Where: opts.Where, Complete: !interrupted,
+			Keys: st.Keys, NoTTL: st.NoTTL, Strings: st.Strings, Bytes: st.Bytes,
+			MeanSize: round1(st.MeanSize()), MinSize: st.MinSize, MaxSize: st.MaxSize,
+			Memory:   mem,
+			TTL:      bucketsJSON(st.TTL, int64(time.Second)),
+			Size:     bucketsJSON(st.Size, 1),
+			Idle:     bucketsJSON(st.Idle, int64(time.Second)),
+			Top:      make([]statsEntryJSON, 0, len(st.Top)),
+			Prefixes: append([]manager.Group{}, st.Prefixes...),
+			Nodes:    st.Nodes,
+			Scanned:  st.Scanned, Undecodable: st.Undecodable, FilterErrors: st.FilterErrors,
+		}
+		for _, e := range st.Top {
+			doc.Top = append(doc.Top, statsEntryJSON{Key: e.Key, Size: e.Size, TTL: ttlSeconds(e.TTL), Idle: idleSeconds(e.Idle)})
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -115,33 +197,114 @@ func writeStats(opts *redisStatsOptions, st manager.Stats) error {
 			return err
 		}
 	case !opts.IO.IsStdoutTTY():
-		fmt.Fprintf(w, "prefix\t%s\nkeys\t%d\nstrings\t%d\nbytes\t%d\nmean_size\t%.1f\nmin_size\t%d\nmax_size\t%d\n",
-			escapeText(opts.Prefix), st.Keys, st.Strings, st.Bytes, st.MeanSize(), st.MinSize, st.MaxSize)
+		fmt.Fprintf(w, "prefix\t%s\n", escapeText(opts.Prefix))
+		if opts.Where != "" {
+			fmt.Fprintf(w, "where\t%s\n", escapeText(opts.Where))
+		}
+		fmt.Fprintf(w, "complete\t%t\nkeys\t%d\nno_ttl\t%d\nstrings\t%d\nbytes\t%d\nmean_size\t%.1f\nmin_size\t%d\nmax_size\t%d\n",
+			!interrupted, st.Keys, st.NoTTL, st.Strings, st.Bytes, st.MeanSize(), st.MinSize, st.MaxSize)
+		fmt.Fprintf(w, "memory.sampled\t%d\nmemory.sampled_bytes\t%d\nmemory.sampled_usage\t%d\nmemory.estimated\t%d\nmemory.per_key\t%.1f\n",
+			mem.Sampled, mem.SampledBytes, mem.SampledUsage, mem.Estimated, mem.PerKey)
 		for _, b := range st.TTL {
 			fmt.Fprintf(w, "ttl.%s\t%d\n", b.Label, b.Count)
 		}
 		for _, b := range st.Size {
 			fmt.Fprintf(w, "size.%s\t%d\n", b.Label, b.Count)
 		}
+		for _, b := range st.Idle {
+			fmt.Fprintf(w, "idle.%s\t%d\n", b.Label, b.Count)
+		}
+		// One line per group or entry: name, then its fields.
+		for _, e := range st.Top {
+			fmt.Fprintf(w, "top\t%s\t%d\t%d\t%d\n", escapeText(e.Key), e.Size, ttlSeconds(e.TTL), idleSeconds(e.Idle))
+		}
+		for _, g := range st.Prefixes {
+			fmt.Fprintf(w, "by_prefix\t%s\t%d\t%d\t%d\n", escapeText(g.Name), g.Keys, g.NoTTL, g.Bytes)
+		}
+		for _, g := range st.Nodes {
+			fmt.Fprintf(w, "by_master\t%s\t%d\t%d\t%d\n", escapeText(g.Name), g.Keys, g.NoTTL, g.Bytes)
+		}
+		fmt.Fprintf(w, "scanned\t%d\n", st.Scanned)
+		if opts.Where != "" {
+			fmt.Fprintf(w, "undecodable\t%d\nwhere_errors\t%d\n", st.Undecodable, st.FilterErrors)
+		}
 	default:
-		s := opts.IO.Styles()
-		label := func(k, v string) {
-			fmt.Fprintf(w, "%s %s\n", s.Bold.Render(fmt.Sprintf("%-10s", k)), v)
-		}
-		label("prefix", escapeText(strconv.Quote(opts.Prefix)))
-		label("keys", strconv.FormatInt(st.Keys, 10))
-		if st.Keys == 0 {
-			return w.Flush()
-		}
-		label("total", humanSize(st.Bytes)+s.Faint.Render(fmt.Sprintf(" (%d bytes in %s)", st.Bytes, plural(st.Strings, "string"))))
-		label("mean", humanSize(int64(st.MeanSize()+0.5)))
-		label("range", fmt.Sprintf("%s to %s", humanSize(st.MinSize), humanSize(st.MaxSize)))
-		fmt.Fprintln(w)
-		writeChart(w, s, "TTL", st.TTL, st.Keys)
-		fmt.Fprintln(w)
-		writeChart(w, s, "Size", st.Size, st.Keys)
+		writeStatsTable(w, opts, st, mem, interrupted)
 	}
 	return w.Flush()
+}
+
+// writeStatsTable draws the statistics for people.
+func writeStatsTable(w *bufio.Writer, opts *redisStatsOptions, st manager.Stats, mem manager.Memory, interrupted bool) {
+	s := opts.IO.Styles()
+	label := func(k, v string) {
+		fmt.Fprintf(w, "%s %s\n", s.Bold.Render(fmt.Sprintf("%-10s", k)), v)
+	}
+	if interrupted {
+		fmt.Fprintln(w, s.Warning.Render("interrupted: the keys seen so far"))
+	}
+	label("prefix", escapeText(strconv.Quote(opts.Prefix)))
+	if opts.Where != "" {
+		label("where", escapeText(opts.Where)+s.Faint.Render(fmt.Sprintf(" (%d of %d scanned; %s)",
+			st.Keys, st.Scanned, orNone(filterNote(st.Undecodable, st.FilterErrors)))))
+	}
+	label("keys", strconv.FormatInt(st.Keys, 10))
+	if st.Keys == 0 {
+		return
+	}
+	noTTL := fmt.Sprintf("%d", st.NoTTL)
+	if st.NoTTL > 0 {
+		noTTL = s.Warning.Render(noTTL) + s.Faint.Render(" (never expire: wsess redis expire --no-ttl --in 24h)")
+	}
+	label("no TTL", noTTL)
+	label("total", humanSize(st.Bytes)+s.Faint.Render(fmt.Sprintf(" (%d bytes in %s)", st.Bytes, plural(st.Strings, "string"))))
+	label("mean", humanSize(int64(st.MeanSize()+0.5)))
+	label("range", fmt.Sprintf("%s to %s", humanSize(st.MinSize), humanSize(st.MaxSize)))
+	if mem.Sampled > 0 {
+		label("memory", fmt.Sprintf("%s, %s a key", humanSize(mem.Estimated), humanSize(int64(mem.PerKey+0.5)))+
+			s.Faint.Render(fmt.Sprintf(" (estimated from MEMORY USAGE of %s)", plural(mem.Sampled, "key"))))
+	}
+	fmt.Fprintln(w)
+	writeChart(w, s, "TTL", st.TTL, st.Keys)
+	fmt.Fprintln(w)
+	writeChart(w, s, "Size", st.Size, st.Keys)
+	fmt.Fprintln(w)
+	writeChart(w, s, "Idle", st.Idle, st.Keys)
+	if len(st.Top) > 0 {
+		fmt.Fprintln(w)
+		w.WriteString(s.Heading.Render(fmt.Sprintf("Largest %d", len(st.Top))) + "\n")
+		for _, e := range st.Top {
+			fmt.Fprintf(w, "  %10s  %s%s\n", humanSize(e.Size), s.Key.Render(escapeText(e.Key)),
+				s.Faint.Render(fmt.Sprintf("  ttl %s, idle %s", humanTTL(e.TTL), humanIdle(e.Idle))))
+		}
+	}
+	writeGroups(w, s, "Prefixes", st.Prefixes)
+	writeGroups(w, s, "Masters", st.Nodes)
+}
+
+// orNone is s, or what says there was nothing to note.
+func orNone(s string) string {
+	if s == "" {
+		return "every value decoded"
+	}
+	return s
+}
+
+// writeGroups draws a breakdown (by prefix or by master) as a small table.
+func writeGroups(w *bufio.Writer, s *styles, title string, gs []manager.Group) {
+	if len(gs) == 0 {
+		return
+	}
+	width := 6
+	for _, g := range gs {
+		width = max(width, cellWidth(escapeText(g.Name)))
+	}
+	fmt.Fprintln(w)
+	w.WriteString(s.Heading.Render(title) + "\n")
+	w.WriteString(s.Faint.Render(fmt.Sprintf("  %s %10s %10s %12s", padCells("", width, false), "keys", "no TTL", "bytes")) + "\n")
+	for _, g := range gs {
+		fmt.Fprintf(w, "  %s %10d %10d %12s\n", padCells(escapeText(g.Name), width, false), g.Keys, g.NoTTL, humanSize(g.Bytes))
+	}
 }
 
 // writeChart draws one histogram as horizontal bars scaled to the largest

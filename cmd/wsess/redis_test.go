@@ -31,6 +31,10 @@ func TestRedisLsFlags(t *testing.T) {
 		{"all", []string{"--prefix", "p:", "--match", "a*", "--limit", "5", "--decode", "--format", "pickle", "-o", "jsonl"},
 			redisLsOptions{Prefix: "p:", Match: "a*", Limit: 5, Decode: true, Format: "pickle", Output: "jsonl"}, false},
 		{"keys only tsv", []string{"--keys-only", "-o", "tsv"}, redisLsOptions{Prefix: "wppsess:", Format: "auto", KeysOnly: true, Output: "tsv"}, false},
+		{"where rate", []string{"--where", ".auth.user.id == 42", "--rate", "2000"},
+			redisLsOptions{Prefix: "wppsess:", Format: "auto", Output: "table", walkFlags: walkFlags{Where: ".auth.user.id == 42", Rate: 2000}}, false},
+		{"where and keys only", []string{"--where", ".a", "--keys-only"}, redisLsOptions{}, true},
+		{"negative rate", []string{"--rate", "-1"}, redisLsOptions{}, true},
 		{"bad output", []string{"-o", "yaml"}, redisLsOptions{}, true},
 		{"negative limit", []string{"--limit", "-1"}, redisLsOptions{}, true},
 		{"bad format", []string{"--decode", "--format", "xml"}, redisLsOptions{}, true},
@@ -47,7 +51,7 @@ func TestRedisLsFlags(t *testing.T) {
 				return
 			}
 			g := *got
-			g.IO, g.Now, g.Manager = nil, nil, nil
+			g.IO, g.Now, g.Manager, g.expr = nil, nil, nil, nil
 			if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", tt.want) {
 				t.Errorf("got %+v, want %+v", g, tt.want)
 			}
@@ -96,11 +100,11 @@ func TestRedisExpireFlags(t *testing.T) {
 		want      redisExpireOptions
 		wantUsage bool
 	}{
-		{"ttl", []string{"--prefix", "p:", "--in", "60s"}, false, redisExpireOptions{Prefix: "p:", In: time.Minute, Batch: 1000}, false},
+		{"ttl", []string{"--prefix", "p:", "--in", "60s"}, false, redisExpireOptions{Prefix: "p:", In: time.Minute, Batch: 1000, Format: "auto"}, false},
 		{"delete yes", []string{"--prefix", "p:", "--delete", "--yes", "--idle", "24h", "--batch", "50", "--match", "x*"}, false,
-			redisExpireOptions{Prefix: "p:", Match: "x*", Delete: true, Yes: true, Idle: 24 * time.Hour, Batch: 50}, false},
-		{"delete dry run needs no yes", []string{"--prefix", "p:", "--delete", "--dry-run"}, false, redisExpireOptions{Prefix: "p:", Delete: true, DryRun: true, Batch: 1000}, false},
-		{"delete on a terminal asks", []string{"--prefix", "p:", "--delete"}, true, redisExpireOptions{Prefix: "p:", Delete: true, Batch: 1000}, false},
+			redisExpireOptions{Prefix: "p:", Match: "x*", Delete: true, Yes: true, Idle: 24 * time.Hour, Batch: 50, Format: "auto"}, false},
+		{"delete dry run needs no yes", []string{"--prefix", "p:", "--delete", "--dry-run"}, false, redisExpireOptions{Prefix: "p:", Delete: true, DryRun: true, Batch: 1000, Format: "auto"}, false},
+		{"delete on a terminal asks", []string{"--prefix", "p:", "--delete"}, true, redisExpireOptions{Prefix: "p:", Delete: true, Batch: 1000, Format: "auto"}, false},
 		{"delete off a terminal needs yes", []string{"--prefix", "p:", "--delete"}, false, redisExpireOptions{}, true},
 		{"no prefix", []string{"--in", "1m"}, false, redisExpireOptions{}, true},
 		{"empty prefix", []string{"--prefix", "", "--in", "1m"}, false, redisExpireOptions{}, true},
@@ -111,6 +115,9 @@ func TestRedisExpireFlags(t *testing.T) {
 		{"negative idle", []string{"--prefix", "p:", "--in", "1m", "--idle", "-1s"}, false, redisExpireOptions{}, true},
 		{"batch zero", []string{"--prefix", "p:", "--in", "1m", "--batch", "0"}, false, redisExpireOptions{}, true},
 		{"bad duration", []string{"--prefix", "p:", "--in", "soon"}, false, redisExpireOptions{}, true},
+		{"no ttl where rate", []string{"--prefix", "p:", "--in", "24h", "--no-ttl", "--where", ".a == 1", "--rate", "2000", "--format", "pickle"}, false,
+			redisExpireOptions{Prefix: "p:", In: 24 * time.Hour, Batch: 1000, NoTTL: true, Format: "pickle", walkFlags: walkFlags{Where: ".a == 1", Rate: 2000}}, false},
+		{"negative rate", []string{"--prefix", "p:", "--in", "1m", "--rate", "-1"}, false, redisExpireOptions{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +133,7 @@ func TestRedisExpireFlags(t *testing.T) {
 				return
 			}
 			g := *got
-			g.IO, g.Now, g.Manager = nil, nil, nil
+			g.IO, g.Now, g.Manager, g.expr = nil, nil, nil, nil
 			if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", tt.want) {
 				t.Errorf("got %+v, want %+v", g, tt.want)
 			}
@@ -141,8 +148,13 @@ func TestRedisStatsFlags(t *testing.T) {
 		want      redisStatsOptions
 		wantUsage bool
 	}{
-		{"defaults", []string{}, redisStatsOptions{Prefix: "wppsess:", Output: "table"}, false},
-		{"all", []string{"--prefix", "p:", "--match", "a*", "-o", "json"}, redisStatsOptions{Prefix: "p:", Match: "a*", Output: "json"}, false},
+		{"defaults", []string{}, redisStatsOptions{Prefix: "wppsess:", Output: "table", Top: 10, Format: "auto"}, false},
+		{"all", []string{"--prefix", "p:", "--match", "a*", "-o", "json", "--top", "3", "--where", ".cart | length > 50", "--rate", "10", "--format", "json"},
+			redisStatsOptions{Prefix: "p:", Match: "a*", Output: "json", Top: 3, Format: "json", walkFlags: walkFlags{Where: ".cart | length > 50", Rate: 10}}, false},
+		{"every key", []string{"--prefix", ""}, redisStatsOptions{Output: "table", Top: 10, Format: "auto"}, false},
+		{"negative top", []string{"--top", "-1"}, redisStatsOptions{}, true},
+		{"top too large", []string{"--top", "1001"}, redisStatsOptions{}, true},
+		{"negative rate", []string{"--rate", "-5"}, redisStatsOptions{}, true},
 		{"bad output", []string{"-o", "jsonl"}, redisStatsOptions{}, true},
 	}
 	for _, tt := range tests {
@@ -155,7 +167,7 @@ func TestRedisStatsFlags(t *testing.T) {
 				return
 			}
 			g := *got
-			g.IO, g.Manager = nil, nil
+			g.IO, g.Manager, g.expr = nil, nil, nil
 			if fmt.Sprintf("%+v", g) != fmt.Sprintf("%+v", tt.want) {
 				t.Errorf("got %+v, want %+v", g, tt.want)
 			}
@@ -209,7 +221,7 @@ func TestRedisLsRender(t *testing.T) {
 			if err != nil && !errors.Is(err, errLimit) {
 				t.Fatal(err)
 			}
-			if err := w.end(errors.Is(err, errLimit)); err != nil {
+			if err := w.end(errors.Is(err, errLimit), false); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tt.golden, out.Bytes())
@@ -218,7 +230,18 @@ func TestRedisLsRender(t *testing.T) {
 }
 
 func TestRedisStatsRender(t *testing.T) {
-	st := manager.Stats{Keys: 1200, Strings: 1190, Bytes: 1190 * 150, MinSize: 20, MaxSize: 70000}
+	st := manager.Stats{Keys: 1200, NoTTL: 250, Strings: 1190, Bytes: 1190 * 150, MinSize: 20, MaxSize: 70000, Scanned: 1200,
+		Memory: manager.Memory{Sampled: 12, SampledBytes: 1800, SampledUsage: 3000, Estimated: 297500, PerKey: 250},
+		Top: []manager.Entry{
+			{Key: "wppsess:big", Size: 70000, TTL: manager.NoExpiry, Idle: 90061 * time.Second},
+			{Key: "wppsess:odd\tkey", Size: 4000, TTL: 3599900 * time.Millisecond, Idle: manager.IdleUnknown},
+		},
+		Prefixes: []manager.Group{{Name: "wppsess:", Keys: 1200, NoTTL: 250, Bytes: 178500}},
+		Nodes: []manager.Group{
+			{Name: "127.0.0.1:7001", Keys: 400, NoTTL: 80, Bytes: 60000},
+			{Name: "127.0.0.1:7002", Keys: 800, NoTTL: 170, Bytes: 118500},
+		},
+	}
 	h, d := time.Hour, 24*time.Hour
 	for _, b := range []manager.Bucket{
 		{Label: "<1m", Upper: int64(time.Minute), Count: 10}, {Label: "<10m", Upper: int64(10 * time.Minute), Count: 40},
@@ -234,6 +257,13 @@ func TestRedisStatsRender(t *testing.T) {
 	} {
 		st.Size = append(st.Size, b)
 	}
+	for _, b := range []manager.Bucket{
+		{Label: "<1m", Upper: int64(time.Minute), Count: 700}, {Label: "<10m", Upper: int64(10 * time.Minute), Count: 200},
+		{Label: "<1h", Upper: int64(h), Count: 100}, {Label: "<6h", Upper: int64(6 * h)}, {Label: "<1d", Upper: int64(d), Count: 150},
+		{Label: "<7d", Upper: int64(7 * d), Count: 50}, {Label: ">=7d"}, {Label: "unknown"},
+	} {
+		st.Idle = append(st.Idle, b)
+	}
 	for _, tt := range []struct {
 		golden string
 		tty    bool
@@ -246,7 +276,7 @@ func TestRedisStatsRender(t *testing.T) {
 		t.Run(tt.golden, func(t *testing.T) {
 			ios, _, out, _ := testIO()
 			ios.SetStdoutTTY(tt.tty)
-			if err := writeStats(&redisStatsOptions{IO: ios, Prefix: "wppsess:", Output: tt.output}, st); err != nil {
+			if err := writeStats(&redisStatsOptions{IO: ios, Prefix: "wppsess:", Output: tt.output}, st, false); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tt.golden, out.Bytes())
@@ -499,5 +529,43 @@ func TestAppendJSONString(t *testing.T) {
 		if got := appendJSONString(nil, s); string(got) != string(want) {
 			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
 		}
+	}
+}
+
+// Issue 13 item 5: redis show with a whole key under another prefix than
+// --prefix shows it, and the error for an id that is not there names the
+// prefixes that do hold keys when there are few.
+func TestRedisShowOtherPrefix(t *testing.T) {
+	s := redistest.Start(t, redistest.Options{})
+	c := s.Client()
+	ctx := context.Background()
+	for k, v := range map[string]string{
+		"emtsess:7c9e6679-7425-40de-944b-e07fc1f90ae7": `{"counter": 7}`,
+		"myapp:sess:x": `{"counter": 8}`,
+	} {
+		if err := c.Set(ctx, k, v, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	url := []string{"--redis-url", s.URL(), "redis", "show"}
+	r := runRedis(t, false, "", append(url, "emtsess:7c9e6679-7425-40de-944b-e07fc1f90ae7")...)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "emtsess:7c9e6679-7425-40de-944b-e07fc1f90ae7") || !strings.Contains(r.Stdout, "counter") {
+		t.Fatalf("show a key under another prefix: exit %d, %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	r = runRedis(t, false, "", append(url, "nope")...)
+	want := `wsess: no session with that id under prefix "wppsess:"; keys exist under "emtsess:", "myapp:": try --prefix emtsess:` + "\n"
+	if r.Code != 1 || r.Stderr != want {
+		t.Fatalf("show a missing id: exit %d, stderr %q; want %q", r.Code, r.Stderr, want)
+	}
+	// Many prefixes are no hint: the plain advice.
+	for i := 0; i < 6; i++ {
+		if err := c.Set(ctx, fmt.Sprintf("app%d:x", i), "{}", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = runRedis(t, false, "", append(url, "nope")...)
+	want = `wsess: no session with that id under prefix "wppsess:"; check the id and --prefix (wsess redis ls lists the keys)` + "\n"
+	if r.Code != 1 || r.Stderr != want {
+		t.Fatalf("show a missing id among many prefixes: exit %d, stderr %q; want %q", r.Code, r.Stderr, want)
 	}
 }
