@@ -1,0 +1,129 @@
+package pickle
+
+import (
+	"bytes"
+	"strings"
+)
+
+// nearMB is the size the worst-case inputs are built to: just under 1 MB.
+const nearMB = 1<<20 - 64
+
+// repeatTo appends unit to b until b is about n bytes (leaving room for
+// tail), then tail.
+func repeatTo(b *bytes.Buffer, unit string, n int, tail string) []byte {
+	if k := (n - b.Len() - len(tail)) / len(unit); k > 0 {
+		b.WriteString(strings.Repeat(unit, k))
+	}
+	b.WriteString(tail)
+	return b.Bytes()
+}
+
+// flood is head, then unit repeated to about n bytes, then tail.
+func flood(head, unit, tail string, n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(head)
+	return repeatTo(&b, unit, n, tail)
+}
+
+// sharedKeyDict is a dict whose key is the value that head leaves in memo 0,
+// set again and again (each item renders the key anew): as many items as
+// the default budget allows when the key costs keyCost elements (2 for
+// GET and None, 1 for the value in the result), padded to about 1 MB (a
+// string popped at once) so that the budget is the largest.
+func sharedKeyDict(head string, keyCost int) []byte {
+	items := (DefaultLimits().MaxElements - 1024) / (3 + keyCost)
+	body := cat("\x80\x04"+head+"}(", strings.Repeat("h\x00N", items), "u.")
+	return pad(body, nearMB)
+}
+
+// pad prefixes p (which starts with PROTO) with a string, popped at once,
+// that makes it n bytes long, when it is shorter.
+func pad(p []byte, n int) []byte {
+	k := n - len(p) - 6
+	if k <= 0 {
+		return p
+	}
+	return cat(p[:2], "X", le8(uint64(k))[:4], strings.Repeat("x", k), "0", p[2:])
+}
+
+// worstInputs are, for each kind of work the decoder does, the input
+// under 1 MB that makes it do the most of it: as many units of that work
+// as the default element budget allows (elems is what one unit spends:
+// the values it pushes, the calls it makes and its nodes in the result)
+// or as fit in 1 MB, padded to about 1 MB so that the budget is the
+// largest. A few are a whole 1 MB flood, refused when the budget is
+// spent. They pin the time bound, which BenchmarkHostile reports (never a
+// test).
+func worstInputs() []hostileInput {
+	bigInt := "\x8b" + string(le8(1785)[:4]) + strings.Repeat("\x9b", 1784) + "\x7f" // 4300 digits
+	ctl := strings.Repeat("\x01", 4096)
+	const dt = "C\x0a\x07\xe8\x05\x11\x0d\x2d\x1e\x01\xe2\x40"                // datetime state
+	const datetime = "\x8c\x08datetime\x8c\x08datetime\x93\x94"               // memo 0
+	const berlin = "\x8c\x04pytz\x8c\x02_p\x93\x8c\x0dEurope/Berlin\x85R\x94" // memo 1
+	return []hostileInput{
+		{"empty-lists", most("(", "]", "l.", 2), true},
+		{"empty-sets", most("(", "\x8f", "l.", 2), true},
+		{"empty-tuples", most("(", ")", "l.", 2), true},
+		{"empty-dicts", most("(", "}", "l.", 2), true},
+		{"memoized-dicts", most("(", "}\x94", "l.", 3), true},
+		{"nones", most("(", "N", "l.", 2), true},
+		{"ints", most("(", "J\xff\xff\xff\x7f", "l.", 2), true},
+		{"floats", most("(", "G\x3f\xf0\x00\x00\x00\x00\x00\x01", "l.", 2), true},
+		{"strings", most("(", "\x8c\x01a", "l.", 2), true},
+		{"int-lines", most("(", "I1234567890123\n", "l.", 2), true},
+		{"float-lines", most("(", "F1.2345678901234567e-300\n", "l.", 2), true},
+		{"long-lines", most("(", "L"+strings.Repeat("9", 4300)+"L\n", "l.", 1+byteCost(1785)), true},
+		{"long4s", most("(", bigInt, "l.", 1+byteCost(1784)), true},
+		{"sparse-memo", sparseMemo(), true},
+		{"distinct-keys", distinctKeys(), true},
+		{"float-keys", sharedKeyDict("G\x3f\xf0\x00\x00\x00\x00\x00\x01\x94", 1), true},
+		{"bytes-keys", sharedKeyDict("C\x10"+strings.Repeat("\x01", 16)+"\x94", byteCost(16)), true},
+		{"bigint-keys", sharedKeyDict(bigInt+"\x94", byteCost(1784)), true},
+		{"tuple-keys", sharedKeyDict("X"+string(le8(4096)[:4])+ctl+"\x85\x94", 1+byteCost(4096)), true},
+		{"datetimes", most(datetime+"(", "h\x00"+dt+"\x85R", "l.", 6), true},
+		{"zoned-datetimes", most(datetime+berlin+"(", "h\x00"+dt+"h\x01\x86R", "l.", 7), true},
+		{"objects", most("\x8c\x01m\x8c\x01C\x93\x94(", "h\x00)\x81}b", "l.", 7), true},
+		{"empty-dicts-1MB", flood("\x80\x04(", "}", "l.", nearMB), false},
+		{"nones-1MB", flood("\x80\x04(", "N", "l.", nearMB), false},
+		{"sparse-memo-1MB", flood("\x80\x04N", "r\xff\xff\xff\x7f", ".", nearMB), true},
+		{"self-build-1MB", selfBuild(nearMB), false},
+	}
+}
+
+// most is a protocol 4 pickle of head, unit as many times as the default
+// budget allows when each spends elems elements (or as fit in about 1 MB),
+// and tail; padded to about 1 MB.
+func most(head, unit, tail string, elems int) []byte {
+	n := (DefaultLimits().MaxElements - 1024) / elems
+	n = min(n, (nearMB-len(head)-len(tail)-64)/len(unit))
+	return pad(cat("\x80\x04", head, strings.Repeat(unit, n), tail), nearMB)
+}
+
+// sparseMemo puts None under as many distinct, scattered memo indices as
+// the budget allows (sparseMemoCost elements each).
+func sparseMemo() []byte {
+	var b bytes.Buffer
+	b.WriteString("\x80\x04N")
+	for i := uint32(1); i < uint32((DefaultLimits().MaxElements-1024)/sparseMemoCost); i++ {
+		b.WriteByte('r')
+		b.Write(le8(uint64(i * 2654435761))[:4])
+	}
+	b.WriteString(".")
+	return pad(b.Bytes(), nearMB)
+}
+
+// distinctKeys is one dict of as many distinct short bytes keys as the
+// budget allows (4 elements an item).
+func distinctKeys() []byte {
+	var b bytes.Buffer
+	b.WriteString("\x80\x04}(")
+	var key [3]byte
+	for i := 0; i < (DefaultLimits().MaxElements-1024)/4; i++ {
+		key[0], key[1], key[2] = byte(i), byte(i>>8), byte(i>>16)
+		b.WriteString("C\x03")
+		b.Write(key[:])
+		b.WriteString("N")
+	}
+	b.WriteString("u.")
+	return pad(b.Bytes(), nearMB)
+}
