@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -258,7 +259,8 @@ type decoder struct {
 	marks []int
 	memo  memoTable
 	*budget
-	calls int // nesting of make (copyreg.__newobj__ and the like)
+	calls int                       // nesting of make (copyreg.__newobj__ and the like)
+	zones map[string]*time.Location // the named zones this decode has used
 }
 
 // charge spends n elements of the budget before work that creates them.

@@ -2,7 +2,12 @@ package pickle
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
+	"path/filepath"
 	"strings"
+	"testing"
+	"time"
 )
 
 // nearMB is the size the worst-case inputs are built to: just under 1 MB.
@@ -83,6 +88,7 @@ func worstInputs() []hostileInput {
 		{"datetimes", most(datetime+"(", "h\x00"+dt+"\x85R", "l.", 6), true},
 		{"zoned-datetimes", most(datetime+berlin+"(", "h\x00"+dt+"h\x01\x86R", "l.", 7), true},
 		{"objects", most("\x8c\x01m\x8c\x01C\x93\x94(", "h\x00)\x81}b", "l.", 7), true},
+		{"zone-aliases", zoneAliases(), false},
 		{"empty-dicts-1MB", flood("\x80\x04(", "}", "l.", nearMB), false},
 		{"nones-1MB", flood("\x80\x04(", "N", "l.", nearMB), false},
 		{"sparse-memo-1MB", flood("\x80\x04N", "r\xff\xff\xff\x7f", ".", nearMB), true},
@@ -94,7 +100,7 @@ func worstInputs() []hostileInput {
 // budget allows when each spends elems elements (or as fit in about 1 MB),
 // and tail; padded to about 1 MB.
 func most(head, unit, tail string, elems int) []byte {
-	n := (DefaultLimits().MaxElements - 1024) / elems
+	n := (DefaultLimits().MaxElements - 1024 - zoneLoadCost) / elems
 	n = min(n, (nearMB-len(head)-len(tail)-64)/len(unit))
 	return pad(cat("\x80\x04", head, strings.Repeat(unit, n), tail), nearMB)
 }
@@ -126,4 +132,158 @@ func distinctKeys() []byte {
 	}
 	b.WriteString("u.")
 	return pad(b.Bytes(), nearMB)
+}
+
+// zoneAliases is a list of datetimes, each in a pytz zone of a name not
+// seen before: spellings of one zone that the tz database's files all
+// answer to ("Europe//Berlin", "Europe/./Berlin", ...), so that each one
+// is loaded from disk, as many as fit in about 1 MB.
+func zoneAliases() []byte {
+	var b bytes.Buffer
+	b.WriteString("\x80\x04\x8c\x08datetime\x8c\x08datetime\x93\x94") // memo 0
+	b.WriteString("\x8c\x04pytz\x8c\x02_p\x93\x94(")                  // memo 1
+	const dt = "C\x0a\x07\xe8\x05\x11\x0d\x2d\x1e\x01\xe2\x40"
+	for i := 0; b.Len() < nearMB-100; i++ {
+		var name strings.Builder
+		name.WriteString("Europe")
+		for k := i; k > 0; k >>= 1 {
+			if k&1 == 1 {
+				name.WriteString("/.")
+			} else {
+				name.WriteString("/")
+			}
+		}
+		name.WriteString("/Berlin")
+		b.WriteString("h\x00" + dt + "h\x01\x8c")
+		b.WriteByte(byte(name.Len()))
+		b.WriteString(name.String())
+		b.WriteString("\x85R\x86R")
+	}
+	b.WriteString("l.")
+	return b.Bytes()
+}
+
+// zonedDatetimes is a list of one datetime in each of the pytz zones
+// named.
+func zonedDatetimes(names ...string) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x80\x04\x8c\x08datetime\x8c\x08datetime\x93\x94") // memo 0
+	b.WriteString("\x8c\x04pytz\x8c\x02_p\x93\x94(")                  // memo 1
+	const dt = "C\x0a\x07\xe8\x05\x11\x0d\x2d\x1e\x01\xe2\x40"
+	for _, name := range names {
+		b.WriteString("h\x00" + dt + "h\x01\x8c")
+		b.WriteByte(byte(len(name)))
+		b.WriteString(name + "\x85R\x86R")
+	}
+	b.WriteString("l.")
+	return b.Bytes()
+}
+
+// forgetZones empties the process's cache of zones, so that the next use
+// of a zone loads it.
+func forgetZones(t testing.TB) {
+	t.Helper()
+	zones.Lock()
+	zones.m = nil
+	zones.Unlock()
+}
+
+// TestZoneNames (issue 9 finding 1): only names of the tz database's form
+// are looked up; each name is loaded once per decode, and a load is
+// charged before it is done, so that a pickle cannot make a decode read
+// one file per value.
+func TestZoneNames(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{"Europe/Berlin", true},
+		{"America/Argentina/Buenos_Aires", true},
+		{"America/Port-au-Prince", true},
+		{"Etc/GMT+5", true},
+		{"EST5EDT", true},
+		{"Europe//Berlin", false},
+		{"Europe/./Berlin", false},
+		{"./Europe/Berlin", false},
+		{"/usr/share/zoneinfo/Europe/Berlin", false},
+		{"Europe/Berlin/", false},
+		{"../etc/passwd", false},
+		{"Europe/Berlin\x00", false},
+		{"", false},
+	} {
+		if got := zoneName(tt.name); got != tt.ok {
+			t.Errorf("zoneName(%q) = %v, want %v", tt.name, got, tt.ok)
+		}
+	}
+
+	if _, err := time.LoadLocation("Europe/Berlin"); err != nil {
+		t.Skipf("no tz database: %v", err)
+	}
+	in := zonedDatetimes("Europe/Berlin", "Europe//Berlin")
+	if _, err := Unmarshal(in); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("a spelling of Europe/Berlin: err = %v, want ErrUnsupported", err)
+	}
+
+	// A budget that pays for one load: enough for any number of values
+	// in one zone, not for a second zone.
+	lim := Limits{MaxElements: zoneLoadCost + 200}
+	forgetZones(t)
+	if _, err := (Decoder{Limits: lim}).Decode(zonedDatetimes("Europe/Berlin", "Europe/Berlin", "Europe/Berlin")); err != nil {
+		t.Errorf("one zone three times: %v", err)
+	}
+	forgetZones(t)
+	if _, err := (Decoder{Limits: lim}).Decode(zonedDatetimes("Europe/Berlin", "Asia/Tokyo")); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("two zones not cached: err = %v, want ErrTooLarge", err)
+	}
+	// Once loaded and cached, zones cost nothing more.
+	if _, err := Unmarshal(zonedDatetimes("Europe/Berlin", "Asia/Tokyo")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (Decoder{Limits: Limits{MaxElements: 200}}).Decode(zonedDatetimes("Europe/Berlin", "Asia/Tokyo")); err != nil {
+		t.Errorf("two cached zones: %v", err)
+	}
+}
+
+// BenchmarkZoneLoads decodes one datetime in each of 1000 zones of the
+// system's tz database, none of them cached: the decode loads as many as
+// the budget pays for and is refused. It reports the CPU time of that
+// worst case (cpu-ns/op) and per zone loaded (cpu-ns/load).
+//
+//	go test -run '^$' -bench ZoneLoads -benchtime 5x -cpu 1 ./internal/pickle
+func BenchmarkZoneLoads(b *testing.B) {
+	const dir = "/usr/share/zoneinfo"
+	var names []string
+	_ = filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || len(names) == 1000 {
+			return nil
+		}
+		name, _ := filepath.Rel(dir, path)
+		if zoneName(name) {
+			if _, err := time.LoadLocation(name); err == nil {
+				names = append(names, name)
+			}
+		}
+		return nil
+	})
+	if len(names) < 1000 {
+		b.Skipf("only %d zones in %s", len(names), dir)
+	}
+	in := zonedDatetimes(names...)
+	var cpu time.Duration
+	loads := 0
+	for b.Loop() {
+		forgetZones(b)
+		start := cpuTime()
+		d := &decoder{lim: DefaultLimits(), data: in, budget: &budget{left: DefaultLimits().budget(len(in))}}
+		d.limit = d.left
+		_, err := d.run()
+		cpu += cpuTime() - start
+		if !errors.Is(err, ErrTooLarge) {
+			b.Fatalf("err = %v, want ErrTooLarge", err)
+		}
+		loads = len(d.zones)
+	}
+	b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cpu)/float64(b.N)/float64(max(loads, 1)), "cpu-ns/load")
+	b.ReportMetric(float64(loads), "loads/op")
 }
