@@ -49,7 +49,7 @@ func nodeOf(v any) *node {
 }
 
 // measure computes what v costs as a tree (one element a node, and one
-// more per 16 bytes of a string, bytes or integer), visiting each shared
+// more per 16 bytes of a string, bytes, integer or class name), visiting each shared
 // container once, so that a small pickle that expands exponentially is
 // refused before anything is built. It also finds cycles and nesting
 // deeper than MaxDepth (also where a shared container is met again deeper
@@ -63,6 +63,8 @@ func (c *converter) measure(v any, depth int) (int, int, error) {
 		return byteCost(len(t)), 0, nil
 	case *big.Int:
 		return byteCost(t.BitLen() / 8), 0, nil
+	case Global: // rendered, hashed and compared when it is a dict key
+		return nameCost(t), 0, nil
 	}
 	n := nodeOf(v)
 	if n == nil {
