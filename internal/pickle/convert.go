@@ -291,59 +291,56 @@ func (c *converter) key(k any, depth int) (string, error) {
 
 // Repr renders a decoded value roughly as Python's repr() would: used for
 // dict keys that are not strings, and handy for one-line previews.
-func Repr(v any) string {
-	var b strings.Builder
-	repr(&b, v)
-	return b.String()
-}
+func Repr(v any) string { return string(appendRepr(nil, v)) }
 
-func repr(b *strings.Builder, v any) {
+// appendRepr appends Repr(v): without fmt for the values a pickle can
+// hold, as a value is rendered for every place it has in a dict key.
+func appendRepr(b []byte, v any) []byte {
 	switch t := v.(type) {
 	case nil:
-		b.WriteString("None")
+		return append(b, "None"...)
 	case bool:
 		if t {
-			b.WriteString("True")
-		} else {
-			b.WriteString("False")
+			return append(b, "True"...)
 		}
+		return append(b, "False"...)
 	case int64:
-		b.WriteString(strconv.FormatInt(t, 10))
+		return strconv.AppendInt(b, t, 10)
 	case *big.Int:
-		b.WriteString(t.String())
+		return t.Append(b, 10)
 	case float64:
-		b.WriteString(FormatFloat(t))
+		return append(b, FormatFloat(t)...)
 	case string:
-		b.WriteString(pyQuote(t))
+		return appendQuote(b, t)
 	case []byte:
-		b.WriteByte('b')
-		b.WriteString(pyQuoteBytes(t))
+		return appendQuoteBytes(append(b, 'b'), t)
 	case []any:
-		b.WriteByte('(')
+		b = append(b, '(')
 		for i, it := range t {
 			if i > 0 {
-				b.WriteString(", ")
+				b = append(b, ", "...)
 			}
-			repr(b, it)
+			b = appendRepr(b, it)
 		}
 		if len(t) == 1 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteByte(')')
+		return append(b, ')')
 	case map[string]any:
-		b.WriteString("{...}")
+		return append(b, "{...}"...)
 	case DateTime:
-		b.WriteString(t.String())
+		return t.appendISO(b)
 	case Duration:
-		b.WriteString(t.String())
+		return t.appendISO(b)
 	case Object:
-		b.WriteString(t.Class)
-		b.WriteString("(...)")
+		b = append(b, t.Class...)
+		return append(b, "(...)"...)
 	case Global:
-		b.WriteString(t.String())
-	default:
-		fmt.Fprint(b, t)
+		b = append(b, t.Module...)
+		b = append(b, '.')
+		return append(b, t.Name...)
 	}
+	return fmt.Append(b, v)
 }
 
 const hexDigits = "0123456789abcdef"
@@ -353,8 +350,10 @@ const hexDigits = "0123456789abcdef"
 // UTF-8 as U+FFFD). It copies runs that
 // need no escape at once, so its time is linear in len(s) with a small
 // constant.
-func pyQuote(s string) string {
-	b := make([]byte, 0, len(s)+2)
+func pyQuote(s string) string { return string(appendQuote(make([]byte, 0, len(s)+2), s)) }
+
+// appendQuote appends pyQuote(s).
+func appendQuote(b []byte, s string) []byte {
 	b = append(b, '\'')
 	start := 0
 	for i := 0; i < len(s); {
@@ -379,14 +378,15 @@ func pyQuote(s string) string {
 		start = i
 	}
 	b = append(b, s[start:]...)
-	b = append(b, '\'')
-	return string(b)
+	return append(b, '\'')
 }
 
 // pyQuoteBytes quotes p as Python's repr(bytes) does, without the b
 // prefix: bytes outside printable ASCII as \xNN.
-func pyQuoteBytes(p []byte) string {
-	b := make([]byte, 0, len(p)+2)
+func pyQuoteBytes(p []byte) string { return string(appendQuoteBytes(make([]byte, 0, len(p)+2), p)) }
+
+// appendQuoteBytes appends pyQuoteBytes(p).
+func appendQuoteBytes(b []byte, p []byte) []byte {
 	b = append(b, '\'')
 	start := 0
 	for i, c := range p {
@@ -398,8 +398,7 @@ func pyQuoteBytes(p []byte) string {
 		start = i + 1
 	}
 	b = append(b, p[start:]...)
-	b = append(b, '\'')
-	return string(b)
+	return append(b, '\'')
 }
 
 // appendEscape appends c as Python's repr escapes it.

@@ -2,6 +2,8 @@ package pickle
 
 import (
 	"fmt"
+	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -100,4 +102,54 @@ func FuzzQuote(f *testing.F) {
 			t.Fatalf("pyQuoteBytes(%q) = %s, want %s", s, got, want)
 		}
 	})
+}
+
+// reprRef is Repr as first written (through strings.Builder and fmt).
+func reprRef(b *strings.Builder, v any) {
+	switch t := v.(type) {
+	case nil:
+		b.WriteString("None")
+	case bool:
+		if t {
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
+		}
+	case int64:
+		b.WriteString(strconv.FormatInt(t, 10))
+	case *big.Int:
+		b.WriteString(t.String())
+	case float64:
+		b.WriteString(FormatFloat(t))
+	case string:
+		b.WriteString(quoteRef(t))
+	case []byte:
+		b.WriteByte('b')
+		b.WriteString(quoteBytesRef(t))
+	case []any:
+		b.WriteByte('(')
+		for i, it := range t {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			reprRef(b, it)
+		}
+		if len(t) == 1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(')')
+	case map[string]any:
+		b.WriteString("{...}")
+	case DateTime:
+		b.WriteString(dateTimeRef(t))
+	case Duration:
+		b.WriteString(durationRef(t))
+	case Object:
+		b.WriteString(t.Class)
+		b.WriteString("(...)")
+	case Global:
+		b.WriteString(t.String())
+	default:
+		fmt.Fprint(b, t)
+	}
 }
