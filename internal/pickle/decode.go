@@ -48,14 +48,21 @@ var (
 // construction adds (BUILD with a dict state, dict(D), sdict, set(x),
 // copyreg._reconstructor, ...), a call level, and each node of the result
 // as a tree (a value shared through the memo counts once per place it
-// appears; a string, bytes or integer counts one more per 16 bytes).
-// Memory and time therefore grow linearly with the input, with a fixed
-// bound on top (see BenchmarkHostile for the measured constants).
+// appears; a string, bytes, integer or class name counts one more per 16
+// bytes), and a named zone that is not cached yet (1024: it is a file
+// read). Memory and time therefore grow linearly with the input, with a
+// fixed bound on top (see the package documentation for the bounds, and
+// BenchmarkHostile for the measured constants).
+//
+// The default of 2^17 elements is some four times what the largest real
+// session values we know of spend (pendulum's zone tables, 91 kB, spend
+// 32k); a program that decodes larger values raises MaxElements, and the
+// time bound with it.
 type Limits struct {
 	MaxInput        int // bytes of input
 	MaxDepth        int // nested marks, call levels, and nesting of containers in the result
 	MaxContainerLen int // items in one list, tuple, set or dict
-	MaxElements     int // elements spent in one decode, whatever the input size (also the stack length)
+	MaxElements     int // elements spent in one decode, whatever the input size (also the stack length; default 2^17)
 	ElementsPerByte int // elements per input byte, on top of 65536 (default 4)
 	MaxMemo         int // memo entries
 	MaxIntDigits    int // decimal digits of an integer (CPython's default limit is 4300)
