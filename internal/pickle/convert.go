@@ -49,12 +49,18 @@ func nodeOf(v any) *node {
 }
 
 // measure computes what v costs as a tree (one element a node, and one
-// more per 16 bytes of a string, bytes, integer or class name), visiting each shared
+// more per 16 bytes of a string, bytes or class name, per byte of an
+// integer beyond 64 bits), visiting each shared
 // container once, so that a small pickle that expands exponentially is
 // refused before anything is built. It also finds cycles and nesting
 // deeper than MaxDepth (also where a shared container is met again deeper
 // down). The total never exceeds what is left of the budget. It returns
 // the cost and the height of v's tree.
+// bigIntCost is what an integer beyond 64 bits costs in the result: one
+// element and one per byte, as rendering it in decimal (in a dict key, or
+// by whoever prints the result) takes some 50 ns a byte at 4300 digits.
+func bigIntCost(z *big.Int) int { return 1 + (z.BitLen()+7)/8 }
+
 func (c *converter) measure(v any, depth int) (int, int, error) {
 	switch t := v.(type) {
 	case string:
@@ -62,7 +68,7 @@ func (c *converter) measure(v any, depth int) (int, int, error) {
 	case []byte:
 		return byteCost(len(t)), 0, nil
 	case *big.Int:
-		return byteCost(t.BitLen() / 8), 0, nil
+		return bigIntCost(t), 0, nil
 	case Global: // rendered, hashed and compared when it is a dict key
 		return nameCost(t), 0, nil
 	}

@@ -48,8 +48,8 @@ var (
 // construction adds (BUILD with a dict state, dict(D), sdict, set(x),
 // copyreg._reconstructor, ...), a call level, and each node of the result
 // as a tree (a value shared through the memo counts once per place it
-// appears; a string, bytes, integer or class name counts one more per 16
-// bytes), and a named zone that is not cached yet (1024: it is a file
+// appears; a string, bytes or class name counts one more per 16 bytes, an
+// integer beyond 64 bits one more per byte), and a named zone that is not cached yet (1024: it is a file
 // read). Memory and time therefore grow linearly with the input, with a
 // fixed bound on top (see the package documentation for the bounds, and
 // BenchmarkHostile for the measured constants).

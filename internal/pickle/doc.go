@@ -22,8 +22,9 @@
 // 2^17 by default) against which every value created, every item a copy or
 // a construction adds, every zone loaded from the tz database and every
 // node of the result (as the result would expand when a value is shared
-// through the memo; a string, bytes, integer or class name one more per 16
-// bytes) is charged before the work is done. Decoding n bytes therefore
+// through the memo; a string, bytes or class name one more per 16 bytes,
+// an integer beyond 64 bits one more per byte) is charged before the work
+// is done. Decoding n bytes therefore
 // allocates at most about 512*n bytes + 32 MiB (TestHostileBounded,
 // FuzzDecodeBounded), and takes time linear in the input plus a fixed
 // part: measured on a 2-core machine, at most about 15 ns per input byte
