@@ -27,12 +27,13 @@
 // is done. Decoding n bytes therefore
 // allocates at most about 512*n bytes + 32 MiB (TestHostileBounded,
 // FuzzDecodeBounded), and takes time linear in the input plus a fixed
-// part: measured on a 2-core machine, at most about 15 ns per input byte
+// part: measured on a 2-core machine, at most about 16 ns per input byte
 // (parsing; decimal integer lines are the dearest) plus 140 ns per
-// element spent (a key tuple of floats is the dearest), that is at most
-// 15*n ns + 18 ms, about 35 ms of CPU for 1 MB. The worst input under
-// 1 MB we know of takes 18 ms (twice that on a loaded machine).
-// BenchmarkHostile reports it for the worst input of each kind of work;
+// element spent (key tuples of floats or datetimes are the dearest), that
+// is at most 16*n ns + 18 ms, about 35 ms of CPU for 1 MB. The worst
+// input under 1 MB we know of takes about 17 ms (up to 40 ms while other
+// work loads the machine). BenchmarkHostile reports it for the worst
+// input of each kind of work;
 // no test times anything. Length fields are checked
 // against the remaining input before anything is allocated, and a
 // container that contains itself is ErrCycle.
