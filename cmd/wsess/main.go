@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // named zones in pickled times decode without a system tz database (the library leaves this to programs)
 
 	"github.com/redis/go-redis/v9"
 )

@@ -13,6 +13,9 @@ var fixImports = map[string]string{
 	"exceptions":  "builtins",
 }
 
+// nameCost is what using g's name costs in elements (see byteCost).
+func nameCost(g Global) int { return byteCost(len(g.Module) + len(g.Name)) }
+
 func newGlobal(module, name string) Global {
 	module = strings.TrimSpace(module)
 	name = strings.TrimSpace(name)
@@ -51,13 +54,15 @@ func (d *decoder) construct(callable any, args []any) error {
 }
 
 // make builds what calling g with args gives, by g's name only. Each call
-// level costs one element and counts as a level of nesting (a list that
-// holds itself as __newobj_ex__ arguments would otherwise recurse forever).
+// level costs what g's name does (one element, one more per 16 bytes:
+// the name is put together, compared and kept as the class of what is
+// made) and counts as a level of nesting (a list that holds itself as
+// __newobj_ex__ arguments would otherwise recurse forever).
 func (d *decoder) make(g Global, args []any) (any, error) {
 	if d.calls >= d.lim.MaxDepth {
 		return nil, d.errf(ErrTooDeep, "calls nested more than %d deep", d.lim.MaxDepth)
 	}
-	if err := d.charge(1); err != nil {
+	if err := d.charge(nameCost(g)); err != nil {
 		return nil, err
 	}
 	d.calls++
@@ -72,6 +77,9 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 		base, ok2 := args[1].(Global)
 		if !ok1 || !ok2 {
 			return nil, d.errf(ErrMalformed, "_reconstructor needs classes")
+		}
+		if err := d.charge(nameCost(cls) + nameCost(base)); err != nil {
+			return nil, err
 		}
 		o := &pObj{class: cls.String(), dictLike: isDictClass(cls)}
 		switch base.String() {
@@ -140,6 +148,9 @@ func (d *decoder) make(g Global, args []any) (any, error) {
 			cls, ok1 := args[0].(Global)
 			attr, ok2 := args[1].(string)
 			if ok1 && ok2 {
+				if err := d.charge(nameCost(cls) + byteCost(len(attr))); err != nil {
+					return nil, err
+				}
 				return Global{Module: cls.Module, Name: cls.Name + "." + attr}, nil
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // converter turns the decoder's internal containers into the public value
@@ -17,6 +18,10 @@ type converter struct {
 	lim Limits
 	*budget
 	nodes int
+	// keys holds the rendering of each dict key that is not a string and
+	// is comparable: a key shared through the memo (a tuple, a big
+	// integer, a float) is rendered once however often it is used.
+	keys map[any]string
 }
 
 // node is what measure keeps on each internal container: its cost as a
@@ -44,12 +49,18 @@ func nodeOf(v any) *node {
 }
 
 // measure computes what v costs as a tree (one element a node, and one
-// more per 16 bytes of a string, bytes or integer), visiting each shared
+// more per 16 bytes of a string, bytes or class name, per byte of an
+// integer beyond 64 bits), visiting each shared
 // container once, so that a small pickle that expands exponentially is
 // refused before anything is built. It also finds cycles and nesting
 // deeper than MaxDepth (also where a shared container is met again deeper
 // down). The total never exceeds what is left of the budget. It returns
 // the cost and the height of v's tree.
+// bigIntCost is what an integer beyond 64 bits costs in the result: one
+// element and one per byte, as rendering it in decimal (in a dict key, or
+// by whoever prints the result) takes some 50 ns a byte at 4300 digits.
+func bigIntCost(z *big.Int) int { return 1 + (z.BitLen()+7)/8 }
+
 func (c *converter) measure(v any, depth int) (int, int, error) {
 	switch t := v.(type) {
 	case string:
@@ -57,7 +68,9 @@ func (c *converter) measure(v any, depth int) (int, int, error) {
 	case []byte:
 		return byteCost(len(t)), 0, nil
 	case *big.Int:
-		return byteCost(t.BitLen() / 8), 0, nil
+		return bigIntCost(t), 0, nil
+	case Global: // rendered, hashed and compared when it is a dict key
+		return nameCost(t), 0, nil
 	}
 	n := nodeOf(v)
 	if n == nil {
@@ -138,6 +151,11 @@ func (c *converter) convert(v any, depth int) (any, error) {
 	case *pSet:
 		return c.seq(t.items, depth)
 	case *pDict:
+		if len(t.keys) == 0 {
+			// A map made without a size hint allocates its table on the
+			// first insert: an empty dict costs only the map header.
+			return map[string]any{}, nil
+		}
 		m := make(map[string]any, len(t.keys))
 		if err := c.fill(m, t, depth); err != nil {
 			return nil, err
@@ -249,119 +267,159 @@ func uuidString(v any) (string, bool) {
 // key renders a dict key as a string: strings as they are, anything else as
 // Python's repr() prints it.
 func (c *converter) key(k any, depth int) (string, error) {
-	if s, ok := k.(string); ok {
-		return s, nil
+	cache := true
+	switch t := k.(type) {
+	case string:
+		return t, nil
+	case []byte: // not comparable; rendered in time linear in its cost
+		cache = false
+	case float64:
+		cache = t == t // NaN is never equal to itself
+	}
+	if cache {
+		if s, ok := c.keys[k]; ok {
+			return s, nil
+		}
 	}
 	v, err := c.convert(k, depth)
 	if err != nil {
 		return "", err
 	}
-	return Repr(v), nil
+	s := Repr(v)
+	if cache {
+		if c.keys == nil {
+			c.keys = make(map[any]string)
+		}
+		c.keys[k] = s
+	}
+	return s, nil
 }
 
 // Repr renders a decoded value roughly as Python's repr() would: used for
 // dict keys that are not strings, and handy for one-line previews.
-func Repr(v any) string {
-	var b strings.Builder
-	repr(&b, v)
-	return b.String()
-}
+func Repr(v any) string { return string(appendRepr(nil, v)) }
 
-func repr(b *strings.Builder, v any) {
+// appendRepr appends Repr(v): without fmt for the values a pickle can
+// hold, as a value is rendered for every place it has in a dict key.
+func appendRepr(b []byte, v any) []byte {
 	switch t := v.(type) {
 	case nil:
-		b.WriteString("None")
+		return append(b, "None"...)
 	case bool:
 		if t {
-			b.WriteString("True")
-		} else {
-			b.WriteString("False")
+			return append(b, "True"...)
 		}
+		return append(b, "False"...)
 	case int64:
-		b.WriteString(strconv.FormatInt(t, 10))
+		return strconv.AppendInt(b, t, 10)
 	case *big.Int:
-		b.WriteString(t.String())
+		return t.Append(b, 10)
 	case float64:
-		b.WriteString(FormatFloat(t))
+		return append(b, FormatFloat(t)...)
 	case string:
-		b.WriteString(pyQuote(t))
+		return appendQuote(b, t)
 	case []byte:
-		b.WriteByte('b')
-		b.WriteString(pyQuoteBytes(t))
+		return appendQuoteBytes(append(b, 'b'), t)
 	case []any:
-		b.WriteByte('(')
+		b = append(b, '(')
 		for i, it := range t {
 			if i > 0 {
-				b.WriteString(", ")
+				b = append(b, ", "...)
 			}
-			repr(b, it)
+			b = appendRepr(b, it)
 		}
 		if len(t) == 1 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteByte(')')
+		return append(b, ')')
 	case map[string]any:
-		b.WriteString("{...}")
+		return append(b, "{...}"...)
 	case DateTime:
-		b.WriteString(t.String())
+		return t.appendISO(b)
 	case Duration:
-		b.WriteString(t.String())
+		return t.appendISO(b)
 	case Object:
-		b.WriteString(t.Class)
-		b.WriteString("(...)")
+		b = append(b, t.Class...)
+		return append(b, "(...)"...)
 	case Global:
-		b.WriteString(t.String())
-	default:
-		fmt.Fprint(b, t)
+		b = append(b, t.Module...)
+		b = append(b, '.')
+		return append(b, t.Name...)
 	}
+	return fmt.Append(b, v)
 }
 
-func pyQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for _, r := range s {
-		switch {
-		case r == '\'' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
+const hexDigits = "0123456789abcdef"
+
+// pyQuote quotes s as Python's repr(str) does with single quotes (control
+// characters as \xNN, other characters as they are, a byte that is not
+// UTF-8 as U+FFFD). It copies runs that
+// need no escape at once, so its time is linear in len(s) with a small
+// constant.
+func pyQuote(s string) string { return string(appendQuote(make([]byte, 0, len(s)+2), s)) }
+
+// appendQuote appends pyQuote(s).
+func appendQuote(b []byte, s string) []byte {
+	b = append(b, '\'')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			// A valid rune passes as it is; an invalid byte becomes U+FFFD.
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, s[start:i]...)
+				b = utf8.AppendRune(b, utf8.RuneError)
+				start = i + 1
+			}
+			i += size
+			continue
 		}
+		i++
+		if c >= 0x20 && c != 0x7f && c != '\'' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i-1]...)
+		b = appendEscape(b, c)
+		start = i
 	}
-	b.WriteByte('\'')
-	return b.String()
+	b = append(b, s[start:]...)
+	return append(b, '\'')
 }
 
-func pyQuoteBytes(p []byte) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for _, c := range p {
-		switch {
-		case c == '\'' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c < 0x20 || c >= 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		default:
-			b.WriteByte(c)
+// pyQuoteBytes quotes p as Python's repr(bytes) does, without the b
+// prefix: bytes outside printable ASCII as \xNN.
+func pyQuoteBytes(p []byte) string { return string(appendQuoteBytes(make([]byte, 0, len(p)+2), p)) }
+
+// appendQuoteBytes appends pyQuoteBytes(p).
+func appendQuoteBytes(b []byte, p []byte) []byte {
+	b = append(b, '\'')
+	start := 0
+	for i, c := range p {
+		if c >= 0x20 && c < 0x7f && c != '\'' && c != '\\' {
+			continue
 		}
+		b = append(b, p[start:i]...)
+		b = appendEscape(b, c)
+		start = i + 1
 	}
-	b.WriteByte('\'')
-	return b.String()
+	b = append(b, p[start:]...)
+	return append(b, '\'')
+}
+
+// appendEscape appends c as Python's repr escapes it.
+func appendEscape(b []byte, c byte) []byte {
+	switch c {
+	case '\'', '\\':
+		return append(b, '\\', c)
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	return append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
 }
 
 // FormatFloat formats f as Python's repr(float) does: the shortest digits

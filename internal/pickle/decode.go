@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -41,18 +43,26 @@ var (
 // The element budget is what bounds the cost of hostile input. One decode
 // of n bytes spends at most min(MaxElements, ElementsPerByte*n + 65536)
 // elements, and every step is charged before it is done: a value created
-// or pushed again (GET, DUP), a memo entry, each item that a copy or a
+// or pushed again (GET, DUP), a memo entry (4 for an index out of order,
+// which pickle.dumps never writes), each item that a copy or a
 // construction adds (BUILD with a dict state, dict(D), sdict, set(x),
 // copyreg._reconstructor, ...), a call level, and each node of the result
 // as a tree (a value shared through the memo counts once per place it
-// appears; a string, bytes or integer counts one more per 16 bytes).
-// Memory and time therefore grow linearly with the input, with a fixed
-// bound on top (see BenchmarkHostile for the measured constants).
+// appears; a string, bytes or class name counts one more per 16 bytes, an
+// integer beyond 64 bits one more per byte), and a named zone that is not cached yet (1024: it is a file
+// read). Memory and time therefore grow linearly with the input, with a
+// fixed bound on top (see the package documentation for the bounds, and
+// BenchmarkHostile for the measured constants).
+//
+// The default of 2^17 elements is some four times what the largest real
+// session values we know of spend (pendulum's zone tables, 91 kB, spend
+// 32k); a program that decodes larger values raises MaxElements, and the
+// time bound with it.
 type Limits struct {
 	MaxInput        int // bytes of input
 	MaxDepth        int // nested marks, call levels, and nesting of containers in the result
 	MaxContainerLen int // items in one list, tuple, set or dict
-	MaxElements     int // elements spent in one decode, whatever the input size (also the stack length)
+	MaxElements     int // elements spent in one decode, whatever the input size (also the stack length; default 2^17)
 	ElementsPerByte int // elements per input byte, on top of 65536 (default 4)
 	MaxMemo         int // memo entries
 	MaxIntDigits    int // decimal digits of an integer (CPython's default limit is 4300)
@@ -69,7 +79,7 @@ func DefaultLimits() Limits {
 		MaxInput:        16 << 20,
 		MaxDepth:        200,
 		MaxContainerLen: 1 << 20,
-		MaxElements:     1 << 20,
+		MaxElements:     1 << 17,
 		ElementsPerByte: 4,
 		MaxMemo:         1 << 20,
 		MaxIntDigits:    4300,
@@ -156,26 +166,35 @@ func (dec Decoder) DecodeMap(data []byte) (map[string]any, error) {
 // print them (1 -> "1", None -> "None", True -> "True", (1, 2) -> "(1, 2)",
 // b'x' -> "b'x'"); when two keys render alike, the later one wins.
 func (dec Decoder) Decode(data []byte) (any, error) {
+	v, _, err := dec.decode(data)
+	return v, err
+}
+
+// decode is Decode that also returns the elements the decode spent (all of
+// the budget when it ran out).
+func (dec Decoder) decode(data []byte) (any, int, error) {
 	lim := dec.Limits.withDefaults()
 	if len(data) > lim.MaxInput {
-		return nil, fmt.Errorf("%w: input is %d bytes, limit %d", ErrTooLarge, len(data), lim.MaxInput)
+		return nil, 0, fmt.Errorf("%w: input is %d bytes, limit %d", ErrTooLarge, len(data), lim.MaxInput)
 	}
 	b := &budget{left: lim.budget(len(data))}
 	b.limit = b.left
+	spent := func() int { return b.limit - b.left }
 	d := &decoder{lim: lim, data: data, budget: b}
 	root, err := d.run()
 	if err != nil {
-		return nil, err
+		return nil, spent(), err
 	}
 	c := &converter{lim: lim, budget: b}
 	size, _, err := c.measure(root, 0)
 	if err != nil {
-		return nil, err
+		return nil, spent(), err
 	}
 	if err := b.spend(size); err != nil {
-		return nil, fmt.Errorf("%w (the result)", err)
+		return nil, spent(), fmt.Errorf("%w (the result)", err)
 	}
-	return c.convert(root, 0)
+	v, err := c.convert(root, 0)
+	return v, spent(), err
 }
 
 // budget returns the number of elements a decode of n input bytes may
@@ -247,7 +266,8 @@ type decoder struct {
 	marks []int
 	memo  memoTable
 	*budget
-	calls int // nesting of make (copyreg.__newobj__ and the like)
+	calls int                       // nesting of make (copyreg.__newobj__ and the like)
+	zones map[string]*time.Location // the named zones this decode has used
 }
 
 // charge spends n elements of the budget before work that creates them.
@@ -306,6 +326,11 @@ func (d *decoder) push(v any) error {
 	}
 	if len(d.stack) >= d.lim.MaxElements {
 		return d.errf(ErrTooLarge, "stack longer than %d", d.lim.MaxElements)
+	}
+	if len(d.stack) == cap(d.stack) {
+		// Double, where append grows a long slice by a quarter: a flood
+		// of pushes copies the stack about twice rather than five times.
+		d.stack = append(make([]any, 0, max(2*cap(d.stack), 64)), d.stack...)
 	}
 	d.stack = append(d.stack, v)
 	return nil
@@ -369,12 +394,21 @@ func (d *decoder) checkLen(n int) error {
 	return nil
 }
 
+// sparseMemoCost is what a memo entry out of order costs in elements: it
+// goes into a map, several times slower than the slice that holds the
+// indices pickle.dumps writes (0, 1, 2, ...).
+const sparseMemoCost = 4
+
 func (d *decoder) memoPut(idx uint64, v any) error {
 	if _, ok := d.memo.get(idx); !ok {
 		if d.memo.n >= d.lim.MaxMemo {
 			return d.errf(ErrTooLarge, "memo larger than %d", d.lim.MaxMemo)
 		}
-		if err := d.charge(1); err != nil {
+		cost := 1
+		if idx > uint64(len(d.memo.dense)) {
+			cost = sparseMemoCost
+		}
+		if err := d.charge(cost); err != nil {
 			return err
 		}
 	}
@@ -417,6 +451,9 @@ func (m *memoTable) put(idx uint64, v any) {
 			delete(m.sparse, idx)
 		} else {
 			m.n++
+		}
+		if len(m.dense) == cap(m.dense) {
+			m.dense = append(make([]memoSlot, 0, max(2*cap(m.dense), 16)), m.dense...)
 		}
 		m.dense = append(m.dense, memoSlot{v, true})
 		return
@@ -1060,6 +1097,8 @@ func (d *decoder) setItems(target any, kv []any) error {
 		if err := d.checkLen(len(t.keys) + len(kv)/2); err != nil {
 			return err
 		}
+		t.keys = slices.Grow(t.keys, len(kv)/2)
+		t.vals = slices.Grow(t.vals, len(kv)/2)
 		for i := 0; i < len(kv); i += 2 {
 			t.keys = append(t.keys, kv[i])
 			t.vals = append(t.vals, kv[i+1])

@@ -2,6 +2,7 @@ package pickle
 
 import (
 	"encoding/hex"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +25,10 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = Repr(v)
+		var ref strings.Builder
+		reprRef(&ref, v)
+		if got := Repr(v); got != ref.String() {
+			t.Fatalf("Repr = %s, want %s", got, ref.String())
+		}
 	})
 }

@@ -1,6 +1,7 @@
 package pickle
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -32,9 +33,9 @@ func (d *decoder) zoneOffset(tz any, dt DateTime) (time.Duration, bool, error) {
 		if dt.Kind == KindTime {
 			return 0, false, nil
 		}
-		loc, err := loadZone(name)
+		loc, err := d.zone(name)
 		if err != nil {
-			return 0, false, d.errf(ErrUnsupported, "time zone %q is not in this system's tz database", name)
+			return 0, false, err
 		}
 		return wallOffset(loc, dt), true, nil
 	}
@@ -117,6 +118,63 @@ func wallOffset(loc *time.Location, dt DateTime) time.Duration {
 	return time.Duration(off) * time.Second
 }
 
+// zoneLoadCost is what loading a zone that is not cached costs in
+// elements: time.LoadLocation reads and parses a file, about 50 µs, the
+// time of some thousand elements of other work. A decode can therefore
+// load at most a hundred or so zones, however many names it carries.
+const zoneLoadCost = 1024
+
+// zone returns the zone of the tz database with that name: from this
+// decode's zones, then from the process's cache, else loaded (and charged
+// zoneLoadCost first). A name that is not in the canonical form of the
+// database's names is refused before any file is read: the files answer
+// to any number of spellings ("Europe//Berlin", "Europe/./Berlin"), each
+// of which would otherwise be a file read of its own.
+func (d *decoder) zone(name string) (*time.Location, error) {
+	if loc, ok := d.zones[name]; ok {
+		return loc, nil
+	}
+	if !zoneName(name) {
+		return nil, d.errf(ErrUnsupported, "%q is not a time zone name", name)
+	}
+	loc, ok := cachedZone(name)
+	if !ok {
+		if err := d.charge(zoneLoadCost); err != nil {
+			return nil, err
+		}
+		var err error
+		if loc, err = loadZone(name); err != nil {
+			return nil, d.errf(ErrUnsupported, "time zone %q is not in this system's tz database", name)
+		}
+	}
+	if d.zones == nil {
+		d.zones = make(map[string]*time.Location)
+	}
+	d.zones[name] = loc
+	return loc, nil
+}
+
+// zoneName reports whether name has the form of a tz database name:
+// segments of letters, digits, '_', '-' and '+' ("America/Port-au-Prince",
+// "Etc/GMT+5") joined by single slashes.
+func zoneName(name string) bool {
+	if name == "" || len(name) > 255 {
+		return false
+	}
+	for seg := range strings.SplitSeq(name, "/") {
+		if seg == "" {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '+') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // zones caches the tz database zones loaded so far: a session names few,
 // and time.LoadLocation reads a file each time. It holds at most maxZones
 // (the database has about 600 names); further names are loaded uncached.
@@ -127,16 +185,19 @@ var zones struct {
 
 const maxZones = 1024
 
-func loadZone(name string) (*time.Location, error) {
+// cachedZone returns the zone from the process's cache (UTC always).
+func cachedZone(name string) (*time.Location, bool) {
 	if name == "UTC" {
-		return time.UTC, nil
+		return time.UTC, true
 	}
 	zones.Lock()
+	defer zones.Unlock()
 	loc, ok := zones.m[name]
-	zones.Unlock()
-	if ok {
-		return loc, nil
-	}
+	return loc, ok
+}
+
+// loadZone loads a zone from the tz database and caches it.
+func loadZone(name string) (*time.Location, error) {
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, err

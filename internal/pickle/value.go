@@ -1,10 +1,11 @@
 package pickle
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
+	"strconv"
 	"time"
 )
 
@@ -35,20 +36,28 @@ type DateTime struct {
 }
 
 // String renders the value as Python's isoformat() does.
-func (d DateTime) String() string {
-	var b strings.Builder
+func (d DateTime) String() string { return string(d.appendISO(make([]byte, 0, 32))) }
+
+// appendISO appends what String returns: without fmt, as a value is
+// rendered for every place it has in a dict key.
+func (d DateTime) appendISO(b []byte) []byte {
 	if d.Kind != KindTime {
-		fmt.Fprintf(&b, "%04d-%02d-%02d", d.Year, d.Month, d.Day)
+		b = appendPadded(b, d.Year, 4)
+		b = append(b, '-')
+		b = appendPadded(b, d.Month, 2)
+		b = append(b, '-')
+		b = appendPadded(b, d.Day, 2)
 	}
 	if d.Kind == KindDate {
-		return b.String()
+		return b
 	}
 	if d.Kind == KindDateTime {
-		b.WriteByte('T')
+		b = append(b, 'T')
 	}
-	fmt.Fprintf(&b, "%02d:%02d:%02d", d.Hour, d.Minute, d.Second)
+	b = appendClock(b, d.Hour, d.Minute, d.Second)
 	if d.Microsecond != 0 {
-		fmt.Fprintf(&b, ".%06d", d.Microsecond)
+		b = append(b, '.')
+		b = appendPadded(b, d.Microsecond, 6)
 	}
 	if d.HasOffset {
 		off := d.Offset
@@ -61,16 +70,34 @@ func (d DateTime) String() string {
 		m := int(off % time.Hour / time.Minute)
 		s := int(off % time.Minute / time.Second)
 		us := int(off % time.Second / time.Microsecond)
-		fmt.Fprintf(&b, "%c%02d:%02d", sign, h, m)
+		b = append(b, sign)
+		b = appendPadded(b, h, 2)
+		b = append(b, ':')
+		b = appendPadded(b, m, 2)
 		if s != 0 || us != 0 {
-			fmt.Fprintf(&b, ":%02d", s)
+			b = append(b, ':')
+			b = appendPadded(b, s, 2)
 			if us != 0 {
-				fmt.Fprintf(&b, ".%06d", us)
+				b = append(b, '.')
+				b = appendPadded(b, us, 6)
 			}
 		}
 	}
-	return b.String()
+	return b
 }
+
+// appendClock appends hh:mm:ss.
+func appendClock(b []byte, h, m, s int) []byte {
+	b = appendPadded(b, h, 2)
+	b = append(b, ':')
+	b = appendPadded(b, m, 2)
+	b = append(b, ':')
+	return appendPadded(b, s, 2)
+}
+
+// appendPadded appends v in decimal, zero-padded to width characters as
+// fmt's %0<width>d does (a minus sign counts in the width).
+func appendPadded(b []byte, v, width int) []byte { return appendPadded64(b, int64(v), width) }
 
 // Time converts the value to a time.Time. A naive value is placed in loc
 // (UTC when loc is nil); a time-only value is placed on 0000-01-01.
@@ -110,11 +137,13 @@ type Duration struct {
 
 // String renders the duration in ISO 8601 form: "P3DT4H5M6.000007S",
 // "-PT1S" for timedelta(seconds=-1), "PT0S" for zero.
-func (d Duration) String() string {
+func (d Duration) String() string { return string(d.appendISO(make([]byte, 0, 32))) }
+
+// appendISO appends what String returns.
+func (d Duration) appendISO(b []byte) []byte {
 	days, secs, us := d.Days, d.Seconds, d.Microseconds
-	sign := ""
 	if days < 0 {
-		sign = "-"
+		b = append(b, '-')
 		days = -days
 		if us > 0 {
 			us = 1000000 - us
@@ -125,33 +154,54 @@ func (d Duration) String() string {
 			days--
 		}
 	}
-	var b strings.Builder
-	b.WriteString(sign)
-	b.WriteByte('P')
+	b = append(b, 'P')
 	if days != 0 {
-		fmt.Fprintf(&b, "%dD", days)
+		b = strconv.AppendInt(b, days, 10)
+		b = append(b, 'D')
 	}
 	if secs == 0 && us == 0 {
 		if days == 0 {
-			b.WriteString("T0S")
+			b = append(b, "T0S"...)
 		}
-		return b.String()
+		return b
 	}
-	b.WriteByte('T')
+	b = append(b, 'T')
 	if h := secs / 3600; h != 0 {
-		fmt.Fprintf(&b, "%dH", h)
+		b = strconv.AppendInt(b, h, 10)
+		b = append(b, 'H')
 	}
 	if m := secs % 3600 / 60; m != 0 {
-		fmt.Fprintf(&b, "%dM", m)
+		b = strconv.AppendInt(b, m, 10)
+		b = append(b, 'M')
 	}
 	if s := secs % 60; s != 0 || us != 0 {
-		fmt.Fprintf(&b, "%d", s)
+		b = strconv.AppendInt(b, s, 10)
 		if us != 0 {
-			b.WriteString(strings.TrimRight(fmt.Sprintf(".%06d", us), "0"))
+			b = append(b, '.')
+			b = appendPadded64(b, us, 6)
+			b = bytes.TrimRight(b, "0") // stops at the digits' last non-zero
 		}
-		b.WriteByte('S')
+		b = append(b, 'S')
 	}
-	return b.String()
+	return b
+}
+
+// appendPadded64 is appendPadded for an int64.
+func appendPadded64(b []byte, v int64, width int) []byte {
+	var u uint64
+	if v < 0 {
+		b = append(b, '-')
+		width--
+		u = uint64(-(v + 1)) + 1
+	} else {
+		u = uint64(v)
+	}
+	var buf [20]byte
+	digits := strconv.AppendUint(buf[:0], u, 10)
+	for i := len(digits); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, digits...)
 }
 
 // Duration converts the value to a time.Duration, which holds about
