@@ -31,6 +31,7 @@ type sessionsData struct {
 	Sessions []sessionRow
 	Listed   bool // the store lists sessions (Redis)
 	Revoke   bool // the store can log out the other devices
+	Out      bool // the other devices were just logged out
 }
 
 type sessionRow struct {
@@ -43,7 +44,8 @@ type sessionRow struct {
 func (a *demoApp) sessions(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r.Context())
 	d := sessionsData{User: s.UserID(), Store: a.store, Current: s.Handle(),
-		Listed: a.redis != nil, Revoke: a.redis != nil || a.cookies != nil}
+		Listed: a.redis != nil, Revoke: a.redis != nil || a.cookies != nil,
+		Out: r.URL.Query().Get("others") == "out"}
 	if d.User != "" && a.redis != nil {
 		infos, err := a.redis.UserSessions(r.Context(), d.User)
 		if err != nil {
@@ -88,7 +90,7 @@ func (a *demoApp) logoutOthers(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "this store cannot log out other devices (start the demo with --revocations)", http.StatusNotImplemented)
 		return
 	}
-	http.Redirect(w, r, "/sessions", http.StatusSeeOther)
+	http.Redirect(w, r, "/sessions?others=out", http.StatusSeeOther)
 }
 
 // at formats a time for the page (RFC 3339, UTC), "" for none.
@@ -108,6 +110,9 @@ var sessionsTemplate = template.Must(template.New("sessions").Funcs(template.Fun
 <p id="user">Not signed in. <a href="/login?user=demo">Log in as demo</a></p>
 {{- else}}
 <p id="user">Signed in as <strong>{{.User}}</strong> ({{.Store}} store). <a href="/logout">Log out</a></p>
+{{- if .Out}}
+<p id="others-out">Your other devices are logged out.</p>
+{{- end}}
 {{- if .Listed}}
 <table id="sessions">
 <tr><th>handle</th><th>created</th><th>last seen</th><th>expires</th><th>user agent</th></tr>

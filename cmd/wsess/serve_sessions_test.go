@@ -55,7 +55,7 @@ func TestServeDemoSessions(t *testing.T) {
 			if !tt.listed && !strings.Contains(page, `id="unlisted"`) {
 				t.Fatalf("the cookie store's page does not say it cannot list:\n%s", page)
 			}
-			if code, page := post(t, a, d.URL.JoinPath("sessions", "others").String()); code != http.StatusOK || !strings.Contains(page, "Signed in as <strong>ana</strong>") {
+			if code, page := post(t, a, d.URL.JoinPath("sessions", "others").String()); code != http.StatusOK || !strings.Contains(page, "Signed in as <strong>ana</strong>") || !strings.Contains(page, `id="others-out"`) {
 				t.Fatalf("log out my other devices: %d\n%s", code, page)
 			}
 			if _, page := get(t, b, sessions); !strings.Contains(page, "Not signed in") {
