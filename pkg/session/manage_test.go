@@ -429,3 +429,60 @@ func commandFailures(t testing.TB, rdb *redis.Client, cmd string) int {
 
 // testID is a well-formed session id.
 const testID = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+// TestRedisIndexMetadata: the index keeps the user agent, the IP only as
+// RecordIP asks, and a logout (Destroy) takes the session off the index.
+func TestRedisIndexMetadata(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		record session.IPRecording
+		wantIP string
+	}{
+		{"no IP by default", session.IPNone, ""},
+		{"truncated", session.IPTruncated, "127.0.0.0/24"},
+		{"full", session.IPFull, "127.0.0.1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rdb := redistest.Start(t, redistest.Options{}).Client()
+			srv, m := newManagedServer(t, rdb, session.RedisOptions{RecordIP: tt.record})
+			c := newClient(t, srv)
+			c.mustGet("/login?user=ana")
+			infos, err := m.UserSessions(context.Background(), "ana")
+			if err != nil || len(infos) != 1 {
+				t.Fatalf("UserSessions = %v, %v", infos, err)
+			}
+			if infos[0].IP != tt.wantIP || !strings.HasPrefix(infos[0].UserAgent, "Go-http-client/") {
+				t.Fatalf("IP %q, user agent %q; want %q and Go's user agent", infos[0].IP, infos[0].UserAgent, tt.wantIP)
+			}
+			c.mustGet("/destroy")
+			if keys := storedKeys(t, rdb); slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "{wppsess:u:") }) {
+				t.Fatalf("after the logout the index is left: %q", keys)
+			}
+		})
+	}
+}
+
+// TestRedisCappedTTLNeedsNoCorrection: in a session's last idle window
+// (its TTL cut at the absolute lifetime), a read-only request at a clock
+// with a fraction of a second still costs the load script alone: the Go
+// side computes the same whole-second TTL and sends no correcting EXPIRE.
+func TestRedisCappedTTLNeedsNoCorrection(t *testing.T) {
+	rdb := redistest.Start(t, redistest.Options{}).Client()
+	clk := &fakeClock{now: time.Now().Truncate(time.Second).Add(700 * time.Millisecond)}
+	srv, _ := newManagedServer(t, rdb, session.RedisOptions{Options: session.Options{
+		Expire: time.Hour, AbsoluteTimeout: 30 * time.Minute, Clock: clk.Now,
+	}})
+	c := newClient(t, srv)
+	c.mustGet("/login?user=ana")
+	c.mustGet("/whoami")
+	if err := rdb.ConfigResetStat(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		clk.Advance(1500 * time.Millisecond)
+		c.mustGet("/whoami")
+	}
+	if n := commandCalls(t, rdb, "expire"); n != 10 {
+		t.Fatalf("10 read-only requests sent %d EXPIREs, want the load script's 10", n)
+	}
+}

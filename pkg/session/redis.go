@@ -53,7 +53,8 @@ type RedisOptions struct {
 	HashIDs *bool
 	// TouchInterval is how often, at most, a logged-in session that is only
 	// read records its last-seen time in its user's index. Default
-	// DefaultTouchInterval (5 minutes); negative values are rejected.
+	// DefaultTouchInterval (5 minutes); negative values and values under a
+	// millisecond are rejected with ErrInvalidOptions.
 	TouchInterval time.Duration
 	// RecordIP says what the per-user index keeps of the client's address
 	// (Info.IP). Default IPNone: nothing. The user agent is always kept
@@ -162,8 +163,8 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 64
 	}
-	if opts.TouchInterval < 0 {
-		return nil, fmt.Errorf("%w: negative TouchInterval", ErrInvalidOptions)
+	if opts.TouchInterval < 0 || opts.TouchInterval > 0 && opts.TouchInterval < time.Millisecond {
+		return nil, fmt.Errorf("%w: TouchInterval %v is negative or shorter than a millisecond", ErrInvalidOptions, opts.TouchInterval)
 	}
 	if opts.TouchInterval == 0 {
 		opts.TouchInterval = DefaultTouchInterval
@@ -298,8 +299,10 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 
 // ttl returns the TTL s gets at now: its idle timeout (SetExpire's
 // override or Expire), cut at its absolute lifetime.
+// now counts in whole seconds, as the load script does, so that both agree
+// on the TTL and an unchanged session needs no correcting EXPIRE.
 func (m *RedisManager) ttl(now time.Time, s *Session) time.Duration {
-	return lifetimeTTL(now, s.created, s.expireOrLocked(m.opts.Expire), m.absolute)
+	return lifetimeTTL(now.Truncate(time.Second), s.created, s.expireOrLocked(m.opts.Expire), m.absolute)
 }
 
 // loadScript reads KEYS[1] and, when it is a session value of the codec
