@@ -22,18 +22,19 @@ type redisRevokeOptions struct {
 func newCmdRedisRevoke(f *factory, runF func(*redisRevokeOptions) error) *cobra.Command {
 	opts := &redisRevokeOptions{IO: f.IOStreams, Index: indexFunc(f)}
 	cmd := &cobra.Command{
-		Use:   "revoke {--user ID [--keep HANDLE]... | HANDLE...}",
+		Use:   "revoke {--user ID [--keep HANDLE]... | [--] HANDLE...}",
 		Short: "End one user's sessions, or sessions by handle",
 		Long: `End sessions stored by pkg/session's RedisManager (ids hashed): every
 session of a user (--user), except those named by --keep, or the sessions
-named by their handles (see wsess redis sessions). A revoked session is gone
+named by their handles (see wsess redis sessions; a handle may start with
+"-", so put -- before the handles). A revoked session is gone
 at once: its cookie gets a new, anonymous session on its next request, and a
 request in flight cannot bring it back.
 
 Revoking asks for confirmation on a terminal; elsewhere it needs --yes.`,
 		Example: `  wsess redis revoke --user ana
   wsess redis revoke --user ana --keep Qm9vZ2xlLi4u... --yes
-  wsess redis revoke Qm9vZ2xlLi4u... --yes`,
+  wsess redis revoke --yes -- -jWZzIYvPP_Ar0m7biVIyEITBQZsE7Td9tsNNa0RJro`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Handles = args
 			switch {

@@ -77,6 +77,7 @@ func TestRedisRevokeFlags(t *testing.T) {
 		{"bad keep", true, []string{"--user", "ana", "--keep", "x"}, "is not a session handle"},
 		{"no --yes off a terminal", false, []string{"--user", "ana"}, "pass --yes"},
 		{"no --yes off a terminal, handles", false, []string{h}, "pass --yes"},
+		{"no --yes off a terminal, a handle starting with -", false, []string{"--", "-jWZzIYvPP_Ar0m7biVIyEITBQZsE7Td9tsNNa0RJro"}, "pass --yes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runRedis(t, tt.tty, "", append([]string{"--redis-url", "redis://127.0.0.1:1/0", "redis", "revoke"}, tt.args...)...)
@@ -184,7 +185,7 @@ func TestRedisSessionsRevokeCommands(t *testing.T) {
 			if got := listed("ana"); !slices.Equal(got, want[:1]) {
 				t.Fatalf("after revoke --user --keep: %q, want %q", got, want[:1])
 			}
-			r = cli("revoke", want[0], "--yes")
+			r = cli("revoke", "--yes", "--", want[0]) // a handle may start with "-"
 			if r.Code != 0 || r.Stdout != "Revoked 1 session\n" {
 				t.Fatalf("revoke HANDLE: exit %d, %q, %q", r.Code, r.Stdout, r.Stderr)
 			}
