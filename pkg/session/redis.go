@@ -62,9 +62,18 @@ type RedisOptions struct {
 	RecordIP IPRecording
 }
 
-// RedisManager keeps sessions in Redis under Prefix + id, like weppy's
-// SessionRedisManager; the cookie holds only the id. It accepts any
+// RedisManager keeps sessions in Redis, like weppy's SessionRedisManager;
+// the cookie holds only the id. The key is Prefix + HashID(id), or
+// Prefix + id without RedisOptions.HashIDs (PickleCodec's default, for
+// weppy/Emmett apps sharing the sessions). It accepts any
 // redis.UniversalClient: a single node, Sentinel or Cluster.
+//
+// A logged-in session (Session.Login) is listed in its user's index:
+// UserSessions lists a user's sessions, Revoke ends one by handle, and
+// RevokeUser ends all of them or all but some ("log out my other
+// devices"). A session also ends at its absolute lifetime
+// (Options.AbsoluteTimeout): its creation time is stored with it and its
+// TTL never runs past created + AbsoluteTimeout.
 //
 // Round trips per request: one for a session that is read and not changed
 // (a script that reads the value and slides its TTL, to the session's own
