@@ -244,9 +244,9 @@ func testBrowserFlow(t *testing.T, ctx context.Context, srv *demoServer, cookieN
 		t.Errorf("after reset the browser still holds %s: %+v", cookieName, left)
 	}
 	if rdb != nil {
-		n, err := rdb.Exists(context.Background(), session.DefaultPrefix+oldID).Result()
+		n, err := rdb.Exists(context.Background(), sessionKey(oldID)).Result()
 		if err != nil || n != 0 {
-			t.Errorf("after reset: EXISTS %s%s = %d, %v; want 0", session.DefaultPrefix, oldID, n, err)
+			t.Errorf("after reset: EXISTS %s = %d, %v; want 0", sessionKey(oldID), n, err)
 		}
 	}
 
@@ -299,7 +299,7 @@ func checkRedisSession(t *testing.T, rdb *redis.Client, id string, n int) {
 		t.Errorf("session id %q does not have the shape of an id", id)
 	}
 	ctx := context.Background()
-	key := session.DefaultPrefix + id
+	key := sessionKey(id)
 	val, err := rdb.Get(ctx, key).Result()
 	if err != nil {
 		t.Fatalf("GET %s: %v", key, err)
@@ -316,6 +316,9 @@ func checkRedisSession(t *testing.T, rdb *redis.Client, id string, n int) {
 		t.Errorf("TTL %s = %v, %v; want about an hour", key, ttl, err)
 	}
 }
+
+// sessionKey is the demo's Redis key of session id: ids are hashed at rest.
+func sessionKey(id string) string { return session.DefaultPrefix + session.HashID(id) }
 
 // logged reports whether the server has logged a request with this method,
 // path and status.

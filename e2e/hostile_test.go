@@ -174,7 +174,7 @@ func redisStoreCases(t *testing.T, rdb *redis.Client) []hostileCase {
 	foreign := func(write func(key string) error) func(*testing.T, string) []string {
 		return func(t *testing.T, name string) []string {
 			id := newValidID()
-			if err := write(session.DefaultPrefix + id); err != nil {
+			if err := write(sessionKey(id)); err != nil {
 				t.Fatalf("write the foreign value: %v", err)
 			}
 			return []string{name + "=" + id}
@@ -184,7 +184,7 @@ func redisStoreCases(t *testing.T, rdb *redis.Client) []hostileCase {
 		return foreign(func(key string) error { return rdb.Set(ctx, key, v, time.Hour).Err() })
 	}
 	control := newValidID()
-	if err := rdb.Set(ctx, session.DefaultPrefix+control, `{"counter":41}`, time.Hour).Err(); err != nil {
+	if err := rdb.Set(ctx, sessionKey(control), `{"counter":41}`, time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	return []hostileCase{
@@ -252,7 +252,7 @@ func runHostile(t *testing.T, srv *demoServer, name string, cases []hostileCase,
 				checkRedisSession(t, rdb, c.Value, want)
 				after := snapshot(t, rdb)
 				for k, v := range before {
-					if k == session.DefaultPrefix+tc.keepID {
+					if k == sessionKey(tc.keepID) {
 						continue
 					}
 					if after[k] != v {

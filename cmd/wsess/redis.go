@@ -25,6 +25,8 @@ server, and add --cluster host:port,... for a Redis Cluster.`,
 		newCmdRedisShow(f, nil),
 		newCmdRedisExpire(f, nil),
 		newCmdRedisStats(f, nil),
+		newCmdRedisSessions(f, nil),
+		newCmdRedisRevoke(f, nil),
 	)
 	return cmd
 }

@@ -48,6 +48,9 @@ type serveDemoOptions struct {
 	Expire time.Duration
 	Secure bool
 	Domain string
+	// Revocations keeps the cookie store's per-user revocations in Redis,
+	// so that /sessions can log out the user's other devices.
+	Revocations bool
 }
 
 func newCmdServeDemo(f *factory, runF func(context.Context, *serveDemoOptions) error) *cobra.Command {
@@ -61,11 +64,20 @@ func newCmdServeDemo(f *factory, runF func(context.Context, *serveDemoOptions) e
   GET /         an HTML page with the count, the session and its expiry
   GET /counter  counts your visits: "This is your N visit"
   GET /reset    destroys the session and goes back to /
+  GET /login?user=NAME  logs in as NAME (a demo: no password) and shows /sessions
+  GET /logout   logs out (destroys the session)
+  GET /sessions the signed-in user's sessions, with "log out my other devices"
 
 Sessions live in an encrypted cookie by default (--store cookie), sealed with
 the secret from WSESS_KEY, --key-file or --key; without one a random secret
 is used and sessions do not survive a restart. --store redis keeps them in
 Redis (--redis-url, --cluster) under --prefix.
+
+With --store redis, /sessions lists the user's sessions (the per-user index)
+and ends the others. A cookie cannot be listed: with --store cookie,
+/sessions offers "log out my other devices" only with --revocations, which
+keeps a per-user "not before" time in Redis (--redis-url, --cluster) that
+refuses the user's older cookies.
 
 The listening URL is printed on stderr, then one line per request (method,
 path, status, duration). Ctrl-C (SIGINT) or SIGTERM stops the server
@@ -75,6 +87,9 @@ gracefully.`,
   wsess serve demo --store redis --redis-url redis://127.0.0.1:6379/0 --prefix demo:`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Store == "redis" && opts.Revocations {
+				return newUsageError("the Redis store revokes sessions without it", "--revocations applies only to the cookie store")
+			}
 			if opts.Store == "cookie" && cmd.Flags().Changed("prefix") {
 				return newUsageError("use it with --store redis", "--prefix applies only to the Redis store")
 			}
@@ -98,6 +113,7 @@ gracefully.`,
 	fl.DurationVar(&opts.Expire, "expire", session.DefaultExpire, "session lifetime")
 	fl.BoolVar(&opts.Secure, "secure", false, "mark the cookie Secure (HTTPS only)")
 	fl.StringVar(&opts.Domain, "domain", "", "cookie `domain` (default: host-only)")
+	fl.BoolVar(&opts.Revocations, "revocations", false, "with --store cookie: keep per-user revocations in Redis, for /sessions")
 	addKeyFlags(cmd, &keys)
 	return cmd
 }
@@ -148,6 +164,7 @@ func newDemoHandler(ctx context.Context, opts *serveDemoOptions, log io.Writer) 
 		mgr        sessionManager
 		cookieName string
 		storeDesc  string
+		app        = &demoApp{store: opts.Store}
 	)
 	switch opts.Store {
 	case "cookie":
@@ -155,25 +172,39 @@ func newDemoHandler(ctx context.Context, opts *serveDemoOptions, log io.Writer) 
 		if err != nil {
 			return nil, "", err
 		}
-		m, err := session.NewCookieManager(secrets[0], session.CookieOptions{
+		copts := session.CookieOptions{
 			Options:          base,
 			PreviousSecrets:  secrets[1:],
 			AllowShortSecret: true,
-		})
+		}
+		storeDesc = "cookie store"
+		if opts.Revocations {
+			rdb, err := pingRedis(ctx, opts)
+			if err != nil {
+				return nil, "", err
+			}
+			copts.Revocations = rdb
+			storeDesc = "cookie store, revocations in Redis"
+		}
+		m, err := session.NewCookieManager(secrets[0], copts)
 		if err != nil {
 			return nil, "", withHint(err, "check the secret and the flags")
 		}
-		mgr, cookieName, storeDesc = m, session.DefaultCookieName, "cookie store"
+		mgr, cookieName = m, session.DefaultCookieName
+		if opts.Revocations {
+			app.cookies = m
+		}
 	case "redis":
 		m, err := newRedisDemoManager(ctx, opts, base)
 		if err != nil {
 			return nil, "", err
 		}
 		mgr, cookieName, storeDesc = m, session.DefaultIDCookieName, "Redis store, prefix "+escapeText(opts.Prefix)
+		app.redis = m
 	default:
 		return nil, "", newUsageError("use --store cookie or --store redis", "unknown store %q", opts.Store)
 	}
-	app := &demoApp{store: opts.Store, cookieName: cookieName}
+	app.cookieName = cookieName
 	return logRequests(log, opts.Now, mgr.Middleware(app.routes())), storeDesc, nil
 }
 
@@ -201,7 +232,20 @@ func demoSecrets(opts *serveDemoOptions) ([]string, error) {
 
 // newRedisDemoManager connects to Redis (failing fast when it is down) and
 // returns a Redis manager.
-func newRedisDemoManager(ctx context.Context, opts *serveDemoOptions, base session.Options) (sessionManager, error) {
+func newRedisDemoManager(ctx context.Context, opts *serveDemoOptions, base session.Options) (*session.RedisManager, error) {
+	rdb, err := pingRedis(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := session.NewRedisManager(rdb, session.RedisOptions{Options: base, Prefix: opts.Prefix})
+	if err != nil {
+		return nil, withHint(err, "check the flags")
+	}
+	return m, nil
+}
+
+// pingRedis returns the Redis client, failing fast when Redis is down.
+func pingRedis(ctx context.Context, opts *serveDemoOptions) (redis.UniversalClient, error) {
 	rdb, err := opts.RedisClient()
 	if err != nil {
 		return nil, err
@@ -212,17 +256,15 @@ func newRedisDemoManager(ctx context.Context, opts *serveDemoOptions, base sessi
 		return nil, withHint(fmt.Errorf("cannot reach Redis at %s: %w", describeRedis(rdb), err),
 			"start Redis or point --redis-url / "+envRedisURL+" at it")
 	}
-	m, err := session.NewRedisManager(rdb, session.RedisOptions{Options: base, Prefix: opts.Prefix})
-	if err != nil {
-		return nil, withHint(err, "check the flags")
-	}
-	return m, nil
+	return rdb, nil
 }
 
-// demoApp is weppy's counter example.
+// demoApp is weppy's counter example, with login and a user's sessions.
 type demoApp struct {
 	store      string // "cookie" or "redis"
 	cookieName string
+	redis      *session.RedisManager  // --store redis
+	cookies    *session.CookieManager // --store cookie with --revocations
 }
 
 func (a *demoApp) routes() http.Handler {
@@ -231,6 +273,11 @@ func (a *demoApp) routes() http.Handler {
 	mux.HandleFunc("GET /counter", a.counter)
 	mux.HandleFunc("GET /reset", a.reset)
 	mux.HandleFunc("POST /reset", a.reset)
+	mux.HandleFunc("GET /login", a.login)
+	mux.HandleFunc("GET /logout", a.reset)
+	mux.HandleFunc("POST /logout", a.reset)
+	mux.HandleFunc("GET /sessions", a.sessions)
+	mux.HandleFunc("POST /sessions/others", a.logoutOthers)
 	return mux
 }
 

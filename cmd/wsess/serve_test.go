@@ -203,7 +203,7 @@ func TestServeDemoRedis(t *testing.T) {
 	}
 	rdb := srv.Client()
 	ctx := context.Background()
-	key := session.DefaultPrefix + id
+	key := session.DefaultPrefix + session.HashID(id) // ids are hashed at rest
 	ttl, err := rdb.TTL(ctx, key).Result()
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -105,4 +106,75 @@ func BenchmarkOuterHeaders(b *testing.B) {
 		inner.ServeHTTP(w, r)
 	})
 	runBench(b, outer, session.DefaultCookieName, existing)
+}
+
+// BenchmarkRedisManagement: the per-request cost of session management in
+// the Redis store (issue 10): raw ids and no absolute lifetime (the store
+// before it), hashed ids, the absolute lifetime, a logged-in session whose
+// last-seen is not due, and one whose last-seen is recorded (its marker
+// removed, outside the timer, before each request).
+func BenchmarkRedisManagement(b *testing.B) {
+	rs := redistest.Start(b, redistest.Options{})
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, ContextTimeoutEnabled: true})
+	defer rdb.Close()
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.From(r.Context())
+		s.Set("counter", 41)
+		if r.URL.Query().Get("user") != "" {
+			s.Login("ana")
+		}
+	})
+	for _, tt := range []struct {
+		name  string
+		opts  session.RedisOptions
+		user  bool
+		touch bool
+	}{
+		{"read/raw-ids", session.RedisOptions{HashIDs: new(false), Options: session.Options{AbsoluteTimeout: -1}}, false, false},
+		{"read/hashed-ids", session.RedisOptions{Options: session.Options{AbsoluteTimeout: -1}}, false, false},
+		{"read/hashed-ids+absolute", session.RedisOptions{}, false, false},
+		{"read/logged-in", session.RedisOptions{}, true, false},
+		{"read/logged-in+touch", session.RedisOptions{}, true, true},
+		{"counter/raw-ids", session.RedisOptions{HashIDs: new(false), Options: session.Options{AbsoluteTimeout: -1}}, false, false},
+		{"counter/hashed-ids+absolute", session.RedisOptions{}, false, false},
+		{"counter/logged-in", session.RedisOptions{}, true, false},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			m, err := session.NewRedisManager(rdb, tt.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := httptest.NewRequest("GET", "/?user=", nil)
+			if tt.user {
+				req = httptest.NewRequest("GET", "/?user=ana", nil)
+			}
+			rec := httptest.NewRecorder()
+			m.Middleware(login).ServeHTTP(rec, req)
+			id := ""
+			for _, c := range rec.Result().Cookies() {
+				id = c.Value
+			}
+			h := benchRead
+			if tt.name[:4] == "coun" {
+				h = benchCounter
+			}
+			mw := m.Middleware(http.HandlerFunc(h))
+			seen := "{" + m.Key(id) + "}:seen:" + m.Key(id)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if tt.touch {
+					b.StopTimer()
+					rdb.Del(context.Background(), seen)
+					b.StartTimer()
+				}
+				req := httptest.NewRequest("GET", "/counter", nil)
+				req.Header.Set("Cookie", session.DefaultIDCookieName+"="+id)
+				rec := httptest.NewRecorder()
+				mw.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	}
 }

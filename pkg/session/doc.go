@@ -61,8 +61,14 @@
 // # The Redis manager
 //
 // NewRedisManager takes a redis.UniversalClient (single node, Sentinel or
-// Cluster). Keys are Prefix + id (default "wppsess:", as weppy); ids are 256
-// random bits in base64url, and weppy's UUID4 ids are accepted too. The TTL
+// Cluster). Keys are Prefix + HashID(id) (default prefix "wppsess:", as
+// weppy), so Redis holds no usable cookie value; with PickleCodec, or
+// RedisOptions.HashIDs false, Prefix + id, as weppy and Emmett look them
+// up. Ids are 256 random bits in base64url, and weppy's UUID4 ids are
+// accepted too. Sessions end at the idle timeout and at AbsoluteTimeout
+// (24 h with the JSON codec); Session.Login lists a session in its user's
+// index, which UserSessions, Revoke and RevokeUser (and the wsess CLI,
+// through NewIndex) read and end. The TTL
 // slides on every request, to the session's SetExpire override when it has
 // one. Round trips: one for a request that only reads its session, two for
 // one that changes it, three for RenewID, none for a new session that stays

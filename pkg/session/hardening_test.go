@@ -319,7 +319,8 @@ func TestRedisLogoutSticks(t *testing.T) {
 func TestRedisReplayRecomputesExpiry(t *testing.T) {
 	for _, processes := range []int{1, 2} {
 		t.Run(fmt.Sprintf("%d processes", processes), func(t *testing.T) {
-			servers, admin, m, g := twoApps(t, processes, false, session.RedisOptions{})
+			// No absolute lifetime: it would cut the 30 days to 24 hours.
+			servers, admin, m, g := twoApps(t, processes, false, session.RedisOptions{Options: session.Options{AbsoluteTimeout: -1}})
 			id := newSession(t, servers[0])
 			finish := held(t, g, servers[0], id, "a", "incr")
 			send(t, servers[len(servers)-1], id, "/op?do=expire30d")

@@ -53,16 +53,20 @@ type Options struct {
 	Partitioned bool
 	// Expire is the session's idle timeout: the cookie's Max-Age and
 	// Expires, the expiry sealed in a session cookie, and the sliding TTL of
-	// a Redis session (all cut at the absolute lifetime, AbsoluteTimeout). Default DefaultExpire (3600 s). Session.SetExpire overrides it
-	// per session.
+	// a Redis session (all cut at the absolute lifetime, AbsoluteTimeout).
+	// Default DefaultExpire (3600 s). Session.SetExpire overrides it per
+	// session.
 	Expire time.Duration
 	// AbsoluteTimeout is the session's absolute lifetime: however active, a
 	// session ends AbsoluteTimeout after it was created (or after its last
 	// Session.Login), while Expire is the idle timeout. Default (0):
-	// DefaultAbsoluteTimeout (24 h) for wsess's own cookie format; none for
-	// FormatEmmett cookies, whose Python apps know no creation time (a
-	// positive value is refused there). A negative value means none. The
-	// cookie manager enforces it; the Redis manager does not yet.
+	// DefaultAbsoluteTimeout (24 h) for wsess's own formats (the wsess
+	// cookie; JSONCodec in Redis); none for FormatEmmett cookies and for
+	// PickleCodec in Redis, whose Python apps know no creation time (a
+	// positive value is refused for FormatEmmett cookies; in Redis it
+	// stores "_wsess_created" with the values). A negative value means
+	// none. Both managers enforce it: the Redis manager stores the creation
+	// time with the session and never lets the key's TTL run past it.
 	AbsoluteTimeout time.Duration
 	// Codec encodes values. Default JSONCodec{}.
 	Codec Codec

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,11 +43,37 @@ type RedisOptions struct {
 	// of one user into errors. Negative values are rejected with
 	// ErrInvalidOptions. Past it, the commit fails with ErrConflict.
 	MaxRetries int
+	// HashIDs stores a session under Prefix + HashID(id) (base64url of the
+	// SHA-256 of the id, the session's handle) instead of Prefix + id, so
+	// nothing read from Redis (a dump, a replica, an admin's screen) can be
+	// replayed as a cookie. Default (nil): true, except with PickleCodec,
+	// whose weppy/Emmett apps look their sessions up by the raw id. The
+	// per-user index (Session.Login, UserSessions, Revoke, RevokeUser) is
+	// kept only when ids are hashed.
+	HashIDs *bool
+	// TouchInterval is how often, at most, a logged-in session that is only
+	// read records its last-seen time in its user's index. Default
+	// DefaultTouchInterval (5 minutes); negative values and values under a
+	// millisecond are rejected with ErrInvalidOptions.
+	TouchInterval time.Duration
+	// RecordIP says what the per-user index keeps of the client's address
+	// (Info.IP). Default IPNone: nothing. The user agent is always kept
+	// (cut to 256 bytes).
+	RecordIP IPRecording
 }
 
-// RedisManager keeps sessions in Redis under Prefix + id, like weppy's
-// SessionRedisManager; the cookie holds only the id. It accepts any
+// RedisManager keeps sessions in Redis, like weppy's SessionRedisManager;
+// the cookie holds only the id. The key is Prefix + HashID(id), or
+// Prefix + id without RedisOptions.HashIDs (PickleCodec's default, for
+// weppy/Emmett apps sharing the sessions). It accepts any
 // redis.UniversalClient: a single node, Sentinel or Cluster.
+//
+// A logged-in session (Session.Login) is listed in its user's index:
+// UserSessions lists a user's sessions, Revoke ends one by handle, and
+// RevokeUser ends all of them or all but some ("log out my other
+// devices"). A session also ends at its absolute lifetime
+// (Options.AbsoluteTimeout): its creation time is stored with it and its
+// TTL never runs past created + AbsoluteTimeout.
 //
 // Round trips per request: one for a session that is read and not changed
 // (a script that reads the value and slides its TTL, to the session's own
@@ -102,6 +129,11 @@ type RedisManager struct {
 	override string
 	loadArgs []any // the load script's arguments, boxed once
 
+	hashIDs  bool          // keys are prefix + HashID(id)
+	absolute time.Duration // AbsoluteTimeout in force; 0 = none
+	touch    time.Duration // TouchInterval
+	index    *userIndex    // the per-user index; nil without hashed ids
+
 	noScript atomic.Bool // the server runs no scripts: load with GETEX
 	noGetEx  atomic.Bool // nor GETEX (Redis < 6.2): pipelined GET + EXPIRE
 }
@@ -140,12 +172,39 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 64
 	}
+	if opts.TouchInterval < 0 || opts.TouchInterval > 0 && opts.TouchInterval < time.Millisecond {
+		return nil, fmt.Errorf("%w: TouchInterval %v is negative or shorter than a millisecond", ErrInvalidOptions, opts.TouchInterval)
+	}
+	if opts.TouchInterval == 0 {
+		opts.TouchInterval = DefaultTouchInterval
+	}
+	var pickle, own bool
+	switch opts.Codec.(type) {
+	case PickleCodec, *PickleCodec:
+		pickle = true
+	case JSONCodec, *JSONCodec:
+		own = true
+	}
+	absolute, err := resolveAbsolute(opts.AbsoluteTimeout, own)
+	if err != nil {
+		return nil, err
+	}
+	hashIDs := !pickle
+	if opts.HashIDs != nil {
+		hashIDs = *opts.HashIDs
+	}
 	m := &RedisManager{
-		rdb:     rdb,
-		opts:    opts.Options,
-		prefix:  opts.Prefix,
-		timeout: opts.Timeout,
-		retries: opts.MaxRetries,
+		rdb:      rdb,
+		opts:     opts.Options,
+		prefix:   opts.Prefix,
+		timeout:  opts.Timeout,
+		retries:  opts.MaxRetries,
+		hashIDs:  hashIDs,
+		absolute: absolute,
+		touch:    opts.TouchInterval,
+	}
+	if hashIDs {
+		m.index = newUserIndex(rdb, opts.Prefix, opts.RecordIP)
 	}
 	if sn, ok := opts.Codec.(Sniffer); ok {
 		m.lead = sn.LeadingBytes()
@@ -156,7 +215,12 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 	case PickleCodec, *PickleCodec:
 		m.override = "p"
 	}
-	m.loadArgs = []any{strconv.FormatInt(int64(m.opts.Expire/time.Second), 10), m.lead, m.override}
+	touchArg := ""
+	if m.index != nil {
+		touchArg = strconv.FormatInt(m.touch.Milliseconds(), 10)
+	}
+	m.loadArgs = []any{strconv.FormatInt(int64(m.opts.Expire/time.Second), 10), m.lead, m.override,
+		nil, strconv.FormatInt(int64(m.absolute/time.Second), 10), touchArg}
 	m.cookies = newCookieWriter(&m.opts)
 	return m, nil
 }
@@ -170,9 +234,30 @@ func (m *RedisManager) Middleware(next http.Handler) http.Handler {
 	return middleware(m, m.opts.ErrorHandler, next)
 }
 
-// Key returns the Redis key of session id. Every key the manager touches
-// is made here.
-func (m *RedisManager) Key(id string) string { return m.prefix + id }
+// Key returns the Redis key of session id: Prefix + HashID(id) when ids
+// are hashed (RedisOptions.HashIDs), else Prefix + id. Every key the
+// manager touches is made here.
+func (m *RedisManager) Key(id string) string {
+	if m.hashIDs {
+		return m.prefix + HashID(id)
+	}
+	return m.prefix + id
+}
+
+// seenKey returns the key that marks a logged-in session's last-seen time
+// as recorded within the touch interval: in the session key's hash slot (a
+// hash tag naming that slot), and not under the prefix, so a SCAN of the
+// sessions does not see it. It holds no id: the session key is hashed
+// whenever the index is kept.
+func seenKey(key string) string {
+	tag := key
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			tag = key[i+1 : i+1+j]
+		}
+	}
+	return "{" + tag + "}:seen:" + key
+}
 
 func (m *RedisManager) load(r *http.Request, s *Session) error {
 	id, ok := findCookie(r, m.opts.CookieName)
@@ -181,8 +266,9 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), m.timeout)
 	defer cancel()
+	now := m.opts.Clock()
 	key := m.Key(id)
-	val, ttl, err := m.read(ctx, key)
+	val, ttl, due, err := m.read(ctx, key, now)
 	if errors.Is(err, redis.Nil) {
 		return nil // expired, never existed, or not ours: a new session, with a new id
 	}
@@ -205,22 +291,47 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 		// overwrite it.
 		return nil
 	}
+	created, _ := createdOf(values)
+	if m.absolute > 0 && ended(now, created, m.absolute) {
+		// Past its absolute lifetime (the script found no creation time,
+		// or a clock disagreed): absent, never revived. Its TTL already
+		// ends at the deadline.
+		return nil
+	}
 	s.id, s.values, s.stored, s.loaded, s.touched = id, values, true, val, ttl
-	s.expires = m.opts.Clock().Add(s.expireOrLocked(m.opts.Expire))
+	s.created = created
+	s.user, _ = values[userKey].(string)
+	s.touchDue = due
+	s.expires = now.Add(m.ttl(now, s))
 	return nil
+}
+
+// ttl returns the TTL s gets at now: its idle timeout (SetExpire's
+// override or Expire), cut at its absolute lifetime.
+// now counts in whole seconds, as the load script does, so that both agree
+// on the TTL and an unchanged session needs no correcting EXPIRE.
+func (m *RedisManager) ttl(now time.Time, s *Session) time.Duration {
+	return lifetimeTTL(now.Truncate(time.Second), s.created, s.expireOrLocked(m.opts.Expire), m.absolute)
 }
 
 // loadScript reads KEYS[1] and, when it is a session value of the codec
 // (its first byte is one of ARGV[2], or ARGV[2] is empty), sets its TTL to
-// the session's stored expiry override or to ARGV[1] seconds, and returns
-// "TTL value" (the TTL in decimal, a space, the value: one bulk string
-// costs the client fewer allocations than an array). A tombstone is
-// returned as "-1 value", untouched; anything else (a missing key, another
-// type, another format) as nil, untouched. ARGV[3] says how to find the
-// override: 'j' decodes a JSON value with cjson when it contains the key
-// name, 'p' reads the integer after the key in a pickle (protocol 2+). The
-// Go side checks the TTL against what it decodes and corrects it at commit
-// in the rare case they differ.
+// the session's stored expiry override or to ARGV[1] seconds, cut at the
+// session's absolute lifetime, and returns "TTL value" (the TTL in decimal,
+// a space, the value: one bulk string costs the client fewer allocations
+// than an array). A tombstone is returned as "-1 value", untouched;
+// anything else (a missing key, another type, another format, a session
+// past its absolute lifetime) as nil, untouched. ARGV[3] says how to find
+// the override and the creation time: 'j' decodes a JSON value with cjson
+// when it contains the override's key name and matches the compact
+// "_wsess_created":N, 'p' reads the integer after the key in a pickle
+// (protocol 2+). ARGV[4] is now and ARGV[5] the absolute lifetime ("0" =
+// none), in Unix seconds: the TTL never runs past created + absolute.
+// ARGV[6], when not empty, is the touch interval in ms: a value that names
+// a user (Login) whose last-seen marker KEYS[2] is gone sets the marker for
+// that long and gets a "t" after its TTL, telling the caller to record
+// last-seen in the user's index. The Go side checks the TTL against what it
+// decodes and corrects it at commit in the rare case they differ.
 var loadScript = redis.NewScript(`
 local v = redis.pcall('GET', KEYS[1])
 if type(v) ~= 'string' then return false end
@@ -228,51 +339,74 @@ local c = string.byte(v, 1)
 if c == nil then return false end
 if c == 0 then return '-1 ' .. v end
 if ARGV[2] ~= '' and not string.find(ARGV[2], string.char(c), 1, true) then return false end
+local function pint(name)
+  local i = string.find(v, name, 1, true)
+  if not i then return nil end
+  local n = #name
+  if not (string.sub(v, i - 2, i - 1) == '\140' .. string.char(n) or string.sub(v, i - 5, i - 1) == 'X' .. string.char(n) .. '\0\0\0') then return nil end
+  local j = i + n
+  local op = string.sub(v, j, j)
+  if op == '\148' then j = j + 1 elseif op == 'q' then j = j + 2 elseif op == 'r' then j = j + 5 end
+  op = string.sub(v, j, j)
+  local b1, b2, b3, b4 = string.byte(v, j + 1, j + 4)
+  if op == 'K' and b1 then return b1
+  elseif op == 'M' and b2 then return b1 + b2 * 256
+  elseif op == 'J' and b4 and b4 < 128 then return b1 + b2 * 256 + b3 * 65536 + b4 * 16777216
+  end
+  return nil
+end
 local ttl = tonumber(ARGV[1])
-local e
+local e, created
+local abs = tonumber(ARGV[5])
 if ARGV[3] == 'j' then
   if string.find(v, '"_expires_after"', 1, true) then
     local ok, t = pcall(cjson.decode, v)
     if ok and type(t) == 'table' then e = t['_expires_after'] end
   end
+  if abs > 0 then created = tonumber(string.match(v, '"_wsess_created":(%d+)')) end
 elseif ARGV[3] == 'p' then
-  local i = string.find(v, '_expires_after', 1, true)
-  if i and (string.sub(v, i - 2, i - 1) == '\140\14' or string.sub(v, i - 5, i - 1) == 'X\14\0\0\0') then
-    local j = i + 14
-    local op = string.sub(v, j, j)
-    if op == '\148' then j = j + 1 elseif op == 'q' then j = j + 2 elseif op == 'r' then j = j + 5 end
-    op = string.sub(v, j, j)
-    local b1, b2, b3, b4 = string.byte(v, j + 1, j + 4)
-    if op == 'K' and b1 then e = b1
-    elseif op == 'M' and b2 then e = b1 + b2 * 256
-    elseif op == 'J' and b4 and b4 < 128 then e = b1 + b2 * 256 + b3 * 65536 + b4 * 16777216
-    end
-  end
+  e = pint('_expires_after')
+  if abs > 0 then created = pint('_wsess_created') end
 end
 if type(e) == 'number' and e >= 1 and e < 9e9 and e == math.floor(e) then ttl = e end
+if created then
+  local left = created + abs - tonumber(ARGV[4])
+  if left <= 0 then return false end
+  if left < ttl then ttl = left end
+end
 redis.call('EXPIRE', KEYS[1], ttl)
-return string.format('%d ', ttl) .. v
+local due = ''
+if ARGV[6] ~= '' and string.find(v, '_wsess_user', 1, true) and redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('SET', KEYS[2], '1', 'PX', math.min(tonumber(ARGV[6]), ttl * 1000))
+  due = 't'
+end
+return string.format('%d', ttl) .. due .. ' ' .. v
 `)
 
-// read returns key's value and the TTL the read gave it.
-func (m *RedisManager) read(ctx context.Context, key string) (string, time.Duration, error) {
+// read returns key's value, the TTL the read gave it, and whether the
+// session's last-seen time is due in its user's index.
+func (m *RedisManager) read(ctx context.Context, key string, now time.Time) (string, time.Duration, bool, error) {
 	if !m.noScript.Load() {
-		res, err := loadScript.Run(ctx, m.rdb, []string{key}, m.loadArgs...).Text()
+		args := make([]any, len(m.loadArgs))
+		copy(args, m.loadArgs)
+		args[3] = now.Unix()
+		res, err := loadScript.Run(ctx, m.rdb, []string{key, seenKey(key)}, args...).Text()
 		if err == nil {
 			head, val, ok := strings.Cut(res, " ")
-			ttl, perr := strconv.ParseInt(head, 10, 64)
+			due := strings.HasSuffix(head, "t")
+			ttl, perr := strconv.ParseInt(strings.TrimSuffix(head, "t"), 10, 64)
 			if !ok || perr != nil {
-				return "", 0, fmt.Errorf("session: load script answered %.20q", res)
+				return "", 0, false, fmt.Errorf("session: load script answered %.20q", res)
 			}
-			return val, time.Duration(ttl) * time.Second, nil
+			return val, time.Duration(ttl) * time.Second, due, nil
 		}
 		if !isUnknownCommand(err) {
-			return "", 0, err
+			return "", 0, false, err
 		}
 		m.noScript.Store(true)
 	}
 	val, err := m.getex(ctx, key)
-	return val, m.opts.Expire, err
+	return val, m.opts.Expire, false, err
 }
 
 // getex is the load for servers that run no scripts: it slides the TTL to
@@ -350,8 +484,18 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 			if !s.stored {
 				id = s.renamed
 			}
-			if err := m.destroy(base, id); err != nil {
+			gone, err := m.destroy(base, id)
+			if err != nil {
 				return storeErr("destroy", err)
+			}
+			if s.user != "" && m.index != nil {
+				// The logout takes its sessions off the user's list.
+				if err := m.do(base, func(ctx context.Context) error {
+					_, err := m.index.remove(ctx, s.user, m.opts.Clock(), gone...)
+					return err
+				}); err != nil {
+					return err
+				}
 			}
 			m.cookies.set(h, &s.cookie, "", 0, time.Time{})
 		}
@@ -359,21 +503,30 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 			return nil
 		}
 		// Values set after Destroy start a new session.
-		s.stored, s.id, s.loaded, s.renew = false, "", "", false
+		if !s.renew {
+			s.created = time.Time{} // no Login after the Destroy: the new session starts now
+		}
+		s.stored, s.id, s.loaded, s.renew, s.user = false, "", "", false, ""
 	}
 
 	if !s.modifiedLocked() {
 		if !s.stored {
 			return nil // new and empty: no write, no cookie
 		}
-		expire := s.expireOrLocked(m.opts.Expire)
-		if expire != s.touched {
+		now := m.opts.Clock()
+		expire := m.ttl(now, s)
+		if expire/time.Second != s.touched/time.Second {
 			// The load could not apply this session's expiry (no scripts,
 			// or an override the script did not find): set it now.
 			if err := m.do(base, func(ctx context.Context) error {
 				return m.rdb.Expire(ctx, m.Key(s.id), expire).Err()
 			}); err != nil {
 				return storeErr("expire", err)
+			}
+		}
+		if s.touchDue && s.user != "" && m.index != nil {
+			if err := m.touchIndex(base, s, now, expire); err != nil {
+				return err
 			}
 		}
 		m.setCookie(h, s, expire)
@@ -384,15 +537,87 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 		if len(s.values) == 0 {
 			return nil // changed but empty again (e.g. Set then Delete): nothing to keep
 		}
-		return m.writeNew(base, h, s)
+		return m.writeNew(base, r, h, s)
 	}
-	return m.compareAndSet(base, h, s)
+	return m.compareAndSet(base, r, h, s)
 }
 
-// destroy deletes session id, and the sessions it was renamed into.
-func (m *RedisManager) destroy(base context.Context, id string) error {
+// stamp records the session's creation time with its values when an
+// absolute lifetime applies: the time its Login set, the stored one, or now
+// for a session that has none. It returns the session's TTL at now. Call
+// it before each encoding: a replay rebuilds the values.
+func (m *RedisManager) stamp(s *Session, now time.Time) time.Duration {
+	if m.absolute > 0 {
+		if s.created.IsZero() {
+			s.created = now.Truncate(time.Second)
+		}
+		s.values[createdKey] = s.created.Unix()
+	}
+	return m.ttl(now, s)
+}
+
+// userOf is the user bound in s's current values.
+func userOf(s *Session) string {
+	uid, _ := s.values[userKey].(string)
+	return uid
+}
+
+// indexInfo is what the user index records of s, saved under handle at now.
+func (m *RedisManager) indexInfo(r *http.Request, s *Session, handle string, now time.Time, expire time.Duration) Info {
+	created := s.created
+	if created.IsZero() {
+		created = now.Truncate(time.Second)
+	}
+	ip := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
+	return Info{
+		Handle: handle, Created: created, LastSeen: now, AuthTime: authTimeOf(s.values),
+		Expires:   indexExpiry(now, s.created, expire, m.absolute, m.touch),
+		UserAgent: r.UserAgent(), IP: ip,
+	}
+}
+
+// listSession adds the session stored under key to user's index and marks
+// its last-seen as recorded for a touch interval.
+func (m *RedisManager) listSession(base context.Context, user, key string, info Info) error {
+	return m.do(base, func(ctx context.Context) error {
+		if err := m.index.add(ctx, user, info); err != nil {
+			return err
+		}
+		if err := m.rdb.Set(ctx, seenKey(key), "1", min(m.touch, info.Expires.Sub(info.LastSeen))).Err(); err != nil {
+			return storeErr("index add", err)
+		}
+		return nil
+	})
+}
+
+// unlist takes handles off user's index.
+func (m *RedisManager) unlist(base context.Context, user string, handles ...string) error {
+	return m.do(base, func(ctx context.Context) error {
+		_, err := m.index.remove(ctx, user, m.opts.Clock(), handles...)
+		return err
+	})
+}
+
+// touchIndex records s's last-seen and expiry in its user's index, only if
+// the index still lists it: a revoked session is never listed again.
+func (m *RedisManager) touchIndex(base context.Context, s *Session, now time.Time, expire time.Duration) error {
+	return m.do(base, func(ctx context.Context) error {
+		_, err := m.index.touch(ctx, s.user, HashID(s.id), now, indexExpiry(now, s.created, expire, m.absolute, m.touch))
+		return err
+	})
+}
+
+// destroy deletes session id, and the sessions it was renamed into, and
+// returns the keys it deleted without the prefix (with hashed ids, their
+// handles).
+func (m *RedisManager) destroy(base context.Context, id string) ([]string, error) {
 	key := m.Key(id)
+	var gone []string
 	for range maxRenames {
+		gone = append(gone, key[len(m.prefix):])
 		var next string
 		err := m.do(base, func(ctx context.Context) error {
 			var err error
@@ -402,34 +627,42 @@ func (m *RedisManager) destroy(base context.Context, id string) error {
 		// A tombstone names the renamed session's key without the prefix,
 		// which has the shape of an id.
 		if errors.Is(err, redis.Nil) || err == nil && !ValidID(next) {
-			return nil
+			return gone, nil
 		}
 		if err != nil {
-			return err
+			return gone, err
 		}
 		key = m.prefix + next
 	}
-	return nil
+	return gone, nil
 }
 
-// writeNew stores a session that has no key yet under a fresh id.
-func (m *RedisManager) writeNew(base context.Context, h http.Header, s *Session) error {
-	expire := s.expireOrLocked(m.opts.Expire)
+// writeNew stores a session that has no key yet under a fresh id, and
+// lists it in its user's index when it has one (a Login).
+func (m *RedisManager) writeNew(base context.Context, r *http.Request, h http.Header, s *Session) error {
+	now := m.opts.Clock()
+	expire := m.stamp(s, now)
 	data, err := m.opts.Codec.Marshal(s.values)
 	if err != nil {
 		return fmt.Errorf("session: encode: %w", err)
 	}
 	for attempt := 0; ; attempt++ {
 		id := newID()
+		key := m.Key(id)
 		var set *redis.BoolCmd
 		err := m.do(base, func(ctx context.Context) error {
-			set = m.rdb.SetNX(ctx, m.Key(id), data, expire)
+			set = m.rdb.SetNX(ctx, key, data, expire)
 			return set.Err()
 		})
 		if err != nil {
 			return storeErr("save", err)
 		}
 		if set.Val() {
+			if user := userOf(s); user != "" && m.index != nil {
+				if err := m.listSession(base, user, key, m.indexInfo(r, s, HashID(id), now, expire)); err != nil {
+					return err
+				}
+			}
 			s.id, s.stored, s.renew, s.loaded = id, true, false, string(data)
 			s.ops = s.ops[:0]
 			m.setCookie(h, s, expire)
@@ -447,7 +680,7 @@ func (m *RedisManager) writeNew(base context.Context, h http.Header, s *Session)
 // under a fresh id first and then, by the same compare-and-set, replaces
 // the old value with a tombstone naming that id. A key that is gone or
 // renamed meanwhile is never written again: see abandon.
-func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Session) error {
+func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h http.Header, s *Session) error {
 	oldID := s.id
 	key := m.Key(oldID)
 	st := &m.commits[stripe(oldID)]
@@ -466,10 +699,12 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 		renamed = newID()
 		newKey = m.Key(renamed)
 	}
+	now := m.opts.Clock()
+	listed := "" // the user whose index lists the new key
 	for attempt := 0; ; attempt++ {
 		// The expiry comes from the values written: after a replay they
 		// may carry another request's SetExpire.
-		expire := s.expireOrLocked(m.opts.Expire)
+		expire := m.stamp(s, now)
 		data, err := m.opts.Codec.Marshal(s.values)
 		if err != nil {
 			return fmt.Errorf("session: encode: %w", err)
@@ -482,6 +717,16 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 				return m.rdb.Set(ctx, newKey, data, expire).Err()
 			}); err != nil {
 				return storeErr("save", err)
+			}
+			// The new key joins its user's index before the old key names
+			// it: a RevokeUser running meanwhile either sees the new key
+			// listed (and ends it) or ends the old one, which makes this
+			// compare-and-set fail and the new key go (abandon).
+			if user := userOf(s); user != "" && m.index != nil && listed == "" {
+				if err := m.listSession(base, user, newKey, m.indexInfo(r, s, HashID(renamed), now, expire)); err != nil {
+					return err
+				}
+				listed = user
 			}
 			val, ttl = []byte(tombstone+newKey[len(m.prefix):]), int64(min(expire, renameGrace)/time.Second)
 		}
@@ -509,11 +754,19 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 			} else {
 				st.id, st.value = oldID, s.loaded
 			}
+			if err := m.settleIndex(base, s, oldID, renamed != "", now, expire); err != nil {
+				return err
+			}
 			m.setCookie(h, s, expire)
 			return nil
 		case -1, -2:
 			if st.id == oldID {
 				st.id, st.value = "", ""
+			}
+			if listed != "" {
+				if err := m.unlist(base, listed, HashID(renamed)); err != nil {
+					return err
+				}
 			}
 			return m.abandon(base, h, s, newKey, status == -1)
 		}
@@ -540,6 +793,26 @@ func (m *RedisManager) compareAndSet(base context.Context, h http.Header, s *Ses
 			st.Lock()
 		}
 	}
+}
+
+// settleIndex brings the user index in step with a committed session: a
+// renamed one (RenewID, Login) leaves the list of the user it had (its new
+// key joined before the commit); one whose user binding was cleared leaves
+// it too; otherwise its last-seen is recorded when due.
+func (m *RedisManager) settleIndex(base context.Context, s *Session, oldID string, renamed bool, now time.Time, expire time.Duration) error {
+	if m.index == nil {
+		return nil
+	}
+	user := userOf(s)
+	if s.user != "" && (renamed || user != s.user) {
+		if err := m.unlist(base, s.user, HashID(oldID)); err != nil {
+			return err
+		}
+	}
+	if !renamed && user != "" && user == s.user && s.touchDue {
+		return m.touchIndex(base, s, now, expire)
+	}
+	return nil
 }
 
 // abandon ends a commit whose session ended while the request held it: its

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func newRedisServer(t *testing.T, rdb redis.UniversalClient, opts session.RedisO
 func TestRedisCounter(t *testing.T) {
 	rs := redistest.Start(t, redistest.Options{})
 	rdb := rs.Client()
-	srv, _ := newRedisServer(t, rdb, session.RedisOptions{})
+	srv, m := newRedisServer(t, rdb, session.RedisOptions{})
 	c := newClient(t, srv)
 	for i := 1; i <= 3; i++ {
 		if got, want := c.mustGet("/counter"), fmt.Sprintf("This is your %d visit", i); got != want {
@@ -42,12 +43,17 @@ func TestRedisCounter(t *testing.T) {
 		t.Fatalf("cookie %q is not a session id", id)
 	}
 	ctx := context.Background()
-	ttl, err := rdb.TTL(ctx, "wppsess:"+id).Result()
-	if err != nil || ttl <= 0 || ttl > time.Hour {
-		t.Fatalf("TTL of wppsess:%s = %v, %v; want (0, 1h]", id, ttl, err)
+	key := m.Key(id)
+	if want := "wppsess:" + session.HashID(id); key != want {
+		t.Fatalf("Key = %q, want the hashed id %q", key, want)
 	}
-	if v, _ := rdb.Get(ctx, "wppsess:"+id).Result(); v != `{"counter":3}` {
-		t.Fatalf("stored value %q", v)
+	ttl, err := rdb.TTL(ctx, key).Result()
+	if err != nil || ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("TTL of %s = %v, %v; want (0, 1h]", key, ttl, err)
+	}
+	v, _ := rdb.Get(ctx, key).Result()
+	if ok, _ := regexp.MatchString(`^\{"_wsess_created":[0-9]+,"counter":3\}$`, v); !ok {
+		t.Fatalf("stored value %q, want the counter and the creation time", v)
 	}
 }
 

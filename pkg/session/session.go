@@ -82,9 +82,11 @@ type Session struct {
 	renew     bool      // RenewID was called
 	expires   time.Time // when the stored session expires, if known
 
-	loaded  string        // the stored bytes it was loaded from (Redis), for conflict checks
-	touched time.Duration // the TTL the load gave the stored session (Redis)
-	renamed string        // the request's id when RenewID had renamed it (Redis): Destroy follows it
+	loaded   string        // the stored bytes it was loaded from (Redis), for conflict checks
+	touched  time.Duration // the TTL the load gave the stored session (Redis)
+	renamed  string        // the request's id when RenewID had renamed it (Redis): Destroy follows it
+	user     string        // the user bound when the session was loaded (Redis): whose index lists it
+	touchDue bool          // the load asked to record last-seen in the user's index (Redis)
 
 	created time.Time        // when the session began (or last logged in); zero for a new one
 	clock   func() time.Time // the manager's Options.Clock; nil means time.Now

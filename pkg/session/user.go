@@ -57,7 +57,8 @@ func (s *Session) AuthTime() time.Time {
 // Created returns when the session began: the first response that stored
 // it, or its last Login, to the second. Its absolute lifetime counts from
 // here. It is the zero time for a new session before it is committed, and
-// for a Redis session (the Redis manager does not store it yet).
+// for a Redis session without an absolute lifetime (AbsoluteTimeout none,
+// PickleCodec's default), whose creation time is not stored.
 func (s *Session) Created() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -65,7 +66,8 @@ func (s *Session) Created() time.Time {
 }
 
 // Handle returns a name for the session that is safe to show, list and log:
-// for a Redis session, HashID of its id (empty for a new session that has
+// for a Redis session, HashID of its id (with RedisOptions.HashIDs, the
+// key's name after the prefix) (empty for a new session that has
 // not been saved; after RenewID or Login, the new id's handle only once the
 // session has been committed). A cookie session has no server-side record
 // to name, so its handle is "": cookie sessions are refused per user

@@ -33,7 +33,7 @@ func TestRedisLogin(t *testing.T) {
 	if id == old || !session.ValidID(id) {
 		t.Fatalf("Login: id %q -> %q, want a new id", old, id)
 	}
-	if v, err := rdb.Get(context.Background(), "wppsess:"+old).Result(); err != nil || !strings.HasPrefix(v, "\x00wsess:renamed:") {
+	if v, err := rdb.Get(context.Background(), m.Key(old)).Result(); err != nil || !strings.HasPrefix(v, "\x00wsess:renamed:") {
 		t.Fatalf("Login left the pre-login key holding %q (%v), want RenewID's tombstone", v, err)
 	}
 	stale := newClient(t, srv)
