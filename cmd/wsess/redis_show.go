@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -29,22 +30,33 @@ type redisShowOptions struct {
 func newCmdRedisShow(f *factory, runF func(*redisShowOptions) error) *cobra.Command {
 	opts := &redisShowOptions{IO: f.IOStreams, Now: f.Now, Manager: managerFunc(f)}
 	cmd := &cobra.Command{
-		Use:   "show ID|KEY",
+		Use:   "show {ID|KEY|-}",
 		Short: "Show one stored session, decoded",
 		Long: `Show one session stored in Redis: its key, TTL, format, size and data.
 
-The argument is a session id (the cookie's value), looked up under --prefix,
-or a whole key: one that starts with --prefix, or any other key that
-exists (so a key copied from redis ls --prefix emtsess: shows without
---prefix). When nothing is found, the error names the prefixes that do
+The argument is a session id (the cookie's value), looked up under --prefix
+as it is (weppy, Emmett, pickle sessions) and hashed (pkg/session's Redis
+manager stores prefix + base64url(SHA-256(id)), the session's handle), a
+handle, or a whole key: one that starts with --prefix, or any other key
+that exists (so a key copied from redis ls --prefix emtsess: shows without
+--prefix). A cookie value is a credential: give - to read it from stdin
+instead of the command line. When nothing is found, the error names the prefixes that do
 hold keys, if there are few. The value is decoded as
 JSON (pkg/session) or pickle (weppy, Emmett); --format forces one. Reading
 it does not change its TTL.`,
-		Example: `  wsess redis show 3q2-7wEjRDmXzU0sF0DRmt9Kj2J4bVq6w0yQm8m4o1g
+		Example: `  pbpaste | wsess redis show -
+  wsess redis show 3q2-7wEjRDmXzU0sF0DRmt9Kj2J4bVq6w0yQm8m4o1g
   wsess redis show wppsess:7c9e6679-7425-40de-944b-e07fc1f90ae7 -o json`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Arg = args[0]
+			if opts.Arg == "-" {
+				b, err := io.ReadAll(io.LimitReader(opts.IO.In, 64<<10))
+				if err != nil {
+					return fmt.Errorf("cannot read the session id from stdin: %w", err)
+				}
+				opts.Arg = strings.TrimSpace(string(b))
+			}
 			if opts.Arg == "" {
 				return newUsageError("give a session id or a key", "the session id is empty")
 			}
@@ -70,15 +82,20 @@ func showKey(arg, prefix string) string {
 }
 
 // showCandidates are the keys redis show tries for its argument, in
-// order: the id under --prefix (or the key, when it starts with --prefix),
-// then the argument as a whole key under any other prefix. (The place to
-// add other readings of the argument, such as a cookie value's stored key.)
+// order: the id (or handle) under --prefix (or the key, when it starts with
+// --prefix), the key a hashing Redis manager stores a cookie value under
+// (prefix + session.HashID), then the argument as a whole key under any
+// other prefix.
 func showCandidates(arg, prefix string) []string {
 	key := showKey(arg, prefix)
 	if key == arg {
 		return []string{key}
 	}
-	return []string{key, arg}
+	keys := []string{key}
+	if session.ValidID(arg) {
+		keys = append(keys, prefix+session.HashID(arg))
+	}
+	return append(keys, arg)
 }
 
 func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
