@@ -110,6 +110,9 @@ if has_part inproc; then
     timeout 600 go test -run '^$' -bench . -benchmem -count "$COUNT" -benchtime "$BENCHTIME" .) \
     >"$OUT/inproc.txt"
   "${RCLI[@]}" flushall >/dev/null
+  log "session-management costs in pkg/session (count $COUNT, benchtime $BENCHTIME)"
+  (cd "$ROOT" && timeout 600 go test -run '^$' -bench '^Benchmark(RedisManagement|CookieRevocation)$' \
+    -benchmem -count "$COUNT" -benchtime "$BENCHTIME" ./pkg/session) >"$OUT/mgmt.txt"
   "$TMP/rtcost" -addr "$REDIS_ADDR" -n 5000 >"$OUT/rtcost.txt"
   "${RCLI[@]}" flushall >/dev/null
 fi

@@ -69,29 +69,8 @@ func load(dir string) (*results, error) {
 	}); err != nil {
 		return nil, err
 	}
-	_ = eachLine(filepath.Join(dir, "inproc.txt"), func(line string) {
-		fields := strings.Fields(line)
-		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
-			return
-		}
-		name := strings.TrimPrefix(fields[0], "Benchmark")
-		if i := strings.LastIndexByte(name, '-'); i > 0 {
-			if _, err := strconv.Atoi(name[i+1:]); err == nil {
-				name = name[:i]
-			}
-		}
-		if r.bench[name] == nil {
-			r.bench[name] = map[string][]float64{}
-			r.order = append(r.order, name)
-		}
-		for i := 2; i+1 < len(fields); i += 2 {
-			v, err := strconv.ParseFloat(fields[i], 64)
-			if err != nil {
-				continue
-			}
-			r.bench[name][fields[i+1]] = append(r.bench[name][fields[i+1]], v)
-		}
-	})
+	r.parseBench(filepath.Join(dir, "inproc.txt"), "")
+	r.parseBench(filepath.Join(dir, "mgmt.txt"), mgmtPrefix)
 	_ = eachLine(filepath.Join(dir, "load.txt"), func(line string) {
 		fields := strings.Fields(line)
 		if len(fields) < 2 {
@@ -110,6 +89,42 @@ func load(dir string) (*results, error) {
 		r.scale[fields[0]] = append(r.scale[fields[0]], kv(fields[1:]))
 	})
 	return r, nil
+}
+
+// mgmtPrefix marks the pkg/session benchmarks of mgmt.txt among the
+// in-process ones.
+const mgmtPrefix = "pkg/session:"
+
+// mgmtName shortens the management benchmarks' names for the table.
+var mgmtName = strings.NewReplacer("RedisManagement/", "Redis ", "CookieRevocation/", "Cookie ")
+
+// parseBench adds the benchmark lines of a go test -bench output to r.bench,
+// each name prefixed by prefix.
+func (r *results) parseBench(path, prefix string) {
+	_ = eachLine(path, func(line string) {
+		fields := strings.Fields(line)
+		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
+			return
+		}
+		name := strings.TrimPrefix(fields[0], "Benchmark")
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		name = prefix + name
+		if r.bench[name] == nil {
+			r.bench[name] = map[string][]float64{}
+			r.order = append(r.order, name)
+		}
+		for i := 2; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				continue
+			}
+			r.bench[name][fields[i+1]] = append(r.bench[name][fields[i+1]], v)
+		}
+	})
 }
 
 func kv(fields []string) map[string]string {
@@ -397,7 +412,7 @@ background work; Redis's own CPU is not in it).
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 `)
 	for _, name := range r.order {
-		if strings.HasPrefix(name, "RoundTrips/") {
+		if strings.HasPrefix(name, "RoundTrips/") || strings.HasPrefix(name, mgmtPrefix) {
 			continue
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", name, ns(r.med(name, "ns/op")), ns(r.med(name, "cpu-ns/op")),
@@ -421,6 +436,28 @@ session; its ns/op include the proxy hop and are not a timing.
 		}
 		fmt.Fprintf(w, "| %s | %s | %s |\n", strings.TrimPrefix(name, "RoundTrips/"),
 			num(r.med(name, "roundtrips/op"), 2), num(r.med(name, "rediscmds/op"), 2))
+	}
+
+	w.WriteString(`
+### What session management costs a request
+
+` + "`go test -run '^$' -bench '^Benchmark(RedisManagement|CookieRevocation)$' -benchmem ./pkg/session`" + `:
+the Redis store read-only (*read*) and counter requests with raw ids (the
+pickle default), hashed ids (the JSON default), hashed ids with the absolute
+lifetime, and a logged-in session (its index entry's last-seen touch is due
+at most once per TouchInterval: *logged-in* is a request with no touch due,
+*logged-in+touch* one that writes it); the cookie store's logged-in read
+without and with the ` + "`Revocations`" + ` lookup (one GET).
+
+| benchmark | ns/op | B/op | allocs/op |
+| --- | ---: | ---: | ---: |
+`)
+	for _, name := range r.order {
+		if !strings.HasPrefix(name, mgmtPrefix) {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mgmtName.Replace(strings.TrimPrefix(name, mgmtPrefix)),
+			ns(r.med(name, "ns/op")), num(r.med(name, "B/op"), 0), num(r.med(name, "allocs/op"), 0))
 	}
 
 	if rt, err := os.ReadFile(filepath.Join(r.dir, "rtcost.txt")); err == nil {
