@@ -11,6 +11,7 @@ import (
 
 	"github.com/wsess/wsess/internal/manager"
 	"github.com/wsess/wsess/internal/rediserr"
+	"github.com/wsess/wsess/internal/textesc"
 )
 
 // Exit codes. They are decided in exactly one place: exitCode.
@@ -127,7 +128,7 @@ func isCobraUsageError(err error) bool {
 // blanks and line breaks made one space and any other control character
 // escaped (an error may quote a key or a Redis reply).
 func printError(w io.Writer, msg string) {
-	msg = escapeText(strings.Join(strings.Fields(msg), " "))
+	msg = textesc.Escape(strings.Join(strings.Fields(msg), " "))
 	fmt.Fprintf(w, "wsess: %s\n", msg)
 }
 

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wsess/wsess/internal/manager"
 	"github.com/wsess/wsess/internal/redistest"
+	"github.com/wsess/wsess/internal/textesc"
 )
 
 // Issue 9, finding 6: text from a session, a key name or a request reaches
@@ -34,7 +34,7 @@ const hostileValue = `{"a\u001b[2Jb": {"n\u0007ested\nkey": "v\u009b"}, "x\u202e
 // "".
 func controlLeft(out string) string {
 	for _, r := range out {
-		if r != '\n' && r != '\t' && mustEscape(r, len(string(r))) {
+		if r != '\n' && r != '\t' && textesc.MustEscape(r, len(string(r))) {
 			return fmt.Sprintf("%U", r)
 		}
 	}
@@ -125,49 +125,10 @@ func TestRedisLsHostileGolden(t *testing.T) {
 	}
 }
 
-func TestEscapeText(t *testing.T) {
-	for _, tt := range []struct{ in, want string }{
-		{"plain key", "plain key"},
-		{"Zoë 日本 🎉", "Zoë 日本 🎉"},
-		{`back\slash "q"`, `back\slash "q"`},
-		{"a\tb\nc\rd", `a\tb\nc\rd`},
-		{"\x1b]0;owned\x07\x1b[2J", `\x1b]0;owned\x07\x1b[2J`},
-		{"del\x7f nul\x00", `del\x7f nul\x00`},
-		{"c1 \u0085 \u009b", `c1 \u0085 \u009b`},
-		{"raw 8-bit CSI \x9b and \xff", `raw 8-bit CSI \x9b and \xff`},
-		{"bidi \u202a\u202b\u202c\u202d\u202e", `bidi \u202a\u202b\u202c\u202d\u202e`},
-		{"isolates \u2066\u2067\u2068\u2069", `isolates \u2066\u2067\u2068\u2069`},
-		{"lines \u2028\u2029", `lines \u2028\u2029`},
-	} {
-		if got := escapeText(tt.in); got != tt.want {
-			t.Errorf("escapeText(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // Session keys and values in a preview are escaped.
 func TestPreviewEscapes(t *testing.T) {
 	got := preview(map[string]any{"k\x1b[2J": "\u202e\x07"}, 0)
 	if want := `k\x1b[2J="\u202e\u0007"`; got != want {
 		t.Errorf("preview = %q, want %q", got, want)
 	}
-}
-
-// FuzzEscapeText: whatever the input, escaped text is valid UTF-8 and holds
-// no character a terminal acts on.
-func FuzzEscapeText(f *testing.F) {
-	for _, s := range []string{"", "plain", "\x1b]0;owned\x07\x1b[2J\rFAKE", "\u202e\u2066x", "\xc2\x9b31m", "\xff\xfe", "日本🎉"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := escapeText(s)
-		if !utf8.ValidString(out) {
-			t.Fatalf("escapeText(%q) = %q is not UTF-8", s, out)
-		}
-		for _, r := range out {
-			if mustEscape(r, utf8.RuneLen(r)) {
-				t.Fatalf("escapeText(%q) = %q keeps %U", s, out, r)
-			}
-		}
-	})
 }

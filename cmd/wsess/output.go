@@ -11,75 +11,14 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/internal/textesc"
 )
 
 // This file holds the text helpers every command prints with: the one
 // escaping function, widths in display cells, the one duration formatter,
 // and warnings. Rows go through rows.go, sessions through render.go.
 
-// escapeText makes text from outside (a session's keys and values, a Redis
-// key, a request path) safe to print on a terminal, in a TSV field or in a
-// log line: every character a terminal would act on instead of showing is
-// written visibly, so no escape sequence, forged line or reordered text gets
-// through. Tab, LF and CR become \t, \n and \r; the other C0 controls, DEL
-// and bytes that are not UTF-8 become \xHH; C1 controls (U+0080 to U+009F),
-// the Unicode bidi overrides and isolates (U+202A to U+202E, U+2066 to
-// U+2069) and the line and paragraph separators (U+2028, U+2029) become
-// \uHHHH. Everything else, backslashes included, is kept as is.
-func escapeText(s string) string {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f {
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if mustEscape(r, size) {
-			break
-		}
-		i += size
-	}
-	if i == len(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	b.WriteString(s[:i])
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case !mustEscape(r, size):
-			b.WriteString(s[i : i+size])
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case size == 1: // a C0 control, DEL, or a byte that is not UTF-8
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-		i += size
-	}
-	return b.String()
-}
-
-func mustEscape(r rune, size int) bool {
-	switch {
-	case r == utf8.RuneError && size == 1:
-		return true
-	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x2028, r == 0x2029:
-		return true
-	}
-	return false
-}
-
-// jsonSafe rewrites the characters escapeText escapes that JSON leaves
+// jsonSafe rewrites the characters textesc.Escape escapes that JSON leaves
 // raw (DEL, C1 controls, bidi overrides and isolates) as \u escapes: the
 // same JSON value, safe on a terminal. Outside strings JSON text is ASCII
 // without DEL, so this may run on a whole document.
@@ -91,7 +30,7 @@ func jsonSafe(b []byte) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRune(b[i:])
-		if size > 1 && mustEscape(r, size) || r == 0x7f {
+		if size > 1 && textesc.MustEscape(r, size) || r == 0x7f {
 			break
 		}
 		i += size
@@ -103,7 +42,7 @@ func jsonSafe(b []byte) []byte {
 	out = append(out, b[:i]...)
 	for i < len(b) {
 		r, size := utf8.DecodeRune(b[i:])
-		if r == 0x7f || size > 1 && mustEscape(r, size) {
+		if r == 0x7f || size > 1 && textesc.MustEscape(r, size) {
 			out = fmt.Appendf(out, `\u%04x`, r)
 		} else {
 			out = append(out, b[i:i+size]...)
@@ -245,12 +184,12 @@ func outBuffer(ios *IOStreams) *bufio.Writer { return bufio.NewWriterSize(ios.Ou
 // exit code.
 func printWarning(ios *IOStreams, msg string) {
 	st := ios.StderrStyles()
-	fmt.Fprintf(ios.ErrOut, "%s %s\n", st.Warning.Render("wsess: warning:"), escapeText(msg))
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", st.Warning.Render("wsess: warning:"), textesc.Escape(msg))
 }
 
 // printNotice writes a one-line notice to stderr: something to know that
 // is not a problem.
 func printNotice(ios *IOStreams, msg string) {
 	st := ios.StderrStyles()
-	fmt.Fprintf(ios.ErrOut, "%s %s\n", st.Faint.Render("wsess: notice:"), escapeText(msg))
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", st.Faint.Render("wsess: notice:"), textesc.Escape(msg))
 }

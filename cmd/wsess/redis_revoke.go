@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsess/wsess/internal/textesc"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -47,7 +48,7 @@ Revoking asks for confirmation on a terminal; elsewhere it needs --yes.`,
 			}
 			for _, h := range append(append([]string{}, args...), opts.Keep...) {
 				if len(h) != 43 || !session.ValidID(h) {
-					return newUsageError("a handle is the 43-character name wsess redis sessions shows", "%q is not a session handle", escapeText(h))
+					return newUsageError("a handle is the 43-character name wsess redis sessions shows", "%q is not a session handle", textesc.Escape(h))
 				}
 			}
 			if !opts.Yes && !canPrompt(opts.IO) {
@@ -71,7 +72,7 @@ func redisRevokeRun(cmd *cobra.Command, opts *redisRevokeOptions) error {
 	if !opts.Yes {
 		q := fmt.Sprintf("End %d sessions?", len(opts.Handles))
 		if opts.User != "" {
-			q = fmt.Sprintf("End every session of user %s", escapeText(opts.User))
+			q = fmt.Sprintf("End every session of user %s", textesc.Escape(opts.User))
 			if len(opts.Keep) > 0 {
 				q += fmt.Sprintf(" but %d", len(opts.Keep))
 			}

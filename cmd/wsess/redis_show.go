@@ -13,6 +13,7 @@ import (
 
 	"github.com/wsess/wsess/internal/inspect"
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/internal/textesc"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -141,7 +142,7 @@ func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
 	b := outBuffer(opts.IO)
 	st := opts.IO.Styles()
 	err = renderSession(b, s, st, now, func(l labelLines) {
-		l.line("key", escapeText(key), escapeText(key))
+		l.line("key", textesc.Escape(key), textesc.Escape(key))
 		ttl := humanTTL(inf.TTL)
 		if inf.TTL < 0 {
 			ttl = st.Faint.Render("none (never expires)")

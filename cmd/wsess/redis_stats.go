@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/internal/textesc"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -197,9 +198,9 @@ func writeStats(opts *redisStatsOptions, st manager.Stats, interrupted bool) err
 			return err
 		}
 	case !opts.IO.IsStdoutTTY():
-		fmt.Fprintf(w, "prefix\t%s\n", escapeText(opts.Prefix))
+		fmt.Fprintf(w, "prefix\t%s\n", textesc.Escape(opts.Prefix))
 		if opts.Where != "" {
-			fmt.Fprintf(w, "where\t%s\n", escapeText(opts.Where))
+			fmt.Fprintf(w, "where\t%s\n", textesc.Escape(opts.Where))
 		}
 		fmt.Fprintf(w, "complete\t%t\nkeys\t%d\nno_ttl\t%d\nstrings\t%d\nbytes\t%d\nmean_size\t%.1f\nmin_size\t%d\nmax_size\t%d\n",
 			!interrupted, st.Keys, st.NoTTL, st.Strings, st.Bytes, st.MeanSize(), st.MinSize, st.MaxSize)
@@ -216,13 +217,13 @@ func writeStats(opts *redisStatsOptions, st manager.Stats, interrupted bool) err
 		}
 		// One line per group or entry: name, then its fields.
 		for _, e := range st.Top {
-			fmt.Fprintf(w, "top\t%s\t%d\t%d\t%d\n", escapeText(e.Key), e.Size, ttlSeconds(e.TTL), idleSeconds(e.Idle))
+			fmt.Fprintf(w, "top\t%s\t%d\t%d\t%d\n", textesc.Escape(e.Key), e.Size, ttlSeconds(e.TTL), idleSeconds(e.Idle))
 		}
 		for _, g := range st.Prefixes {
-			fmt.Fprintf(w, "by_prefix\t%s\t%d\t%d\t%d\n", escapeText(g.Name), g.Keys, g.NoTTL, g.Bytes)
+			fmt.Fprintf(w, "by_prefix\t%s\t%d\t%d\t%d\n", textesc.Escape(g.Name), g.Keys, g.NoTTL, g.Bytes)
 		}
 		for _, g := range st.Nodes {
-			fmt.Fprintf(w, "by_master\t%s\t%d\t%d\t%d\n", escapeText(g.Name), g.Keys, g.NoTTL, g.Bytes)
+			fmt.Fprintf(w, "by_master\t%s\t%d\t%d\t%d\n", textesc.Escape(g.Name), g.Keys, g.NoTTL, g.Bytes)
 		}
 		fmt.Fprintf(w, "scanned\t%d\n", st.Scanned)
 		if opts.Where != "" {
@@ -243,9 +244,9 @@ func writeStatsTable(w *bufio.Writer, opts *redisStatsOptions, st manager.Stats,
 	if interrupted {
 		fmt.Fprintln(w, s.Warning.Render("interrupted: the keys seen so far"))
 	}
-	label("prefix", escapeText(strconv.Quote(opts.Prefix)))
+	label("prefix", textesc.Escape(strconv.Quote(opts.Prefix)))
 	if opts.Where != "" {
-		label("where", escapeText(opts.Where)+s.Faint.Render(fmt.Sprintf(" (%d of %d scanned; %s)",
+		label("where", textesc.Escape(opts.Where)+s.Faint.Render(fmt.Sprintf(" (%d of %d scanned; %s)",
 			st.Keys, st.Scanned, orNone(filterNote(st.Undecodable, st.FilterErrors)))))
 	}
 	label("keys", strconv.FormatInt(st.Keys, 10))
@@ -274,7 +275,7 @@ func writeStatsTable(w *bufio.Writer, opts *redisStatsOptions, st manager.Stats,
 		fmt.Fprintln(w)
 		w.WriteString(s.Heading.Render(fmt.Sprintf("Largest %d", len(st.Top))) + "\n")
 		for _, e := range st.Top {
-			fmt.Fprintf(w, "  %10s  %s%s\n", humanSize(e.Size), s.Key.Render(escapeText(e.Key)),
+			fmt.Fprintf(w, "  %10s  %s%s\n", humanSize(e.Size), s.Key.Render(textesc.Escape(e.Key)),
 				s.Faint.Render(fmt.Sprintf("  ttl %s, idle %s", humanTTL(e.TTL), humanIdle(e.Idle))))
 		}
 	}
@@ -297,13 +298,13 @@ func writeGroups(w *bufio.Writer, s *styles, title string, gs []manager.Group) {
 	}
 	width := 6
 	for _, g := range gs {
-		width = max(width, cellWidth(escapeText(g.Name)))
+		width = max(width, cellWidth(textesc.Escape(g.Name)))
 	}
 	fmt.Fprintln(w)
 	w.WriteString(s.Heading.Render(title) + "\n")
 	w.WriteString(s.Faint.Render(fmt.Sprintf("  %s %10s %10s %12s", padCells("", width, false), "keys", "no TTL", "bytes")) + "\n")
 	for _, g := range gs {
-		fmt.Fprintf(w, "  %s %10d %10d %12s\n", padCells(escapeText(g.Name), width, false), g.Keys, g.NoTTL, humanSize(g.Bytes))
+		fmt.Fprintf(w, "  %s %10d %10d %12s\n", padCells(textesc.Escape(g.Name), width, false), g.Keys, g.NoTTL, humanSize(g.Bytes))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/internal/textesc"
 	"github.com/wsess/wsess/internal/where"
 )
 
@@ -68,8 +69,8 @@ func (w *walkFlags) check(ios *IOStreams, format string) error {
 func whereCaret(se *where.SyntaxError) string {
 	flat := strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(se.Expr)
 	off := min(max(se.Offset, 0), len(flat))
-	pad := cellWidth(escapeText(flat[:off]))
-	return "  " + escapeText(flat) + "\n  " + strings.Repeat(" ", pad) + "^\n"
+	pad := cellWidth(textesc.Escape(flat[:off]))
+	return "  " + textesc.Escape(flat) + "\n  " + strings.Repeat(" ", pad) + "^\n"
 }
 
 // filter is the manager.Filter of --where (nil without it).

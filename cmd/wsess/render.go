@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss/table"
 
 	"github.com/wsess/wsess/internal/inspect"
+	"github.com/wsess/wsess/internal/textesc"
 )
 
 // This file renders a decoded session (decode, redis show) and its one-line
@@ -43,7 +44,7 @@ const maxValueWidth = 60
 // with a relative time, warnings, and a table of the data. Otherwise:
 // "field<TAB>value" lines (format, name, size, expires in RFC 3339, warning,
 // then data.<path>), which cut and awk can read. Keys, names and values are
-// escaped (escapeText).
+// escaped (textesc.Escape).
 func renderSession(w io.Writer, s *inspect.Session, st *styles, now time.Time, head func(labelLines)) error {
 	var b strings.Builder
 	l := labelLines{b: &b, st: st}
@@ -52,7 +53,7 @@ func renderSession(w io.Writer, s *inspect.Session, st *styles, now time.Time, h
 	}
 	l.line("format", s.Format, s.Format)
 	if s.Name != "" {
-		l.line("name", escapeText(s.Name), escapeText(s.Name))
+		l.line("name", textesc.Escape(s.Name), textesc.Escape(s.Name))
 	}
 	l.line("size", fmt.Sprintf("%d bytes", s.Size), strconv.Itoa(s.Size))
 	if !s.Expires.IsZero() {
@@ -61,15 +62,15 @@ func renderSession(w io.Writer, s *inspect.Session, st *styles, now time.Time, h
 	}
 	for _, wn := range s.Warnings {
 		if st.TTY {
-			fmt.Fprintf(&b, "%s\n", st.Warning.Render("! "+escapeText(wn)))
+			fmt.Fprintf(&b, "%s\n", st.Warning.Render("! "+textesc.Escape(wn)))
 		} else {
-			fmt.Fprintf(&b, "warning\t%s\n", escapeText(wn))
+			fmt.Fprintf(&b, "warning\t%s\n", textesc.Escape(wn))
 		}
 	}
 	fields := inspect.Fields(s.Data)
 	if !st.TTY {
 		for _, f := range fields {
-			fmt.Fprintf(&b, "data.%s\t%s\n", escapeText(f.Path), escapeText(f.Value))
+			fmt.Fprintf(&b, "data.%s\t%s\n", textesc.Escape(f.Path), textesc.Escape(f.Value))
 		}
 		_, err := io.WriteString(w, b.String())
 		return err
@@ -81,7 +82,7 @@ func renderSession(w io.Writer, s *inspect.Session, st *styles, now time.Time, h
 	}
 	rows := make([][]string, len(fields))
 	for i, f := range fields {
-		rows[i] = []string{escapeText(f.Path), truncateCells(escapeText(f.Value), maxValueWidth)}
+		rows[i] = []string{textesc.Escape(f.Path), truncateCells(textesc.Escape(f.Value), maxValueWidth)}
 	}
 	t := table.New().
 		Border(lipgloss.RoundedBorder()).
@@ -181,7 +182,7 @@ func preview(data map[string]any, width int) string {
 			break // enough to fill the width; the rest is cut anyway
 		}
 	}
-	s := escapeText(b.String())
+	s := textesc.Escape(b.String())
 	if width > 0 {
 		s = truncateCells(s, width)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/wsess/wsess/internal/textesc"
+
 	"bufio"
 	"strconv"
 	"time"
@@ -116,7 +118,7 @@ type tableRows struct {
 func (t *tableRows) text(c cell) string {
 	switch c.kind {
 	case cellText:
-		return escapeText(c.text)
+		return textesc.Escape(c.text)
 	case cellInt:
 		return c.text
 	case cellTime:
@@ -222,7 +224,7 @@ func (t *tsvRows) Row(cells []cell) error {
 		first = false
 		switch v := cells[i]; v.kind {
 		case cellText:
-			b = append(b, escapeText(v.text)...)
+			b = append(b, textesc.Escape(v.text)...)
 		case cellInt:
 			b = strconv.AppendInt(b, v.n, 10)
 		case cellTime:

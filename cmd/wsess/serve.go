@@ -10,12 +10,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/wsess/wsess/internal/reqlog"
+	"github.com/wsess/wsess/internal/textesc"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -119,7 +120,7 @@ gracefully.`,
 }
 
 func serveDemoRun(ctx context.Context, opts *serveDemoOptions) error {
-	errOut := &lockedWriter{w: opts.IO.ErrOut}
+	errOut := reqlog.Locked(opts.IO.ErrOut)
 	handler, storeDesc, err := newDemoHandler(ctx, opts, errOut)
 	if err != nil {
 		return err
@@ -199,13 +200,13 @@ func newDemoHandler(ctx context.Context, opts *serveDemoOptions, log io.Writer) 
 		if err != nil {
 			return nil, "", err
 		}
-		mgr, cookieName, storeDesc = m, session.DefaultIDCookieName, "Redis store, prefix "+escapeText(opts.Prefix)
+		mgr, cookieName, storeDesc = m, session.DefaultIDCookieName, "Redis store, prefix "+textesc.Escape(opts.Prefix)
 		app.redis = m
 	default:
 		return nil, "", newUsageError("use --store cookie or --store redis", "unknown store %q", opts.Store)
 	}
 	app.cookieName = cookieName
-	return logRequests(log, opts.Now, mgr.Middleware(app.routes())), storeDesc, nil
+	return reqlog.Handler(log, opts.Now, mgr.Middleware(app.routes())), storeDesc, nil
 }
 
 // demoSecrets returns the configured secrets (the first seals, the others
@@ -339,56 +340,3 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
 </body>
 </html>
 `))
-
-// logRequests writes one line per request to w: time, method, path, status,
-// duration. Never headers, never the query string, never a cookie. The
-// method and the (unescaped) path are escaped (escapeText): a request
-// cannot write a terminal escape or a line of its own into the log.
-func logRequests(w io.Writer, now func() time.Time, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		start := now()
-		sr := &statusRecorder{ResponseWriter: rw}
-		next.ServeHTTP(sr, r)
-		status := sr.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		end := now()
-		fmt.Fprintf(w, "%s %s %s %d %s\n", end.UTC().Format(time.RFC3339), escapeText(r.Method),
-			escapeText(r.URL.Path), status, end.Sub(start).Round(time.Microsecond))
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// lockedWriter serialises writes from concurrent requests.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,21 +24,24 @@ import (
 
 const demoKey = "demo-e2e-secret-0123456789abcdef"
 
-// demoLog is the request log of an in-process demo: the server's own
-// lockedWriter over a buffer, read under its lock.
+// demoLog is the request log of an in-process demo: a buffer that the
+// server's request log writes to and the test reads, each under its lock.
 type demoLog struct {
-	lw  *lockedWriter
+	mu  *sync.Mutex
 	buf *bytes.Buffer
 }
 
-func newDemoLog() demoLog {
-	b := &bytes.Buffer{}
-	return demoLog{lw: &lockedWriter{w: b}, buf: b}
+func newDemoLog() demoLog { return demoLog{mu: &sync.Mutex{}, buf: &bytes.Buffer{}} }
+
+func (l demoLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
 }
 
 func (l demoLog) String() string {
-	l.lw.mu.Lock()
-	defer l.lw.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	return l.buf.String()
 }
 
@@ -63,7 +67,7 @@ func startDemo(t *testing.T, secrets []string, env testEnv, args ...string) *dem
 	opts.Secrets = func() ([]string, error) { return secrets, nil }
 	opts.Now = time.Now
 	log := newDemoLog()
-	h, _, err := newDemoHandler(context.Background(), opts, log.lw)
+	h, _, err := newDemoHandler(context.Background(), opts, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,12 +16,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/wsess/wsess/bench"
+	"github.com/wsess/wsess/internal/reqlog"
 )
 
 func main() {
@@ -86,7 +85,7 @@ func run(args []string, stderr io.Writer) error {
 	}
 	h := app.Handler
 	if !*quiet {
-		h = logRequests(&lockedWriter{w: stderr}, h)
+		h = reqlog.Handler(stderr, time.Now, h) // the demo server's own request log
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 	fmt.Fprintf(stderr, "peerserver: serving %s on http://%s/\n", app.Name, ln.Addr())
@@ -106,51 +105,4 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 	return nil
-}
-
-// logRequests is the demo server's request log: time, method, path, status,
-// duration.
-func logRequests(w io.Writer, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sr := &statusRecorder{ResponseWriter: rw}
-		next.ServeHTTP(sr, r)
-		status := sr.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		end := time.Now()
-		fmt.Fprintf(w, "%s %s %s %d %s\n", end.UTC().Format(time.RFC3339), r.Method,
-			strings.ReplaceAll(r.URL.Path, "\n", "%0A"), status, end.Sub(start).Round(time.Microsecond))
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
