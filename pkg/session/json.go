@@ -312,19 +312,9 @@ func (p *jsonParser) value(depth int) (any, error) {
 				return nil, err
 			}
 			m[k] = v
-			p.ws()
-			if p.i >= len(p.d) {
-				return nil, p.errorf("unexpected end of input")
+			if done, err := p.next('}'); done || err != nil {
+				return m, err
 			}
-			if p.d[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.d[p.i] == '}' {
-				p.i++
-				return m, nil
-			}
-			return nil, p.errorf("expected ',' or '}'")
 		}
 	case c == '[':
 		p.i++
@@ -340,19 +330,9 @@ func (p *jsonParser) value(depth int) (any, error) {
 				return nil, err
 			}
 			a = append(a, v)
-			p.ws()
-			if p.i >= len(p.d) {
-				return nil, p.errorf("unexpected end of input")
+			if done, err := p.next(']'); done || err != nil {
+				return a, err
 			}
-			if p.d[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.d[p.i] == ']' {
-				p.i++
-				return a, nil
-			}
-			return nil, p.errorf("expected ',' or ']'")
 		}
 	case c == '"':
 		return p.str()
@@ -373,6 +353,24 @@ func (p *jsonParser) value(depth int) (any, error) {
 		return n, nil
 	}
 	return nil, p.errorf("invalid character %q", p.d[p.i])
+}
+
+// next reads what follows an element of an object or an array: a ',' (more
+// elements follow) or its closing byte (done).
+func (p *jsonParser) next(closing byte) (done bool, err error) {
+	p.ws()
+	if p.i >= len(p.d) {
+		return false, p.errorf("unexpected end of input")
+	}
+	switch p.d[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case closing:
+		p.i++
+		return true, nil
+	}
+	return false, p.errorf("expected ',' or '%c'", closing)
 }
 
 func (p *jsonParser) literal(lit string) error {
