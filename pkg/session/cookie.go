@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -373,7 +374,7 @@ func (m *CookieManager) load(r *http.Request, s *Session) error {
 		}
 	}
 	if m.revoke.client != nil {
-		revoked, err := m.revoke.refused(r.Context(), values)
+		revoked, err := m.revoke.refused(context.WithoutCancel(r.Context()), values) // bounded by RevocationTimeout, not by the client
 		if err != nil {
 			s.values = nil
 			return err

@@ -264,7 +264,11 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 	if !ok || !ValidID(id) {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), m.timeout)
+	// Bounded by Timeout, not by the client's connection: a client that
+	// goes away mid-load (a browser cancelling its favicon request) must
+	// not turn into a store outage (503) in the log; the commit is detached
+	// the same way.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), m.timeout)
 	defer cancel()
 	now := m.opts.Clock()
 	key := m.Key(id)
