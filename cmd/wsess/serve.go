@@ -160,7 +160,14 @@ func serveDemoRun(ctx context.Context, opts *serveDemoOptions) error {
 // to log. It also returns the store's description for the startup line.
 // Warnings about the secret go to opts.IO's stderr.
 func newDemoHandler(ctx context.Context, opts *serveDemoOptions, log io.Writer) (http.Handler, string, error) {
-	base := session.Options{Expire: opts.Expire, Secure: opts.Secure, Domain: opts.Domain}
+	log = reqlog.Locked(log)
+	base := session.Options{Expire: opts.Expire, Secure: opts.Secure, Domain: opts.Domain,
+		// A failed load or commit answers as the library's default (503 or
+		// 500) and says why in the log, on a line of its own.
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			fmt.Fprintf(log, "wsess: session error on %s %s: %s\n", textesc.Escape(r.Method), textesc.Escape(r.URL.Path), textesc.Escape(err.Error()))
+			session.DefaultErrorHandler(w, r, err)
+		}}
 	var (
 		mgr        sessionManager
 		cookieName string
