@@ -121,32 +121,9 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	case []any:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendValue(b, e, depth+1); err != nil {
-				return b, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(b, x, depth, appendValue)
 	case []string:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, e)
-		}
-		return append(b, ']'), nil
+		return appendArray(b, x, depth, appendStringElem)
 	}
 	// Anything else: encoding/json's rules (struct tags, Marshaler, ...).
 	enc, err := json.Marshal(v)
@@ -183,6 +160,27 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, error) {
 
 // appendString writes s as a JSON string, escaped as encoding/json's
 // Marshal does (HTML characters included, invalid UTF-8 as U+FFFD).
+// appendArray writes x as a JSON array (null when nil), each element with
+// elem at depth+1.
+func appendArray[E any](b []byte, x []E, depth int, elem func([]byte, E, int) ([]byte, error)) ([]byte, error) {
+	if x == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	for i, e := range x {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = elem(b, e, depth+1); err != nil {
+			return b, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+func appendStringElem(b []byte, s string, _ int) ([]byte, error) { return appendString(b, s), nil }
+
 func appendString(b []byte, s string) []byte { return jsonstr.Append(b, s, true) }
 
 // validNumber reports whether s is a JSON number literal.
