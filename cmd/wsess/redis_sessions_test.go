@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/wsess/wsess/internal/redistest"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -121,19 +118,7 @@ func loginSessions(t *testing.T, srv *httptest.Server, user string, n int) []str
 // logins put in the index, and wsess redis revoke ends them, by user (with
 // --keep) and by handle, on a single node and on a cluster.
 func TestRedisSessionsRevokeCommands(t *testing.T) {
-	for _, backend := range []struct {
-		name  string
-		start func(t *testing.T) (redis.UniversalClient, []string)
-	}{
-		{"single", func(t *testing.T) (redis.UniversalClient, []string) {
-			s := redistest.Start(t, redistest.Options{})
-			return s.Client(), []string{"--redis-url", s.URL()}
-		}},
-		{"cluster", func(t *testing.T) (redis.UniversalClient, []string) {
-			cl := redistest.StartCluster(t, 3)
-			return cl.Client(), []string{"--cluster", strings.Join(cl.Addrs(), ",")}
-		}},
-	} {
+	for _, backend := range redisBackends() {
 		t.Run(backend.name, func(t *testing.T) {
 			rdb, conn := backend.start(t)
 			m, err := session.NewRedisManager(rdb, session.RedisOptions{})

@@ -353,12 +353,17 @@ func count(t *testing.T, c redis.UniversalClient, prefix string) int {
 	return n
 }
 
-func TestRedisCommands(t *testing.T) {
-	const nMain, nOther = 100_000, 1_000
-	backends := []struct {
-		name  string
-		start func(t *testing.T) (redis.UniversalClient, []string)
-	}{
+// redisBackend is a Redis deployment a CLI test runs against, started by
+// the test: a client for the test's own setup and the flags that point
+// wsess at it.
+type redisBackend struct {
+	name  string
+	start func(t *testing.T) (redis.UniversalClient, []string)
+}
+
+// redisBackends are a single node and a 3-master cluster.
+func redisBackends() []redisBackend {
+	return []redisBackend{
 		{"single", func(t *testing.T) (redis.UniversalClient, []string) {
 			s := redistest.Start(t, redistest.Options{})
 			return s.Client(), []string{"--redis-url", s.URL()}
@@ -368,6 +373,11 @@ func TestRedisCommands(t *testing.T) {
 			return cl.Client(), []string{"--cluster", strings.Join(cl.Addrs(), ",")}
 		}},
 	}
+}
+
+func TestRedisCommands(t *testing.T) {
+	const nMain, nOther = 100_000, 1_000
+	backends := redisBackends()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			c, conn := be.start(t)

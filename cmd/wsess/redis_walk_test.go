@@ -213,19 +213,7 @@ func fillUsers(t *testing.T, c redis.UniversalClient, prefix string, n int) {
 // through the CLI; undecodable values stay and are counted.
 func TestRedisExpireWhereDelete(t *testing.T) {
 	const n = 100_000
-	for _, be := range []struct {
-		name  string
-		start func(t *testing.T) (redis.UniversalClient, []string)
-	}{
-		{"single", func(t *testing.T) (redis.UniversalClient, []string) {
-			s := redistest.Start(t, redistest.Options{})
-			return s.Client(), []string{"--redis-url", s.URL()}
-		}},
-		{"cluster", func(t *testing.T) (redis.UniversalClient, []string) {
-			cl := redistest.StartCluster(t, 3)
-			return cl.Client(), []string{"--cluster", strings.Join(cl.Addrs(), ",")}
-		}},
-	} {
+	for _, be := range redisBackends() {
 		t.Run(be.name, func(t *testing.T) {
 			c, conn := be.start(t)
 			ctx := context.Background()
@@ -268,19 +256,7 @@ func TestRedisExpireWhereDelete(t *testing.T) {
 // expire --no-ttl --in 24h gives exactly those a TTL, leaving the others'
 // TTLs alone.
 func TestRedisNoTTL(t *testing.T) {
-	for _, be := range []struct {
-		name  string
-		start func(t *testing.T) (redis.UniversalClient, []string)
-	}{
-		{"single", func(t *testing.T) (redis.UniversalClient, []string) {
-			s := redistest.Start(t, redistest.Options{})
-			return s.Client(), []string{"--redis-url", s.URL()}
-		}},
-		{"cluster", func(t *testing.T) (redis.UniversalClient, []string) {
-			cl := redistest.StartCluster(t, 3)
-			return cl.Client(), []string{"--cluster", strings.Join(cl.Addrs(), ",")}
-		}},
-	} {
+	for _, be := range redisBackends() {
 		t.Run(be.name, func(t *testing.T) {
 			c, conn := be.start(t)
 			ctx := context.Background()
