@@ -162,3 +162,14 @@ func (cl *Cluster) Client() *redis.ClusterClient {
 	cl.tb.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+// EachTopology runs f as two subtests, "single" against one redis-server
+// and "cluster" against a 3-master cluster, each started for it.
+func EachTopology(t *testing.T, f func(t *testing.T, c redis.UniversalClient)) {
+	t.Run("single", func(t *testing.T) {
+		f(t, Start(t, Options{}).Client())
+	})
+	t.Run("cluster", func(t *testing.T) {
+		f(t, StartCluster(t, 3).Client())
+	})
+}

@@ -18,16 +18,6 @@ import (
 	"github.com/wsess/wsess/pkg/session"
 )
 
-// topologies runs f against a single node and a 3-master cluster.
-func topologies(t *testing.T, f func(t *testing.T, rdb redis.UniversalClient)) {
-	t.Run("single", func(t *testing.T) {
-		f(t, redistest.Start(t, redistest.Options{}).Client())
-	})
-	t.Run("cluster", func(t *testing.T) {
-		f(t, redistest.StartCluster(t, 3).Client())
-	})
-}
-
 // nodes runs f on every node holding data: each master of a cluster, or
 // the single node.
 func nodes(t *testing.T, rdb redis.UniversalClient, f func(c *redis.Client) error) {
@@ -161,7 +151,7 @@ func TestRedisIdleTimeout(t *testing.T) {
 // then gets a new anonymous session, another user's session is untouched,
 // and Revoke ends the kept one by its handle.
 func TestRedisUserSessionsRevoke(t *testing.T) {
-	topologies(t, func(t *testing.T, rdb redis.UniversalClient) {
+	redistest.EachTopology(t, func(t *testing.T, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		srv, m := newManagedServer(t, rdb, session.RedisOptions{})
 		const n = 50
@@ -234,7 +224,7 @@ func TestRedisUserSessionsRevoke(t *testing.T) {
 // TestRedisIndexNeverOutlivesSessions (issue 10 Done-when 2): with short
 // TTLs, once the sessions expired no index key (nor any other key) is left.
 func TestRedisIndexNeverOutlivesSessions(t *testing.T) {
-	topologies(t, func(t *testing.T, rdb redis.UniversalClient) {
+	redistest.EachTopology(t, func(t *testing.T, rdb redis.UniversalClient) {
 		srv, _ := newManagedServer(t, rdb, session.RedisOptions{
 			Options:       session.Options{Expire: time.Second},
 			TouchInterval: time.Second,

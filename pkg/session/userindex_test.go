@@ -13,19 +13,6 @@ import (
 	"github.com/wsess/wsess/internal/redistest"
 )
 
-// indexTopologies runs f against a single node and a 3-master cluster.
-func indexTopologies(t *testing.T, f func(t *testing.T, rdb redis.UniversalClient)) {
-	t.Run("single", func(t *testing.T) {
-		rs := redistest.Start(t, redistest.Options{})
-		rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
-		t.Cleanup(func() { rdb.Close() })
-		f(t, rdb)
-	})
-	t.Run("cluster", func(t *testing.T) {
-		f(t, redistest.StartCluster(t, 3).Client())
-	})
-}
-
 // allKeys lists every key on every master.
 func allKeys(t *testing.T, rdb redis.UniversalClient) []string {
 	t.Helper()
@@ -92,7 +79,7 @@ func handlesOf(infos []Info) []string {
 // one unlinks the 49 session keys and leaves the kept one and other users'
 // sessions alone.
 func TestUserIndexListRevoke(t *testing.T) {
-	indexTopologies(t, func(t *testing.T, rdb redis.UniversalClient) {
+	redistest.EachTopology(t, func(t *testing.T, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		x := newUserIndex(rdb, DefaultPrefix, IPTruncated)
 		now := time.Now().Truncate(time.Millisecond)
@@ -204,7 +191,7 @@ func waitGone(t *testing.T, rdb redis.UniversalClient, keys ...string) {
 // have expired no index key is left; a write prunes dead entries; a touch
 // does not bring back a session the index no longer lists.
 func TestUserIndexNeverOutlivesSessions(t *testing.T) {
-	indexTopologies(t, func(t *testing.T, rdb redis.UniversalClient) {
+	redistest.EachTopology(t, func(t *testing.T, rdb redis.UniversalClient) {
 		ctx := context.Background()
 		x := newUserIndex(rdb, DefaultPrefix, IPNone)
 		now := time.Now()
