@@ -122,12 +122,9 @@ type RedisManager struct {
 	}
 	cookies cookieWriter
 
-	// lead and override are the load script's codec arguments: the bytes a
-	// value of the codec starts with ("" = any) and how the script finds
-	// the expiry override in it ('j' JSON, 'p' pickle, 0 none).
-	lead     string
-	override string
-	loadArgs []any // the load script's arguments, boxed once
+	// loader is the load script, specialised to this manager's codec and
+	// lifetimes (newLoadScript).
+	loader *redis.Script
 
 	hashIDs  bool          // keys are prefix + HashID(id)
 	absolute time.Duration // AbsoluteTimeout in force; 0 = none
@@ -206,21 +203,20 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 	if hashIDs {
 		m.index = newUserIndex(rdb, opts.Prefix, opts.RecordIP)
 	}
+	lc := loadConfig{expire: m.opts.Expire, absolute: m.absolute}
 	if sn, ok := opts.Codec.(Sniffer); ok {
-		m.lead = sn.LeadingBytes()
+		lc.lead = sn.LeadingBytes()
 	}
 	switch opts.Codec.(type) {
 	case JSONCodec, *JSONCodec:
-		m.override = "j"
+		lc.mode = 'j'
 	case PickleCodec, *PickleCodec:
-		m.override = "p"
+		lc.mode = 'p'
 	}
-	touchArg := ""
 	if m.index != nil {
-		touchArg = strconv.FormatInt(m.touch.Milliseconds(), 10)
+		lc.touch = m.touch
 	}
-	m.loadArgs = []any{strconv.FormatInt(int64(m.opts.Expire/time.Second), 10), m.lead, m.override,
-		nil, strconv.FormatInt(int64(m.absolute/time.Second), 10), touchArg}
+	m.loader = newLoadScript(lc)
 	m.cookies = newCookieWriter(&m.opts)
 	return m, nil
 }
@@ -239,9 +235,18 @@ func (m *RedisManager) Middleware(next http.Handler) http.Handler {
 // manager touches is made here.
 func (m *RedisManager) Key(id string) string {
 	if m.hashIDs {
-		return m.prefix + HashID(id)
+		var buf [64 + hashIDLen]byte
+		return string(appendHashID(append(buf[:0], m.prefix...), id))
 	}
 	return m.prefix + id
+}
+
+// keyOf returns the Redis key of s's current id, hashing it once per id.
+func (m *RedisManager) keyOf(s *Session) string {
+	if s.keyID != s.id || s.key == "" {
+		s.key, s.keyID = m.Key(s.id), s.id
+	}
+	return s.key
 }
 
 // seenKey returns the key that marks a logged-in session's last-seen time
@@ -272,6 +277,7 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 	defer cancel()
 	now := m.opts.Clock()
 	key := m.Key(id)
+	s.key, s.keyID = key, id
 	val, ttl, due, err := m.read(ctx, key, now)
 	if errors.Is(err, redis.Nil) {
 		return nil // expired, never existed, or not ours: a new session, with a new id
@@ -318,83 +324,15 @@ func (m *RedisManager) ttl(now time.Time, s *Session) time.Duration {
 	return lifetimeTTL(now.Truncate(time.Second), s.created, s.expireOrLocked(m.opts.Expire), m.absolute)
 }
 
-// loadScript reads KEYS[1] and, when it is a session value of the codec
-// (its first byte is one of ARGV[2], or ARGV[2] is empty), sets its TTL to
-// the session's stored expiry override or to ARGV[1] seconds, cut at the
-// session's absolute lifetime, and returns "TTL value" (the TTL in decimal,
-// a space, the value: one bulk string costs the client fewer allocations
-// than an array). A tombstone is returned as "-1 value", untouched;
-// anything else (a missing key, another type, another format, a session
-// past its absolute lifetime) as nil, untouched. ARGV[3] says how to find
-// the override and the creation time: 'j' decodes a JSON value with cjson
-// when it contains the override's key name and matches the compact
-// "_wsess_created":N, 'p' reads the integer after the key in a pickle
-// (protocol 2+). ARGV[4] is now and ARGV[5] the absolute lifetime ("0" =
-// none), in Unix seconds: the TTL never runs past created + absolute.
-// ARGV[6], when not empty, is the touch interval in ms: a value that names
-// a user (Login) whose last-seen marker KEYS[2] is gone sets the marker for
-// that long and gets a "t" after its TTL, telling the caller to record
-// last-seen in the user's index. The Go side checks the TTL against what it
-// decodes and corrects it at commit in the rare case they differ.
-var loadScript = redis.NewScript(`
-local v = redis.pcall('GET', KEYS[1])
-if type(v) ~= 'string' then return false end
-local c = string.byte(v, 1)
-if c == nil then return false end
-if c == 0 then return '-1 ' .. v end
-if ARGV[2] ~= '' and not string.find(ARGV[2], string.char(c), 1, true) then return false end
-local function pint(name)
-  local i = string.find(v, name, 1, true)
-  if not i then return nil end
-  local n = #name
-  if not (string.sub(v, i - 2, i - 1) == '\140' .. string.char(n) or string.sub(v, i - 5, i - 1) == 'X' .. string.char(n) .. '\0\0\0') then return nil end
-  local j = i + n
-  local op = string.sub(v, j, j)
-  if op == '\148' then j = j + 1 elseif op == 'q' then j = j + 2 elseif op == 'r' then j = j + 5 end
-  op = string.sub(v, j, j)
-  local b1, b2, b3, b4 = string.byte(v, j + 1, j + 4)
-  if op == 'K' and b1 then return b1
-  elseif op == 'M' and b2 then return b1 + b2 * 256
-  elseif op == 'J' and b4 and b4 < 128 then return b1 + b2 * 256 + b3 * 65536 + b4 * 16777216
-  end
-  return nil
-end
-local ttl = tonumber(ARGV[1])
-local e, created
-local abs = tonumber(ARGV[5])
-if ARGV[3] == 'j' then
-  if string.find(v, '"_expires_after"', 1, true) then
-    local ok, t = pcall(cjson.decode, v)
-    if ok and type(t) == 'table' then e = t['_expires_after'] end
-  end
-  if abs > 0 then created = tonumber(string.match(v, '"_wsess_created":(%d+)')) end
-elseif ARGV[3] == 'p' then
-  e = pint('_expires_after')
-  if abs > 0 then created = pint('_wsess_created') end
-end
-if type(e) == 'number' and e >= 1 and e < 9e9 and e == math.floor(e) then ttl = e end
-if created then
-  local left = created + abs - tonumber(ARGV[4])
-  if left <= 0 then return false end
-  if left < ttl then ttl = left end
-end
-redis.call('EXPIRE', KEYS[1], ttl)
-local due = ''
-if ARGV[6] ~= '' and string.find(v, '_wsess_user', 1, true) and redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('SET', KEYS[2], '1', 'PX', math.min(tonumber(ARGV[6]), ttl * 1000))
-  due = 't'
-end
-return string.format('%d', ttl) .. due .. ' ' .. v
-`)
-
 // read returns key's value, the TTL the read gave it, and whether the
 // session's last-seen time is due in its user's index.
 func (m *RedisManager) read(ctx context.Context, key string, now time.Time) (string, time.Duration, bool, error) {
 	if !m.noScript.Load() {
-		args := make([]any, len(m.loadArgs))
-		copy(args, m.loadArgs)
-		args[3] = now.Unix()
-		res, err := loadScript.Run(ctx, m.rdb, []string{key, seenKey(key)}, args...).Text()
+		keys := []string{key}
+		if m.index != nil {
+			keys = append(keys, seenKey(key))
+		}
+		res, err := m.loader.Run(ctx, m.rdb, keys, now.Unix()).Text()
 		if err == nil {
 			head, val, ok := strings.Cut(res, " ")
 			due := strings.HasSuffix(head, "t")
@@ -523,7 +461,7 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 			// The load could not apply this session's expiry (no scripts,
 			// or an override the script did not find): set it now.
 			if err := m.do(base, func(ctx context.Context) error {
-				return m.rdb.Expire(ctx, m.Key(s.id), expire).Err()
+				return m.rdb.Expire(ctx, m.keyOf(s), expire).Err()
 			}); err != nil {
 				return storeErr("expire", err)
 			}
@@ -686,7 +624,7 @@ func (m *RedisManager) writeNew(base context.Context, r *http.Request, h http.He
 // renamed meanwhile is never written again: see abandon.
 func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h http.Header, s *Session) error {
 	oldID := s.id
-	key := m.Key(oldID)
+	key := m.keyOf(s)
 	st := &m.commits[stripe(oldID)]
 	st.Lock()
 	defer func() { st.Unlock() }()

@@ -87,6 +87,8 @@ type Session struct {
 	renamed  string        // the request's id when RenewID had renamed it (Redis): Destroy follows it
 	user     string        // the user bound when the session was loaded (Redis): whose index lists it
 	touchDue bool          // the load asked to record last-seen in the user's index (Redis)
+	key      string        // the Redis key of keyID, computed once (RedisManager.keyOf)
+	keyID    string
 
 	created time.Time        // when the session began (or last logged in); zero for a new one
 	clock   func() time.Time // the manager's Options.Clock; nil means time.Now

@@ -87,8 +87,18 @@ func (s *Session) Handle() string {
 // Redis key name. The hash cannot be turned back into the id, so a handle
 // read from Redis or a screen cannot be replayed as a cookie.
 func HashID(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	var buf [hashIDLen]byte
+	return string(appendHashID(buf[:0], id))
+}
+
+// hashIDLen is the length of HashID's result.
+const hashIDLen = 43
+
+// appendHashID appends HashID(id) to dst.
+func appendHashID(dst []byte, id string) []byte {
+	var idBuf [64]byte // session ids fit: no allocation for the conversion
+	sum := sha256.Sum256(append(idBuf[:0], id...))
+	return base64.RawURLEncoding.AppendEncode(dst, sum[:])
 }
 
 // authTimeOf reads the authentication time stored by Login.
