@@ -1,83 +1,91 @@
-// Command rtcost times, over one go-redis connection on loopback, the Redis
-// calls a session request makes: GETEX (wsess's load), wsess's compare-and-set
-// script (its save), and scs's GET and MULTI/SET/PEXPIREAT/EXEC. It prints the
-// median wall time of each and the server's time per call (INFO
-// commandstats), to tell the network hop from Redis's own work.
+// Command rtcost tells the loopback hop from Redis's own work. It times,
+// one at a time on loopback, plain go-redis calls (PING, GET, GETEX) and
+// whole requests of an existing session through each library's Redis app
+// (the same apps as the in-process benchmarks): wsess's read (one load
+// script) and counter (the load script, then the compare-and-set script),
+// and scs's read and counter (GET, then MULTI/SET/PEXPIREAT/EXEC), next to
+// the same request without sessions. For each it prints the median wall
+// time, Redis's own time per call or request (INFO commandstats, scripts
+// counted once with what they run) and the commands per call.
 //
 //	rtcost -addr 127.0.0.1:6379 [-n 5000]
 package main
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/wsess/wsess/bench"
 )
-
-// casScript is pkg/session's compare-and-set script (keep in step).
-var casScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-if ARGV[1] == '' then
-  if cur then return {0, cur} end
-elseif not cur then
-  return {0, false}
-elseif redis.sha1hex(cur) ~= ARGV[1] then
-  return {0, cur}
-end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-return {1}
-`)
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:6379", "Redis host:port")
 	n := flag.Int("n", 5000, "calls per kind")
 	flag.Parse()
-	if err := run(context.Background(), *addr, *n); err != nil {
+	if err := run(context.Background(), os.Stdout, *addr, *n); err != nil {
 		fmt.Fprintln(os.Stderr, "rtcost:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr string, n int) error {
-	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1, Protocol: 2})
+type kind struct {
+	name string
+	f    func() error
+}
+
+func run(ctx context.Context, out io.Writer, addr string, n int) error {
+	rdb, err := bench.NewGoRedis(ctx, addr, 1)
+	if err != nil {
+		return err
+	}
 	defer rdb.Close()
-	const key = "rtcost:session"
-	val := `{"counter":41,"user":"u1"}`
-	sum := sha1.Sum([]byte(val))
-	digest := hex.EncodeToString(sum[:])
-	if err := rdb.Set(ctx, key, val, time.Hour).Err(); err != nil {
+	const key = "rtcost:value"
+	if err := rdb.Set(ctx, key, `{"counter":41}`, time.Hour).Err(); err != nil {
 		return err
 	}
-	if err := casScript.Load(ctx, rdb).Err(); err != nil {
-		return err
-	}
-	kinds := []struct {
-		name string
-		f    func() error
-	}{
+	kinds := []kind{
 		{"PING", func() error { return rdb.Ping(ctx).Err() }},
 		{"GET", func() error { return rdb.Get(ctx, key).Err() }},
 		{"GETEX", func() error { return rdb.GetEx(ctx, key, time.Hour).Err() }},
-		{"EVALSHA cas", func() error {
-			return casScript.EvalSha(ctx, rdb, []string{key}, digest, val, 3600).Err()
-		}},
-		{"MULTI SET PEXPIREAT EXEC", func() error {
-			_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, key, val, 0)
-				p.PExpireAt(ctx, key, time.Now().Add(time.Hour))
-				return nil
-			})
-			return err
-		}},
 	}
-	fmt.Printf("%-26s %12s %14s\n", "call", "median wall", "server/call")
+
+	bare := bench.Bare()
+	wsess, err := bench.WsessRedis(rdb)
+	if err != nil {
+		return err
+	}
+	pool := bench.NewRedigoPool(addr, 1)
+	defer pool.Close()
+	scs := bench.SCSRedis(pool)
+	defer scs.Close()
+	kinds = append(kinds, kind{"request, no session", request(bare.Handler, "/read", "")})
+	for _, app := range []bench.App{wsess, scs} {
+		cookie, err := sessionCookie(app.Handler)
+		if err != nil {
+			return fmt.Errorf("%s: %w", app.Name, err)
+		}
+		kinds = append(kinds,
+			kind{app.Name + " read request", request(app.Handler, "/read", cookie)},
+			kind{app.Name + " counter request", request(app.Handler, "/counter", cookie)})
+	}
+
+	fmt.Fprintf(out, "%-28s %12s %14s %10s\n", "call", "median wall", "server/call", "cmds/call")
 	for _, k := range kinds {
+		for range 20 { // warm pools and the script cache
+			if err := k.f(); err != nil {
+				return fmt.Errorf("%s: %w", k.name, err)
+			}
+		}
 		if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
 			return err
 		}
@@ -94,48 +102,77 @@ func run(ctx context.Context, addr string, n int) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%-26s %12s %14s\n", k.name, ts[len(ts)/2].Round(100*time.Nanosecond), serverTime(info, n))
+		usec, calls := serverTime(info)
+		fmt.Fprintf(out, "%-28s %12s %13.1fµs %10.1f\n", k.name, ts[len(ts)/2].Round(100*time.Nanosecond),
+			usec/float64(n), calls/float64(n))
 	}
 	return nil
 }
 
-// serverTime sums the usec of every command in an INFO commandstats reply
-// (but INFO and CONFIG) and divides by n calls.
-func serverTime(info string, n int) string {
-	var total int64
-	var name string
-	var calls, usec int64
-	for _, line := range splitLines(info) {
-		if _, err := fmt.Sscanf(line, "cmdstat_%s", &name); err != nil {
-			continue
+// request returns a call that sends one GET of path with cookie through h
+// and fails unless the answer is 200.
+func request(h http.Handler, path, cookie string) func() error {
+	return func() error {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		if cookie != "" {
+			r.Header.Set("Cookie", cookie)
 		}
-		i := 0
-		for i < len(line) && line[i] != ':' {
-			i++
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			return fmt.Errorf("GET %s: status %d", path, w.Code)
 		}
-		cmd := line[len("cmdstat_"):i]
-		if cmd == "info" || cmd == "config|resetstat" || cmd == "config" {
-			continue
-		}
-		if _, err := fmt.Sscanf(line[i+1:], "calls=%d,usec=%d", &calls, &usec); err == nil {
-			total += usec
-		}
+		return nil
 	}
-	return fmt.Sprintf("%.1fµs", float64(total)/float64(n))
 }
 
-func splitLines(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			line := s[start:i]
-			if len(line) > 0 && line[len(line)-1] == '\r' {
-				line = line[:len(line)-1]
+// sessionCookie starts a session in h and returns its "name=value".
+func sessionCookie(h http.Handler) (string, error) {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/counter", nil))
+	sc := w.Result().Header.Values("Set-Cookie")
+	if len(sc) == 0 {
+		return "", errors.New("the first request set no cookie")
+	}
+	nv, _, _ := strings.Cut(sc[0], ";")
+	return nv, nil
+}
+
+// serverTime returns Redis's time and the commands counted in an INFO
+// commandstats reply, leaving out INFO and CONFIG. A script's usec include
+// the commands it ran, so when scripts ran their time alone is returned
+// (none of the kinds above mixes scripts with commands outside them);
+// calls count the script and each command it ran.
+func serverTime(info string) (usec, calls float64) {
+	var scripts, inside float64
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || !strings.HasPrefix(name, "cmdstat_") {
+			continue
+		}
+		cmd := strings.TrimPrefix(name, "cmdstat_")
+		if cmd == "info" || strings.HasPrefix(cmd, "config") {
+			continue
+		}
+		var c, u float64
+		for _, field := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(field, "=")
+			switch k {
+			case "calls":
+				c, _ = strconv.ParseFloat(v, 64)
+			case "usec":
+				u, _ = strconv.ParseFloat(v, 64)
 			}
-			out = append(out, line)
-			start = i + 1
+		}
+		calls += c
+		if cmd == "evalsha" || cmd == "eval" {
+			scripts += u
+		} else {
+			inside += u
 		}
 	}
-	return out
+	if scripts > 0 {
+		return scripts, calls
+	}
+	return inside, calls
 }
