@@ -464,11 +464,14 @@ without and with the ` + "`Revocations`" + ` lookup (one GET).
 		w.WriteString(`
 ### The cost of each Redis call
 
-` + "`bench/cmd/rtcost`" + ` times 5,000 sequential calls of each kind over one
-go-redis connection (median wall time per call, loopback hop included) and
-reads Redis's own time per call from INFO commandstats: wsess loads with GETEX
-and saves with a compare-and-set Lua script (EVALSHA); scs loads with GET and
-saves with MULTI/SET/PEXPIREAT/EXEC.
+` + "`bench/cmd/rtcost`" + ` times 5,000 sequential calls of each kind, one at a
+time on loopback (median wall time, hop included), and reads Redis's own time
+per call from INFO commandstats (a script's time includes the commands it
+runs; *cmds/call* counts the script and each of them): plain go-redis calls,
+then whole requests of an existing session through the apps of the
+in-process benchmarks. wsess reads with one load script (GET, EXPIRE) and
+saves with one compare-and-set script (GET, SET); scs reads with GET and
+saves with MULTI/SET/PEXPIREAT/EXEC, on reads too (its idle timeout).
 
 ` + "```" + `
 `)
