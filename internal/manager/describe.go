@@ -102,9 +102,12 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 		// Idle first: STRLEN counts as an access on servers without NO-TOUCH.
 		d.idle = append(d.idle, pipe.ObjectIdleTime(ctx, k))
 		d.ttl = append(d.ttl, pipe.PTTL(ctx, k))
-		d.size = append(d.size, pipe.StrLen(ctx, k))
+		// With the value at hand its length is the size: STRLEN would
+		// cost Redis a command per key for nothing.
 		if d.values {
 			d.get = append(d.get, pipe.Get(ctx, k))
+		} else {
+			d.size = append(d.size, pipe.StrLen(ctx, k))
 		}
 		if d.memEvery > 0 {
 			var c *redis.IntCmd
@@ -140,7 +143,17 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 		if idle, err := d.idle[i].Result(); err == nil {
 			inf.Idle = idle
 		}
-		size, err := d.size[i].Result()
+		var size int64
+		var value []byte
+		if d.values {
+			value, err = d.get[i].Bytes()
+			size = int64(len(value))
+			if errors.Is(err, redis.Nil) {
+				err = nil // gone since the SCAN: its TTL says Missing
+			}
+		} else {
+			size, err = d.size[i].Result()
+		}
 		switch {
 		case err == nil:
 			inf.Size = size
@@ -152,10 +165,8 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 				inf.Err = err
 			}
 		}
-		if d.values && inf.Type == "string" {
-			if v, err := d.get[i].Bytes(); err == nil {
-				inf.Value = v
-			}
+		if d.values && inf.Type == "string" && err == nil {
+			inf.Value = value
 		}
 		if d.memEvery > 0 && d.mem[i] != nil {
 			if n, err := d.mem[i].Result(); err == nil {

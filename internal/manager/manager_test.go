@@ -322,15 +322,23 @@ func TestGetDescribeStats(t *testing.T) {
 				t.Errorf("p:missing: %+v", i)
 			}
 
+			// With values the size is the value's length (no STRLEN):
+			// the same sizes and types as without.
 			values := map[string]string{}
+			described := map[string]string{}
+			wantDescribed := map[string]string{"p:a": fmt.Sprintf("string %d", len(payload)), "p:b": "string 2000", "p:c": "string 1", "p:h": "hash -1"}
 			err = m.List(ctx, manager.ScanOptions{Prefix: "p:", Values: true}, func(infos []manager.Info) error {
 				for _, inf := range infos {
 					values[inf.Key] = string(inf.Value)
+					described[inf.Key] = fmt.Sprintf("%s %d", inf.Type, inf.Size)
 				}
 				return nil
 			})
 			if err != nil || len(values) != 4 || values["p:a"] != payload || values["p:c"] != "x" || values["p:h"] != "" {
 				t.Errorf("List with values: %v, %v", values, err)
+			}
+			if fmt.Sprint(described) != fmt.Sprint(wantDescribed) {
+				t.Errorf("List with values described %v, want %v", described, wantDescribed)
 			}
 
 			st, err := m.Stats(ctx, manager.ScanOptions{Prefix: "p:"})
