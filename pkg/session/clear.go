@@ -8,10 +8,18 @@ import (
 
 // Clear removes every session under the manager's prefix, on every master of
 // a cluster, with SCAN and batched UNLINK (weppy's "DEL prefix*" deleted
-// nothing: DEL takes no pattern). Keys outside the prefix are left alone. It
-// returns how many keys it removed.
+// nothing: DEL takes no pattern), and with them the per-user index and the
+// last-seen markers when the manager keeps them (their keys start with "{"
+// and the prefix, so that each lives in its user's or session's hash slot).
+// Keys outside these are left alone. It returns how many keys it removed.
 func (m *RedisManager) Clear(ctx context.Context) (int64, error) {
-	n, err := manager.New(m.rdb).DeletePrefix(ctx, m.prefix, 0)
+	mg := manager.New(m.rdb)
+	n, err := mg.DeletePrefix(ctx, m.prefix, 0)
+	if err == nil && m.index != nil {
+		var more int64
+		more, err = mg.DeletePrefix(ctx, "{"+m.prefix, 0)
+		n += more
+	}
 	if err != nil {
 		return n, storeErr("clear", err)
 	}

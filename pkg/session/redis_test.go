@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -290,6 +291,63 @@ func TestRedisClearRemovesOnlyThePrefix(t *testing.T) {
 	}
 	if size, _ := rdb.DBSize(ctx).Result(); size != 101 {
 		t.Fatalf("%d keys left, want the 101 outside the prefix", size)
+	}
+}
+
+// TestRedisClearRemovesTheUserIndex: Clear takes the per-user index and the
+// last-seen markers with the sessions, and nothing of another prefix's.
+func TestRedisClearRemovesTheUserIndex(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	rdb := rs.Client()
+	ctx := context.Background()
+	login := func(prefix string) {
+		m, err := session.NewRedisManager(rdb, session.RedisOptions{Prefix: prefix, TouchInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) { session.From(r.Context()).Login("alice") })
+		mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {})
+		srv := httptest.NewServer(m.Middleware(mux))
+		t.Cleanup(srv.Close)
+		for range 3 { // three devices of one user
+			c := newClient(t, srv)
+			c.mustGet("/login")
+			c.mustGet("/read") // sets the last-seen marker
+		}
+	}
+	login("app1:")
+	login("app2:")
+	keys := func() []string {
+		ks, err := rdb.Keys(ctx, "*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	before := keys()
+	var ours, theirs []string
+	for _, k := range before {
+		if strings.HasPrefix(k, "app1:") || strings.HasPrefix(k, "{app1:") {
+			ours = append(ours, k)
+		} else {
+			theirs = append(theirs, k)
+		}
+	}
+	// 3 sessions, 3 markers, the user's sorted set and hash.
+	if len(ours) != 8 || len(theirs) != 8 {
+		t.Fatalf("before Clear: %q", before)
+	}
+	m, err := session.NewRedisManager(rdb, session.RedisOptions{Prefix: "app1:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.Clear(ctx); err != nil || n != 8 {
+		t.Fatalf("Clear = %d, %v; want 8", n, err)
+	}
+	if after := keys(); !slices.Equal(after, theirs) {
+		t.Fatalf("after Clear: %q, want %q", after, theirs)
 	}
 }
 
