@@ -156,9 +156,12 @@ func (d *decoder) zone(name string) (*time.Location, error) {
 
 // zoneName reports whether name has the form of a tz database name:
 // segments of letters, digits, '_', '-' and '+' ("America/Port-au-Prince",
-// "Etc/GMT+5") joined by single slashes.
+// "Etc/GMT+5") joined by single slashes. "Local" is not one: Go's
+// time.LoadLocation gives the machine's own zone for it, so a value naming
+// it would decode differently on every host, and Python's zoneinfo and pytz
+// refuse it.
 func zoneName(name string) bool {
-	if name == "" || len(name) > 255 {
+	if name == "" || name == "Local" || len(name) > 255 {
 		return false
 	}
 	for seg := range strings.SplitSeq(name, "/") {

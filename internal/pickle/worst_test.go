@@ -220,6 +220,7 @@ func TestZoneNames(t *testing.T) {
 		{"../etc/passwd", false},
 		{"Europe/Berlin\x00", false},
 		{"", false},
+		{"Local", false},
 	} {
 		if got := zoneName(tt.name); got != tt.ok {
 			t.Errorf("zoneName(%q) = %v, want %v", tt.name, got, tt.ok)
