@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // run builds the command tree for one invocation, executes args and returns
@@ -54,8 +56,19 @@ shows and expires sessions stored in Redis, and runs a demo counter server.`,
 	return root
 }
 
-// flagError turns cobra/pflag flag parsing errors into usage errors.
+// flagError turns cobra/pflag flag parsing errors into usage errors. An
+// unknown or argument-less shorthand is named alone: pflag would echo its
+// whole group ("unknown shorthand flag: 'k' in -kS3cret"), and what follows
+// a mistyped shorthand may be a secret.
 func flagError(cmd *cobra.Command, err error) error {
+	var unknown *pflag.NotExistError
+	var needs *pflag.ValueRequiredError
+	switch {
+	case errors.As(err, &unknown) && unknown.GetSpecifiedShortnames() != "":
+		err = fmt.Errorf("unknown shorthand flag: -%c", unknown.GetSpecifiedName()[0])
+	case errors.As(err, &needs) && needs.GetSpecifiedShortnames() != "":
+		err = fmt.Errorf("flag needs an argument: -%c", needs.GetSpecifiedName()[0])
+	}
 	return &usageError{err: err, hint: fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath())}
 }
 
