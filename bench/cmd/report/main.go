@@ -229,6 +229,47 @@ func ns(v float64) string {
 	return num(v, 0) + " ns"
 }
 
+// writeRoom says how much of the (1) ratio targets the harness itself
+// takes: each ratio divides wsess's whole op, the bare floor included, by
+// the peer's, so a middleware that cost nothing would score floor ÷ peer,
+// and what is left under 0.25 is all a middleware may spend.
+func (r *results) writeRoom(w *bufio.Writer) {
+	var rows []string
+	for _, kase := range []struct{ bench, label, floor string }{
+		{"Counter", "counter", "Counter/bare/new"}, {"Read", "read-only", "Read/bare/existing"},
+	} {
+		floor := r.med(kase.floor, "ns/op")
+		own := r.med(kase.bench+"/wsess-cookie/existing", "ns/op") - floor
+		for _, peer := range []string{"gorilla", "scs-mem"} {
+			p := r.med(kase.bench+"/"+peer+"/existing", "ns/op")
+			if math.IsNaN(floor) || math.IsNaN(p) || math.IsNaN(own) {
+				continue
+			}
+			rows = append(rows, fmt.Sprintf("| %s ÷ %s | %s | %s µs | %s µs |", kase.label, peer,
+				num(floor/p, 3), num((0.25*p-floor)/1e3, 2), num(own/1e3, 2)))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	w.WriteString(`
+The (1) ratios divide wsess's whole op by the peer's, the harness's bare
+floor (request, recorder, mux, handler) included in both. A middleware that
+cost nothing would score *floor ÷ peer*; what is left under 0.25 is all the
+time a middleware may spend, against what wsess's spends (its op − the floor).
+How fast the peers run varies with the machine's load (they allocate about
+ten times as much as wsess, and a busy machine takes the second core their
+garbage collection runs on), from run to run far more than wsess's own cost
+does, and the room varies with it.
+
+| ratio | floor ÷ peer | room under 0.25 | wsess's own cost |
+| --- | ---: | ---: | ---: |
+`)
+	for _, row := range rows {
+		w.WriteString(row + "\n")
+	}
+}
+
 type target struct {
 	what, measured, goal string
 	ok                   bool
@@ -389,6 +430,7 @@ compare numbers of the same run. Medians of %s.
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.what, t.goal, t.measured, mark)
 	}
+	r.writeRoom(w)
 
 	w.WriteString(`
 ## In-process: weppy's counter through each library's middleware
