@@ -591,8 +591,9 @@ pipelined (the next SCAN runs while the previous batch is acted on), sending
 per batch one variadic UNLINK (*floor-delete*), one script call that sets the
 TTL of every key of the batch (*floor-in*), or one script call that sets the
 TTL of the batch's keys that have none (*floor-nottl*), or one pipeline of
-OBJECT IDLETIME, PTTL and STRLEN per key (*floor-describe*, what ls and
-stats read; stats also samples MEMORY USAGE). For *floor-nottl* and
+OBJECT IDLETIME, PTTL and STRLEN per key (*floor-describe*, what stats
+reads; it also samples MEMORY USAGE; ls reads each value with GET in place
+of STRLEN). For *floor-nottl* and
 *expire-nottl* the store is filled with every second session without a
 TTL before each; it is filled again before *floor-delete*.
 `)

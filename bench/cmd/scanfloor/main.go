@@ -16,7 +16,8 @@
 //	nottl   one script call per batch that sets the TTL of the keys that
 //	        have none, checked and set atomically
 //	describe one pipeline per batch of OBJECT IDLETIME, PTTL and STRLEN
-//	        for each key (what ls and stats read), counting the replies
+//	        for each key (what stats reads; ls reads the value with GET
+//	        in place of STRLEN), counting the replies
 //
 // With -addrs every address is walked at the same time, each on its own
 // connections, and the totals are added: the floor for a cluster-wide walk
