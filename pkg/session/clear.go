@@ -10,8 +10,9 @@ import (
 // a cluster, with SCAN and batched UNLINK (weppy's "DEL prefix*" deleted
 // nothing: DEL takes no pattern), and with them the per-user index and the
 // last-seen markers when the manager keeps them (their keys start with "{"
-// and the prefix, so that each lives in its user's or session's hash slot).
-// Keys outside these are left alone. It returns how many keys it removed.
+// and the prefix, so that each lives in its user's or session's hash slot;
+// a second SCAN walk, as no one pattern matches both). Keys outside these
+// are left alone. It returns how many keys it removed.
 func (m *RedisManager) Clear(ctx context.Context) (int64, error) {
 	mg := manager.New(m.rdb)
 	n, err := mg.DeletePrefix(ctx, m.prefix, 0)
