@@ -150,3 +150,75 @@ func TestCookieConcurrentIsLastWriterWins(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisConcurrentCommitsCombine: the commits of one session that wait on
+// each other in a process are combined into one compare-and-set. Twenty
+// requests of one session load it, then commit at once while Redis holds
+// the first compare-and-set (CLIENT PAUSE WRITE): the first request writes
+// alone or with those already queued, the next one writes for all the rest,
+// so Redis sees one or two writes instead of twenty, and every increment
+// counts.
+func TestRedisConcurrentCommitsCombine(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	admin := rs.Client()
+	ctx := context.Background()
+	m, err := session.NewRedisManager(rs.Client(), session.RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	gate := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/incr", func(w http.ResponseWriter, r *http.Request) {
+		session.From(r.Context()).Incr("counter", 1)
+	})
+	mux.HandleFunc("/gated", func(w http.ResponseWriter, r *http.Request) {
+		arrived.Done()
+		<-gate
+		session.From(r.Context()).Incr("counter", 1)
+	})
+	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, session.From(r.Context()).Int("counter"))
+	})
+	srv := httptest.NewServer(m.Middleware(mux))
+	defer srv.Close()
+	c := newClient(t, srv)
+	c.mustGet("/incr")
+	cookie := &http.Cookie{Name: session.DefaultIDCookieName, Value: c.cookie(session.DefaultIDCookieName)}
+
+	done := make(chan []string)
+	go func() {
+		bodies, failed := hammer(t, []*httptest.Server{srv}, cookie, n, n, func(int) string { return "/gated" })
+		if failed != 0 {
+			t.Errorf("%d requests failed", failed)
+		}
+		done <- bodies
+	}()
+	arrived.Wait() // every request has loaded the session
+	if err := admin.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Do(ctx, "CLIENT", "PAUSE", 300, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	<-done
+	if got := c.mustGet("/read"); got != strconv.Itoa(n+1) {
+		t.Fatalf("counter %s after %d increments, want %d", got, n+1, n+1)
+	}
+	stats, err := admin.Info(ctx, "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := 0
+	for _, line := range strings.Split(stats, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_set:calls="); ok {
+			writes, _ = strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+		}
+	}
+	if writes < 1 || writes > 2 {
+		t.Fatalf("%d compare-and-set writes for %d waiting commits of one session, want 1 or 2", writes, n)
+	}
+}

@@ -87,7 +87,8 @@ type RedisOptions struct {
 // otherwise replays the request's operations (Set, Delete, Clear, Incr) on
 // the newer value and tries again. So simultaneous increments all count,
 // writes to different keys merge, and for writes to the same key the later
-// commit wins.
+// commit wins. Within one process, the commits of one session that wait
+// for each other are combined into one compare-and-set.
 //
 // A session that ended while a request held it stays ended. When the
 // request commits and its session's key is gone (Destroy by a concurrent
@@ -109,17 +110,8 @@ type RedisManager struct {
 	timeout time.Duration
 	retries int
 	// commits serialises the compare-and-set commits of one session within
-	// this process (striped by id), so that concurrent requests of one user
-	// handled here do not race each other into retries: only writers in
-	// other processes can make a commit retry.
-	commits [256]struct {
-		sync.Mutex
-		// id and value are the last session this stripe committed: a
-		// request that waited for the lock behind a commit of its own session
-		// replays onto that value at once instead of losing a round trip to
-		// a compare-and-set that is bound to fail.
-		id, value string
-	}
+	// this process (striped by id) and combines those that wait.
+	commits [256]commitStripe
 	cookies cookieWriter
 
 	// loader is the load script, specialised to this manager's codec and
@@ -622,18 +614,56 @@ func (m *RedisManager) writeNew(base context.Context, r *http.Request, h http.He
 // under a fresh id first and then, by the same compare-and-set, replaces
 // the old value with a tombstone naming that id. A key that is gone or
 // renamed meanwhile is never written again: see abandon.
+//
+// Commits of one session that wait on each other in this process are
+// combined: the request that takes the stripe's lock writes, with one
+// compare-and-set, its own operations and those of every request of the
+// same session queued behind it (in the order they queued, as serial
+// commits would), and hands each of them the outcome. RenewID commits
+// alone.
 func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h http.Header, s *Session) error {
 	oldID := s.id
 	key := m.keyOf(s)
 	st := &m.commits[stripe(oldID)]
+	var me *pendingCommit
+	if !s.renew {
+		me = &pendingCommit{s: s, ready: make(chan struct{})}
+		st.qmu.Lock()
+		st.waiting = append(st.waiting, me)
+		st.qmu.Unlock()
+	}
 	st.Lock()
-	defer func() { st.Unlock() }()
-	if st.id == oldID && st.value != s.loaded {
-		if fresh, err := m.opts.Codec.Unmarshal([]byte(st.value)); err == nil {
-			for _, o := range s.ops {
-				o.apply(fresh)
-			}
-			s.values, s.loaded = fresh, st.value
+	locked := true
+	defer func() {
+		if locked {
+			st.Unlock()
+		}
+	}()
+	batch := []*pendingCommit{me}
+	if me != nil {
+		st.qmu.Lock()
+		if me.taken {
+			// Another request of this session commits for us.
+			st.qmu.Unlock()
+			st.Unlock()
+			locked = false
+			<-me.ready
+			return m.settleCombined(base, h, s, st, oldID, me)
+		}
+		batch = st.take(oldID)
+		st.qmu.Unlock()
+	}
+	// The values to write: this request's own when it commits alone onto
+	// what it loaded; else every operation of the batch replayed, in
+	// order, onto the freshest value known here.
+	if st.id == oldID && st.value != s.loaded || len(batch) > 1 {
+		want := s.loaded
+		if st.id == oldID {
+			want = st.value
+		}
+		if fresh, err := m.opts.Codec.Unmarshal([]byte(want)); err == nil {
+			replay(fresh, batch, s)
+			s.values, s.loaded = fresh, want
 		}
 	}
 	renamed, newKey := "", ""
@@ -643,13 +673,30 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 	}
 	now := m.opts.Clock()
 	listed := "" // the user whose index lists the new key
+	// finish hands the batch's other requests their outcome.
+	finish := func(status int64, data string, expire time.Duration, err error) {
+		for _, p := range batch {
+			if p != nil && p != me {
+				p.status, p.data, p.expire, p.err = status, data, expire, err
+				close(p.ready)
+			}
+		}
+		batch = nil
+	}
+	defer func() {
+		if batch != nil {
+			finish(0, "", 0, fmt.Errorf("%w: the request that committed for this one failed", ErrStore))
+		}
+	}()
 	for attempt := 0; ; attempt++ {
 		// The expiry comes from the values written: after a replay they
 		// may carry another request's SetExpire.
 		expire := m.stamp(s, now)
 		data, err := m.opts.Codec.Marshal(s.values)
 		if err != nil {
-			return fmt.Errorf("session: encode: %w", err)
+			err = fmt.Errorf("session: encode: %w", err)
+			finish(0, "", 0, err)
+			return err
 		}
 		val, ttl := data, int64(expire/time.Second)
 		if renamed != "" {
@@ -684,7 +731,9 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			return err
 		})
 		if err != nil {
-			return storeErr("save", err)
+			err = storeErr("save", err)
+			finish(0, "", 0, err)
+			return err
 		}
 		switch status, _ := res[0].(int64); status {
 		case 1:
@@ -696,6 +745,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			} else {
 				st.id, st.value = oldID, s.loaded
 			}
+			finish(1, s.loaded, expire, nil)
 			if err := m.settleIndex(base, s, oldID, renamed != "", now, expire); err != nil {
 				return err
 			}
@@ -705,6 +755,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			if st.id == oldID {
 				st.id, st.value = "", ""
 			}
+			finish(status, "", 0, nil)
 			if listed != "" {
 				if err := m.unlist(base, listed, HashID(renamed)); err != nil {
 					return err
@@ -713,18 +764,20 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			return m.abandon(base, h, s, newKey, status == -1)
 		}
 		if attempt >= m.retries {
-			return fmt.Errorf("%w: session changed %d times while saving", ErrConflict, attempt+1)
+			err := fmt.Errorf("%w: session changed %d times while saving", ErrConflict, attempt+1)
+			finish(0, "", 0, err)
+			return err
 		}
 		// Someone else wrote first: rebuild our values from theirs.
 		cur, _ := res[1].(string)
 		fresh, err := m.opts.Codec.Unmarshal([]byte(cur))
 		if err != nil {
-			return fmt.Errorf("%w: session value replaced by something the codec cannot read: %w", ErrStore, err)
+			err = fmt.Errorf("%w: session value replaced by something the codec cannot read: %w", ErrStore, err)
+			finish(0, "", 0, err)
+			return err
 		}
 		s.loaded = cur
-		for _, o := range s.ops {
-			o.apply(fresh)
-		}
+		replay(fresh, batch, s)
 		s.values = fresh
 		if attempt > 0 {
 			// Writers in other processes: back off exponentially (with
@@ -735,6 +788,101 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			st.Lock()
 		}
 	}
+}
+
+// commitStripe serialises the compare-and-set commits of the sessions whose
+// ids map to it, within this process, so that concurrent requests of one
+// user handled here do not race each other into retries: only writers in
+// other processes can make a commit retry.
+type commitStripe struct {
+	sync.Mutex
+	// id and value are the last session this stripe committed: a request
+	// that waited for the lock behind a commit of its own session replays
+	// onto that value at once instead of losing a round trip to a
+	// compare-and-set that is bound to fail.
+	id, value string
+
+	qmu     sync.Mutex       // guards waiting and each one's taken
+	waiting []*pendingCommit // commits queued for the lock, in order
+}
+
+// pendingCommit is one request's commit queued on its stripe.
+type pendingCommit struct {
+	s     *Session
+	taken bool          // a request of the same session commits it (under qmu)
+	ready chan struct{} // closed when that request has the outcome
+
+	// The outcome, set before ready is closed: status 1 written, -1 the
+	// session is gone, -2 renamed; or err.
+	status int64
+	data   string        // the value written
+	expire time.Duration // its TTL
+	err    error
+}
+
+// take removes from the queue the commits of session id, in order, and
+// marks them taken. Call with qmu held.
+func (st *commitStripe) take(id string) []*pendingCommit {
+	var batch []*pendingCommit
+	rest := st.waiting[:0]
+	for _, p := range st.waiting {
+		if p.s.id == id {
+			p.taken = true
+			batch = append(batch, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	clear(st.waiting[len(rest):])
+	st.waiting = rest
+	return batch
+}
+
+// replay applies to values the operations of every commit of the batch in
+// order; s's own come from s (which may be committing alone, batch nil).
+func replay(values map[string]any, batch []*pendingCommit, s *Session) {
+	if len(batch) == 0 || batch[0] == nil {
+		for _, o := range s.ops {
+			o.apply(values)
+		}
+		return
+	}
+	for _, p := range batch {
+		for _, o := range p.s.ops {
+			o.apply(values)
+		}
+	}
+}
+
+// settleCombined ends a commit that another request of the same session
+// made for this one: s takes the written value (decoded into its own map),
+// and its index entry and cookie are settled as after a commit of its own;
+// a session that ended meanwhile is abandoned.
+func (m *RedisManager) settleCombined(base context.Context, h http.Header, s *Session, st *commitStripe, oldID string, p *pendingCommit) error {
+	switch p.status {
+	case 1:
+		values, err := m.opts.Codec.Unmarshal([]byte(p.data))
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrStore, err)
+		}
+		s.values, s.loaded = values, p.data
+		s.ops = s.ops[:0]
+		if m.index != nil {
+			// In commit order with the session's other index changes, as
+			// after a commit of its own.
+			st.Lock()
+			err := m.settleIndex(base, s, oldID, false, m.opts.Clock(), p.expire)
+			st.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+		m.setCookie(h, s, p.expire)
+		return nil
+	case -1, -2:
+		return m.abandon(base, h, s, "", p.status == -1)
+	}
+	return p.err
 }
 
 // settleIndex brings the user index in step with a committed session: a
