@@ -257,10 +257,11 @@ The (1) ratios divide wsess's whole op by the peer's, the harness's bare
 floor (request, recorder, mux, handler) included in both. A middleware that
 cost nothing would score *floor ÷ peer*; what is left under 0.25 is all the
 time a middleware may spend, against what wsess's spends (its op − the floor).
-How fast the peers run varies with the machine's load (they allocate about
-ten times as much as wsess, and a busy machine takes the second core their
-garbage collection runs on), from run to run far more than wsess's own cost
-does, and the room varies with it.
+How fast the peers run varies from run to run with the machine's load (they
+allocate about ten times as much as wsess, and their garbage collection
+competes for the second core), and the room varies with it; the floor itself
+moves by a microsecond between runs, so wsess's own cost is known to about
+that.
 
 | ratio | floor ÷ peer | room under 0.25 | wsess's own cost |
 | --- | ---: | ---: | ---: |
