@@ -320,9 +320,11 @@ func (m *RedisManager) ttl(now time.Time, s *Session) time.Duration {
 // session's last-seen time is due in its user's index.
 func (m *RedisManager) read(ctx context.Context, key string, now time.Time) (string, time.Duration, bool, error) {
 	if !m.noScript.Load() {
-		keys := []string{key}
+		var keys []string
 		if m.index != nil {
-			keys = append(keys, seenKey(key))
+			keys = []string{key, seenKey(key)}
+		} else {
+			keys = []string{key}
 		}
 		res, err := m.loader.Run(ctx, m.rdb, keys, now.Unix()).Text()
 		if err == nil {
@@ -621,49 +623,70 @@ func (m *RedisManager) writeNew(base context.Context, r *http.Request, h http.He
 // same session queued behind it (in the order they queued, as serial
 // commits would), and hands each of them the outcome. RenewID commits
 // alone.
-func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h http.Header, s *Session) error {
+func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h http.Header, s *Session) (err error) {
 	oldID := s.id
 	key := m.keyOf(s)
 	st := &m.commits[stripe(oldID)]
-	var me *pendingCommit
+	me := &pendingCommit{id: oldID, s: s}
 	if !s.renew {
-		me = &pendingCommit{s: s, ready: make(chan struct{})}
+		me.ready = make(chan struct{})
 		st.qmu.Lock()
 		st.waiting = append(st.waiting, me)
 		st.qmu.Unlock()
 	}
 	st.Lock()
-	locked := true
-	defer func() {
-		if locked {
+	batch := []*pendingCommit{me}
+	if me.ready != nil {
+		st.qmu.Lock()
+		taken := me.taken
+		if !taken {
+			batch = st.take(oldID)
+		}
+		st.qmu.Unlock()
+		if taken {
+			// Another request of this session commits for us.
 			st.Unlock()
+			<-me.ready
+			return m.settleCombined(base, h, s, st, me)
+		}
+	}
+	defer func() { st.Unlock() }()
+	// finish hands the batch's other requests their outcome; those still
+	// waiting when this commit fails get its error.
+	finish := func(status int64, data string, expire time.Duration, err error) {
+		for _, p := range batch {
+			if p != me {
+				p.status, p.data, p.expire, p.err = status, data, expire, err
+				close(p.ready)
+			}
+		}
+		batch = nil
+	}
+	defer func() {
+		if batch != nil {
+			failure := err
+			if failure == nil {
+				failure = fmt.Errorf("%w: the request that committed for this one failed", ErrStore)
+			}
+			finish(0, "", 0, failure)
 		}
 	}()
-	batch := []*pendingCommit{me}
-	if me != nil {
-		st.qmu.Lock()
-		if me.taken {
-			// Another request of this session commits for us.
-			st.qmu.Unlock()
-			st.Unlock()
-			locked = false
-			<-me.ready
-			return m.settleCombined(base, h, s, st, oldID, me)
-		}
-		batch = st.take(oldID)
-		st.qmu.Unlock()
-	}
 	// The values to write: this request's own when it commits alone onto
 	// what it loaded; else every operation of the batch replayed, in
-	// order, onto the freshest value known here.
-	if st.id == oldID && st.value != s.loaded || len(batch) > 1 {
-		want := s.loaded
-		if st.id == oldID {
-			want = st.value
+	// order, onto the freshest value known here. A request alone falls
+	// back to its own values (the compare-and-set decides); a batch must
+	// not drop the others' operations.
+	if want := st.value; st.id == oldID && want != s.loaded || len(batch) > 1 {
+		if st.id != oldID {
+			want = s.loaded
 		}
-		if fresh, err := m.opts.Codec.Unmarshal([]byte(want)); err == nil {
-			replay(fresh, batch, s)
+		fresh, err := m.opts.Codec.Unmarshal([]byte(want))
+		switch {
+		case err == nil:
+			replay(fresh, batch)
 			s.values, s.loaded = fresh, want
+		case len(batch) > 1:
+			return fmt.Errorf("%w: session value the codec cannot read again: %w", ErrStore, err)
 		}
 	}
 	renamed, newKey := "", ""
@@ -673,30 +696,13 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 	}
 	now := m.opts.Clock()
 	listed := "" // the user whose index lists the new key
-	// finish hands the batch's other requests their outcome.
-	finish := func(status int64, data string, expire time.Duration, err error) {
-		for _, p := range batch {
-			if p != nil && p != me {
-				p.status, p.data, p.expire, p.err = status, data, expire, err
-				close(p.ready)
-			}
-		}
-		batch = nil
-	}
-	defer func() {
-		if batch != nil {
-			finish(0, "", 0, fmt.Errorf("%w: the request that committed for this one failed", ErrStore))
-		}
-	}()
 	for attempt := 0; ; attempt++ {
 		// The expiry comes from the values written: after a replay they
 		// may carry another request's SetExpire.
 		expire := m.stamp(s, now)
 		data, err := m.opts.Codec.Marshal(s.values)
 		if err != nil {
-			err = fmt.Errorf("session: encode: %w", err)
-			finish(0, "", 0, err)
-			return err
+			return fmt.Errorf("session: encode: %w", err)
 		}
 		val, ttl := data, int64(expire/time.Second)
 		if renamed != "" {
@@ -731,9 +737,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			return err
 		})
 		if err != nil {
-			err = storeErr("save", err)
-			finish(0, "", 0, err)
-			return err
+			return storeErr("save", err)
 		}
 		switch status, _ := res[0].(int64); status {
 		case 1:
@@ -764,20 +768,16 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			return m.abandon(base, h, s, newKey, status == -1)
 		}
 		if attempt >= m.retries {
-			err := fmt.Errorf("%w: session changed %d times while saving", ErrConflict, attempt+1)
-			finish(0, "", 0, err)
-			return err
+			return fmt.Errorf("%w: session changed %d times while saving", ErrConflict, attempt+1)
 		}
 		// Someone else wrote first: rebuild our values from theirs.
 		cur, _ := res[1].(string)
 		fresh, err := m.opts.Codec.Unmarshal([]byte(cur))
 		if err != nil {
-			err = fmt.Errorf("%w: session value replaced by something the codec cannot read: %w", ErrStore, err)
-			finish(0, "", 0, err)
-			return err
+			return fmt.Errorf("%w: session value replaced by something the codec cannot read: %w", ErrStore, err)
 		}
 		s.loaded = cur
-		replay(fresh, batch, s)
+		replay(fresh, batch)
 		s.values = fresh
 		if attempt > 0 {
 			// Writers in other processes: back off exponentially (with
@@ -808,9 +808,10 @@ type commitStripe struct {
 
 // pendingCommit is one request's commit queued on its stripe.
 type pendingCommit struct {
-	s     *Session
+	id    string        // the session's id when the commit began
+	s     *Session      // its session: only its ops are read by others
 	taken bool          // a request of the same session commits it (under qmu)
-	ready chan struct{} // closed when that request has the outcome
+	ready chan struct{} // closed when that request has the outcome; nil when not queued (RenewID)
 
 	// The outcome, set before ready is closed: status 1 written, -1 the
 	// session is gone, -2 renamed; or err.
@@ -826,7 +827,7 @@ func (st *commitStripe) take(id string) []*pendingCommit {
 	var batch []*pendingCommit
 	rest := st.waiting[:0]
 	for _, p := range st.waiting {
-		if p.s.id == id {
+		if p.id == id {
 			p.taken = true
 			batch = append(batch, p)
 		} else {
@@ -838,15 +839,9 @@ func (st *commitStripe) take(id string) []*pendingCommit {
 	return batch
 }
 
-// replay applies to values the operations of every commit of the batch in
-// order; s's own come from s (which may be committing alone, batch nil).
-func replay(values map[string]any, batch []*pendingCommit, s *Session) {
-	if len(batch) == 0 || batch[0] == nil {
-		for _, o := range s.ops {
-			o.apply(values)
-		}
-		return
-	}
+// replay applies to values the operations of every commit of the batch, in
+// order.
+func replay(values map[string]any, batch []*pendingCommit) {
 	for _, p := range batch {
 		for _, o := range p.s.ops {
 			o.apply(values)
@@ -858,7 +853,7 @@ func replay(values map[string]any, batch []*pendingCommit, s *Session) {
 // made for this one: s takes the written value (decoded into its own map),
 // and its index entry and cookie are settled as after a commit of its own;
 // a session that ended meanwhile is abandoned.
-func (m *RedisManager) settleCombined(base context.Context, h http.Header, s *Session, st *commitStripe, oldID string, p *pendingCommit) error {
+func (m *RedisManager) settleCombined(base context.Context, h http.Header, s *Session, st *commitStripe, p *pendingCommit) error {
 	switch p.status {
 	case 1:
 		values, err := m.opts.Codec.Unmarshal([]byte(p.data))
@@ -871,7 +866,7 @@ func (m *RedisManager) settleCombined(base context.Context, h http.Header, s *Se
 			// In commit order with the session's other index changes, as
 			// after a commit of its own.
 			st.Lock()
-			err := m.settleIndex(base, s, oldID, false, m.opts.Clock(), p.expire)
+			err := m.settleIndex(base, s, p.id, false, m.opts.Clock(), p.expire)
 			st.Unlock()
 			if err != nil {
 				return err
