@@ -3,8 +3,10 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,4 +174,41 @@ func EachTopology(t *testing.T, f func(t *testing.T, c redis.UniversalClient)) {
 	t.Run("cluster", func(t *testing.T) {
 		f(t, StartCluster(t, 3).Client())
 	})
+}
+
+// EachNode runs f on every node that holds data: each master of a cluster
+// client, or the client itself. f is never called concurrently; its error,
+// or the cluster's, fails tb.
+func EachNode(tb testing.TB, c redis.UniversalClient, f func(n *redis.Client) error) {
+	tb.Helper()
+	var err error
+	switch c := c.(type) {
+	case *redis.ClusterClient:
+		var mu sync.Mutex
+		err = c.ForEachMaster(context.Background(), func(_ context.Context, n *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return f(n)
+		})
+	case *redis.Client:
+		err = f(c)
+	default:
+		tb.Fatalf("redistest: unexpected client %T", c)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Keys returns every key on every node (EachNode), sorted.
+func Keys(tb testing.TB, c redis.UniversalClient) []string {
+	tb.Helper()
+	var keys []string
+	EachNode(tb, c, func(n *redis.Client) error {
+		ks, err := n.Keys(context.Background(), "*").Result()
+		keys = append(keys, ks...)
+		return err
+	})
+	slices.Sort(keys)
+	return keys
 }

@@ -177,32 +177,17 @@ func newSession(t *testing.T, srv *httptest.Server) string {
 func keysHoldingSecret(t *testing.T, admin redis.UniversalClient) []string {
 	t.Helper()
 	ctx := context.Background()
-	var mu sync.Mutex
 	var found []string
-	scan := func(ctx context.Context, c *redis.Client) error {
+	redistest.EachNode(t, admin, func(c *redis.Client) error {
 		iter := c.Scan(ctx, 0, "*", 100).Iterator()
 		for iter.Next(ctx) {
 			v, err := c.Get(ctx, iter.Val()).Result()
 			if err == nil && strings.Contains(v, "before-logout") {
-				mu.Lock()
 				found = append(found, iter.Val())
-				mu.Unlock()
 			}
 		}
 		return iter.Err()
-	}
-	var err error
-	switch c := admin.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, scan)
-	case *redis.Client:
-		err = scan(ctx, c)
-	default:
-		t.Fatalf("unexpected client %T", admin)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	return found
 }
 

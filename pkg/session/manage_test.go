@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,40 +16,6 @@ import (
 	"github.com/wsess/wsess/internal/redistest"
 	"github.com/wsess/wsess/pkg/session"
 )
-
-// nodes runs f on every node holding data: each master of a cluster, or
-// the single node.
-func nodes(t *testing.T, rdb redis.UniversalClient, f func(c *redis.Client) error) {
-	t.Helper()
-	ctx := context.Background()
-	var err error
-	if cc, ok := rdb.(*redis.ClusterClient); ok {
-		var mu sync.Mutex
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			mu.Lock()
-			defer mu.Unlock()
-			return f(c)
-		})
-	} else {
-		err = f(rdb.(*redis.Client))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// storedKeys lists every key on every node, sorted.
-func storedKeys(t *testing.T, rdb redis.UniversalClient) []string {
-	t.Helper()
-	var keys []string
-	nodes(t, rdb, func(c *redis.Client) error {
-		ks, err := c.Keys(context.Background(), "*").Result()
-		keys = append(keys, ks...)
-		return err
-	})
-	slices.Sort(keys)
-	return keys
-}
 
 // waitGone polls (at most 100 times, 50 ms apart) until cond holds; it
 // fails the test otherwise.
@@ -234,10 +199,10 @@ func TestRedisIndexNeverOutlivesSessions(t *testing.T) {
 			c.mustGet("/login?user=" + user)
 			c.mustGet("/whoami")
 		}
-		if keys := storedKeys(t, rdb); !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "{wppsess:u:") }) {
+		if keys := redistest.Keys(t, rdb); !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "{wppsess:u:") }) {
 			t.Fatalf("keys %q: want the users' index", keys)
 		}
-		waitUntil(t, "every key to expire", func() bool { return len(storedKeys(t, rdb)) == 0 })
+		waitUntil(t, "every key to expire", func() bool { return len(redistest.Keys(t, rdb)) == 0 })
 	})
 }
 
@@ -280,7 +245,7 @@ func TestRedisLoggedInReadCost(t *testing.T) {
 
 	// The touch interval passes: its marker expires.
 	clk.Advance(6 * time.Minute)
-	for _, k := range storedKeys(t, rdb) {
+	for _, k := range redistest.Keys(t, rdb) {
 		if strings.Contains(k, "}:seen:") {
 			rdb.Del(ctx, k)
 		}
@@ -327,7 +292,7 @@ func TestRedisIDsHashedAtRest(t *testing.T) {
 				t.Fatalf("ids %q, %q: want a login to renew the id", first, second)
 			}
 			var found []string
-			for _, key := range storedKeys(t, rdb) {
+			for _, key := range redistest.Keys(t, rdb) {
 				blobs := [][]byte{[]byte(key), []byte(rdb.Dump(context.Background(), key).Val())}
 				switch rdb.Type(context.Background(), key).Val() {
 				case "string":
@@ -445,7 +410,7 @@ func TestRedisIndexMetadata(t *testing.T) {
 				t.Fatalf("IP %q, user agent %q; want %q and Go's user agent", infos[0].IP, infos[0].UserAgent, tt.wantIP)
 			}
 			c.mustGet("/destroy")
-			if keys := storedKeys(t, rdb); slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "{wppsess:u:") }) {
+			if keys := redistest.Keys(t, rdb); slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "{wppsess:u:") }) {
 				t.Fatalf("after the logout the index is left: %q", keys)
 			}
 		})

@@ -318,15 +318,7 @@ func TestRedisClearRemovesTheUserIndex(t *testing.T) {
 	}
 	login("app1:")
 	login("app2:")
-	keys := func() []string {
-		ks, err := rdb.Keys(ctx, "*").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		slices.Sort(ks)
-		return ks
-	}
-	before := keys()
+	before := redistest.Keys(t, rdb)
 	var ours, theirs []string
 	for _, k := range before {
 		if strings.HasPrefix(k, "app1:") || strings.HasPrefix(k, "{app1:") {
@@ -346,7 +338,7 @@ func TestRedisClearRemovesTheUserIndex(t *testing.T) {
 	if n, err := m.Clear(ctx); err != nil || n != 8 {
 		t.Fatalf("Clear = %d, %v; want 8", n, err)
 	}
-	if after := keys(); !slices.Equal(after, theirs) {
+	if after := redistest.Keys(t, rdb); !slices.Equal(after, theirs) {
 		t.Fatalf("after Clear: %q, want %q", after, theirs)
 	}
 }

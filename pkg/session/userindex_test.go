@@ -5,41 +5,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/wsess/wsess/internal/redistest"
 )
-
-// allKeys lists every key on every master.
-func allKeys(t *testing.T, rdb redis.UniversalClient) []string {
-	t.Helper()
-	ctx := context.Background()
-	var keys []string
-	scan := func(c *redis.Client) error {
-		ks, err := c.Keys(ctx, "*").Result()
-		keys = append(keys, ks...)
-		return err
-	}
-	var err error
-	if cc, ok := rdb.(*redis.ClusterClient); ok {
-		var mu sync.Mutex
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			mu.Lock()
-			defer mu.Unlock()
-			return scan(c)
-		})
-	} else {
-		err = scan(rdb.(*redis.Client))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 // addSessions stores n sessions of userID (session keys with a TTL of ttl)
 // and lists them in the index; it returns their handles, sorted.
@@ -99,7 +70,7 @@ func TestUserIndexListRevoke(t *testing.T) {
 				t.Fatalf("50 session keys in %d slots: the test does not spread them", len(slots))
 			}
 		}
-		for _, k := range allKeys(t, rdb) {
+		for _, k := range redistest.Keys(t, rdb) {
 			if strings.Contains(k, "ana") || strings.Contains(k, "bob") {
 				t.Fatalf("key %q names a user", k)
 			}
