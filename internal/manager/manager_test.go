@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,17 +24,7 @@ const (
 // fill writes n string keys prefix+i (no TTL unless ttl > 0) with pipelines.
 func fill(tb testing.TB, c redis.UniversalClient, prefix string, n int, ttl time.Duration) {
 	tb.Helper()
-	ctx := context.Background()
-	const chunk = 5000
-	for i := 0; i < n; i += chunk {
-		pipe := c.Pipeline()
-		for j := i; j < i+chunk && j < n; j++ {
-			pipe.Set(ctx, prefix+strconv.Itoa(j), payload, ttl)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			tb.Fatalf("fill %s: %v", prefix, err)
-		}
-	}
+	fillSessions(tb, c, prefix, n, func(int) string { return payload }, func(int) time.Duration { return ttl })
 }
 
 type backend struct {
