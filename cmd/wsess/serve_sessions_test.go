@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,15 +13,7 @@ import (
 func post(t *testing.T, c *http.Client, u string) (int, string) {
 	t.Helper()
 	resp, err := c.Post(u, "application/x-www-form-urlencoded", strings.NewReader(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	return readResponse(t, resp, err)
 }
 
 // TestServeDemoSessions (issue 10 item 8): /login, /sessions, "log out my

@@ -84,6 +84,13 @@ func startDemo(t *testing.T, secrets []string, env testEnv, args ...string) *dem
 func get(t *testing.T, c *http.Client, u string) (int, string) {
 	t.Helper()
 	resp, err := c.Get(u)
+	return readResponse(t, resp, err)
+}
+
+// readResponse returns the status and body of a response, failing t on
+// err or a body that cannot be read.
+func readResponse(t *testing.T, resp *http.Response, err error) (int, string) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
