@@ -88,18 +88,6 @@ func createdOf(values map[string]any) (time.Time, bool) {
 	return time.Unix(n, 0), true
 }
 
-// stampCreated records created (to the second) under createdKey unless the
-// values already hold a creation time, and returns the time in force. A
-// store calls it when it first writes a session.
-func stampCreated(values map[string]any, created time.Time) time.Time {
-	if t, ok := createdOf(values); ok {
-		return t
-	}
-	created = created.Truncate(time.Second)
-	values[createdKey] = created.Unix()
-	return created
-}
-
 func (m *CookieManager) clock() func() time.Time { return m.opts.Clock }
 
 func (m *RedisManager) clock() func() time.Time { return m.opts.Clock }

@@ -64,16 +64,9 @@ func TestResolveAbsolute(t *testing.T) {
 	}
 }
 
-func TestStampCreated(t *testing.T) {
-	t0 := time.Unix(1_800_000_000, 500_000_000)
-	values := map[string]any{"counter": 1}
-	if got := stampCreated(values, t0); !got.Equal(t0.Truncate(time.Second)) {
-		t.Fatalf("first stamp = %v, want %v", got, t0.Truncate(time.Second))
-	}
-	// A later stamp keeps the first creation time.
-	if got := stampCreated(values, t0.Add(time.Hour)); !got.Equal(t0.Truncate(time.Second)) {
-		t.Fatalf("second stamp = %v, want the first", got)
-	}
+func TestCreatedOf(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	values := map[string]any{"counter": 1, createdKey: t0.Unix()}
 	// As the JSON codec gives it back.
 	enc, err := JSONCodec{}.Marshal(values)
 	if err != nil {
