@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/wsess/wsess/internal/inspect"
 	"github.com/wsess/wsess/internal/interop"
 )
 
@@ -88,13 +86,4 @@ func nearColon(s string, pos int) bool {
 		}
 	}
 	return false
-}
-
-// decodeValueJSON decodes a stored pickle to its JSON data, as wsess shows it.
-func decodeValueJSON(raw []byte) ([]byte, error) {
-	s, err := inspect.DecodeValue(raw, "pickle")
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(s.Data)
 }

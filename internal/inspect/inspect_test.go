@@ -35,15 +35,6 @@ func assertData(t *testing.T, got map[string]any, want json.RawMessage) {
 	}
 }
 
-// decodeValueJSON decodes a stored pickle to its JSON data.
-func decodeValueJSON(raw []byte) ([]byte, error) {
-	s, err := DecodeValue(raw, "pickle")
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(s.Data)
-}
-
 func TestDecodeCookieVectors(t *testing.T) {
 	for _, v := range vectors(t) {
 		if v.Format == "pickle" {

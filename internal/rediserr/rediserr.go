@@ -127,10 +127,6 @@ func Classify(err error) Kind {
 // type (a list, a hash, ...) than the command works on.
 func IsWrongType(err error) bool { return redis.HasErrorPrefix(err, "WRONGTYPE ") }
 
-// IsNoScript reports a NOSCRIPT reply: EVALSHA named a script the server
-// does not have in its cache (after a restart or SCRIPT FLUSH).
-func IsNoScript(err error) bool { return redis.HasErrorPrefix(err, "NOSCRIPT ") }
-
 // IsUnknownCommand reports the reply of a server that does not know a
 // command or subcommand (an older Redis without GETEX or CLIENT NO-TOUCH, or
 // a command renamed away): "ERR unknown command 'x', ..." and

@@ -98,7 +98,7 @@ func TestClassifyRealReplies(t *testing.T) {
 		is   func(error) bool // a helper that must say yes, or nil
 	}{
 		{"WRONGTYPE", func() error { return rdb.Get(ctx, "list").Err() }, rediserr.Reply, rediserr.IsWrongType},
-		{"NOSCRIPT", func() error { return rdb.EvalSha(ctx, strings.Repeat("0", 40), nil).Err() }, rediserr.Reply, rediserr.IsNoScript},
+		{"NOSCRIPT", func() error { return rdb.EvalSha(ctx, strings.Repeat("0", 40), nil).Err() }, rediserr.Reply, nil},
 		{"unknown command", func() error { return rdb.Do(ctx, "NOSUCHCOMMAND").Err() }, rediserr.Reply, rediserr.IsUnknownCommand},
 		{"unknown subcommand", func() error { return rdb.Do(ctx, "CLIENT", "NOSUCHSUB").Err() }, rediserr.Reply, rediserr.IsUnknownCommand},
 		{"BUSYKEY", func() error { return rdb.Restore(ctx, "str", 0, dump).Err() }, rediserr.Reply, nil},
@@ -119,7 +119,7 @@ func TestClassifyRealReplies(t *testing.T) {
 			}
 		})
 	}
-	for _, is := range []func(error) bool{rediserr.IsWrongType, rediserr.IsNoScript, rediserr.IsUnknownCommand} {
+	for _, is := range []func(error) bool{rediserr.IsWrongType, rediserr.IsUnknownCommand} {
 		if is(nil) || is(errors.New("WRONGTYPE NOSCRIPT unknown command")) {
 			t.Error("a helper recognises an error that is no Redis reply")
 		}

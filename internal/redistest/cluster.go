@@ -151,10 +151,6 @@ func (cl *Cluster) Addrs() []string {
 	return a
 }
 
-// Servers returns the masters, in start order. Stop one to simulate an
-// outage of its slots.
-func (cl *Cluster) Servers() []*Server { return cl.servers }
-
 // StopMaster stops master i (in start order). Its slots stay unserved.
 func (cl *Cluster) StopMaster(i int) { cl.servers[i].Stop() }
 

@@ -102,11 +102,6 @@ func indexExpiry(now, created time.Time, idle, absolute, touch time.Duration) ti
 	return exp
 }
 
-// touchDue reports whether a request at now should record last-seen again.
-func touchDue(lastSeen, now time.Time, interval time.Duration) bool {
-	return lastSeen.IsZero() || now.Sub(lastSeen) >= interval
-}
-
 // userIndex is the per-user index of Redis sessions: which sessions a user
 // has, with metadata to show them, so that an application can list them
 // and revoke one, all, or all but the current, without scanning the store.
