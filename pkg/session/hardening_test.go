@@ -387,7 +387,15 @@ func TestRedisExpiryOverrideHolds(t *testing.T) {
 			}
 			ttlAtMost30s("after SetExpire")
 			got := commandsDuring(t, admin, func() {
-				if c, ok := sessionCookie(send(t, srv, id, "/op")); !ok || c.MaxAge != 30 {
+				c, ok := sessionCookie(send(t, srv, id, "/op"))
+				if _, pickle := codec.(session.PickleCodec); !pickle {
+					// JSON sessions have an absolute lifetime: the cookie
+					// ends at its deadline and an unchanged session does
+					// not send it again.
+					if ok {
+						t.Errorf("unchanged session with an absolute lifetime sent its cookie again: %v", c)
+					}
+				} else if !ok || c.MaxAge != 30 {
 					t.Errorf("unchanged overridden session sent cookie %v, want Max-Age=30", c)
 				}
 			})

@@ -35,16 +35,18 @@ func NewIndex(rdb redis.UniversalClient, prefix string) *Index {
 
 // Sessions returns userID's live sessions, oldest first: those its index
 // lists whose session key still exists (a session revoked by handle or
-// expired a moment ago is not shown).
+// expired a moment ago is not shown). Info.Expires is the session's real
+// expiry: now plus its key's TTL, read with the listing.
 func (ix *Index) Sessions(ctx context.Context, userID string) ([]Info, error) {
-	infos, err := ix.x.list(ctx, userID, ix.now())
+	now := ix.now()
+	infos, err := ix.x.list(ctx, userID, now)
 	if err != nil || len(infos) == 0 {
 		return infos, err
 	}
-	cmds := make([]*redis.IntCmd, len(infos))
+	cmds := make([]*redis.DurationCmd, len(infos))
 	_, err = ix.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, info := range infos {
-			cmds[i] = p.Exists(ctx, ix.x.sessionKey(info.Handle))
+			cmds[i] = p.PTTL(ctx, ix.x.sessionKey(info.Handle))
 		}
 		return nil
 	})
@@ -53,9 +55,15 @@ func (ix *Index) Sessions(ctx context.Context, userID string) ([]Info, error) {
 	}
 	live := infos[:0]
 	for i, info := range infos {
-		if cmds[i].Val() == 1 {
-			live = append(live, info)
+		switch ttl := cmds[i].Val(); {
+		case ttl > 0:
+			info.Expires = now.Add(ttl)
+		case ttl == -1: // no TTL: nothing wsess writes, but it lives
+			info.Expires = time.Time{}
+		default: // gone (-2)
+			continue
 		}
+		live = append(live, info)
 	}
 	return live, nil
 }
@@ -63,9 +71,11 @@ func (ix *Index) Sessions(ctx context.Context, userID string) ([]Info, error) {
 // Revoke ends the sessions named by handles (Info.Handle, Session.Handle)
 // and returns how many existed. A revoked session is absent from then on: a
 // request that holds it gets a new, anonymous session, and a request in
-// flight cannot write it back or list it again. A handle that is not of
-// the shape HashID returns is refused with ErrInvalidOptions, before
-// anything is removed.
+// flight cannot write it back or list it again. A session renamed (RenewID,
+// Login) after its handle was read is ended too: Revoke follows the
+// tombstone the rename left under the old key. A handle that is not of the
+// shape HashID returns is refused with ErrInvalidOptions, before anything
+// is removed.
 func (ix *Index) Revoke(ctx context.Context, handles ...string) (int, error) {
 	for _, h := range handles {
 		if !ValidID(h) || len(h) != idLen {
@@ -75,21 +85,8 @@ func (ix *Index) Revoke(ctx context.Context, handles ...string) (int, error) {
 	if len(handles) == 0 {
 		return 0, nil
 	}
-	cmds := make([]*redis.IntCmd, len(handles))
-	_, err := ix.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, h := range handles {
-			cmds[i] = p.Unlink(ctx, ix.x.sessionKey(h))
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, storeErr("revoke", err)
-	}
-	n := 0
-	for _, c := range cmds {
-		n += int(c.Val())
-	}
-	return n, nil
+	_, n, err := ix.x.end(ctx, handles)
+	return n, err
 }
 
 // RevokeUser ends every session the index lists for userID except those

@@ -247,13 +247,62 @@ func (m *RedisManager) keyOf(s *Session) string {
 // sessions does not see it. It holds no id: the session key is hashed
 // whenever the index is kept.
 func seenKey(key string) string {
-	tag := key
+	return "{" + slotTag(key) + "}:seen:" + key
+}
+
+// slotTag returns a hash tag T such that a key containing "{T}" first lands
+// in key's Redis Cluster hash slot. Redis hashes a key by its tag, the bytes
+// between its first "{" and the first "}" after it when there are any, and
+// by the whole key otherwise. So: key's own tag when it has one; else the
+// key itself when it holds no "}" (then "{key}" has the tag key); else (a
+// prefix with "}" or "{}") a short tag chosen for the slot (slotTags).
+func slotTag(key string) string {
 	if i := strings.IndexByte(key, '{'); i >= 0 {
 		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
-			tag = key[i+1 : i+1+j]
+			return key[i+1 : i+1+j]
 		}
 	}
-	return "{" + tag + "}:seen:" + key
+	if strings.IndexByte(key, '}') < 0 {
+		return key
+	}
+	return slotTags()[crc16(key)%clusterSlots]
+}
+
+// clusterSlots is the number of Redis Cluster hash slots.
+const clusterSlots = 16384
+
+// slotTags returns, for each hash slot, the shortest decimal string that
+// hashes to it: tags that name a slot whatever the key around them. It is
+// built once, on first use (about 200k CRC16s), by the managers whose
+// prefix needs it.
+var slotTags = sync.OnceValue(func() *[clusterSlots]string {
+	var tags [clusterSlots]string
+	left := clusterSlots
+	for n := 0; left > 0; n++ {
+		t := strconv.Itoa(n)
+		if slot := crc16(t) % clusterSlots; tags[slot] == "" {
+			tags[slot] = t
+			left--
+		}
+	}
+	return &tags
+})
+
+// crc16 is the CRC-16/XMODEM checksum Redis Cluster hashes keys with
+// (polynomial 0x1021, initial value 0).
+func crc16(s string) uint16 {
+	var crc uint16
+	for i := 0; i < len(s); i++ {
+		crc ^= uint16(s[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
 }
 
 func (m *RedisManager) load(r *http.Request, s *Session) error {
@@ -293,7 +342,13 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 		// overwrite it.
 		return nil
 	}
-	created, _ := createdOf(values)
+	created, ok := createdOf(values)
+	if !ok && m.absolute > 0 && !m.noScript.Load() {
+		// Stored without a creation time (by a release that kept none, or
+		// another writer): its absolute lifetime counts from now, recorded
+		// by this request's commit, or reads alone would slide it forever.
+		created, s.stampDue = now.Truncate(time.Second), true
+	}
 	if m.absolute > 0 && ended(now, created, m.absolute) {
 		// Past its absolute lifetime (the script found no creation time,
 		// or a clock disagreed): absent, never revived. Its TTL already
@@ -393,18 +448,6 @@ return {1}
 // whole; larger ones are compared by SHA-1 digest.
 const casDirectMax = 512
 
-// destroyScript deletes KEYS[1]. When it held a tombstone (the session was
-// renamed by RenewID), it returns what follows ARGV[1] (the new key without
-// the prefix), which the caller deletes too.
-var destroyScript = redis.NewScript(`
-local v = redis.pcall('GET', KEYS[1])
-redis.call('UNLINK', KEYS[1])
-if type(v) == 'string' and string.sub(v, 1, #ARGV[1]) == ARGV[1] then
-  return string.sub(v, #ARGV[1] + 1)
-end
-return false
-`)
-
 // maxRenames bounds how many renames a Destroy follows.
 const maxRenames = 16
 
@@ -445,12 +488,20 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 		s.stored, s.id, s.loaded, s.renew, s.user = false, "", "", false, ""
 	}
 
-	if !s.modifiedLocked() {
+	if !s.modifiedLocked() && !(s.stampDue && s.stored) {
 		if !s.stored {
 			return nil // new and empty: no write, no cookie
 		}
 		now := m.opts.Clock()
 		expire := m.ttl(now, s)
+		if expire < time.Second {
+			// It reached its absolute lifetime during the request: ended,
+			// as if expired (its key's TTL ends at the deadline).
+			if err := m.unlistEnded(base, s, s.id, "", ""); err != nil {
+				return err
+			}
+			return m.abandon(base, h, s, "", true)
+		}
 		if expire/time.Second != s.touched/time.Second {
 			// The load could not apply this session's expiry (no scripts,
 			// or an override the script did not find): set it now.
@@ -465,7 +516,15 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 				return err
 			}
 		}
-		m.setCookie(h, s, expire)
+		if m.absolute == 0 || s.touchDue {
+			// A cookie that slides with the session is sent again on every
+			// response (weppy and Emmett do the same). One that ends at the
+			// session's absolute deadline needs no refresh: it is sent
+			// again only once per touch interval of a logged-in session,
+			// which renews the cookies an earlier release set to end at
+			// the idle timeout.
+			m.setCookie(h, s, expire)
+		}
 		return nil
 	}
 
@@ -475,7 +534,7 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 		}
 		return m.writeNew(base, r, h, s)
 	}
-	return m.compareAndSet(base, r, h, s)
+	return m.compareAndSet(base, r, h, s, false)
 }
 
 // stamp records the session's creation time with its values when an
@@ -554,19 +613,20 @@ func (m *RedisManager) destroy(base context.Context, id string) ([]string, error
 	var gone []string
 	for range maxRenames {
 		gone = append(gone, key[len(m.prefix):])
-		var next string
+		var res []any
 		err := m.do(base, func(ctx context.Context) error {
 			var err error
-			next, err = destroyScript.Run(ctx, m.rdb, []string{key}, tombstone).Text()
+			res, err = endScript.Run(ctx, m.rdb, []string{key}, tombstone).Slice()
 			return err
 		})
-		// A tombstone names the renamed session's key without the prefix,
-		// which has the shape of an id.
-		if errors.Is(err, redis.Nil) || err == nil && !ValidID(next) {
-			return gone, nil
-		}
 		if err != nil {
 			return gone, err
+		}
+		// A tombstone names the renamed session's key without the prefix,
+		// which has the shape of an id.
+		next, _ := res[len(res)-1].(string)
+		if len(res) < 2 || !ValidID(next) {
+			return gone, nil
 		}
 		key = m.prefix + next
 	}
@@ -623,12 +683,15 @@ func (m *RedisManager) writeNew(base context.Context, r *http.Request, h http.He
 // same session queued behind it (in the order they queued, as serial
 // commits would), and hands each of them the outcome. RenewID commits
 // alone.
-func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h http.Header, s *Session) (err error) {
+//
+// With alone, the commit is not queued for combining: a request whose
+// batch could not be written together (statusAlone) commits on its own.
+func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h http.Header, s *Session, alone bool) (err error) {
 	oldID := s.id
 	key := m.keyOf(s)
 	st := &m.commits[stripe(oldID)]
 	me := &pendingCommit{id: oldID, s: s}
-	if !s.renew {
+	if !s.renew && !alone {
 		me.ready = make(chan struct{})
 		st.qmu.Lock()
 		st.waiting = append(st.waiting, me)
@@ -647,7 +710,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			// Another request of this session commits for us.
 			st.Unlock()
 			<-me.ready
-			return m.settleCombined(base, h, s, st, me)
+			return m.settleCombined(base, r, h, s, st, me)
 		}
 	}
 	defer func() { st.Unlock() }()
@@ -700,7 +763,35 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 		// The expiry comes from the values written: after a replay they
 		// may carry another request's SetExpire.
 		expire := m.stamp(s, now)
+		if expire < time.Second {
+			// The session reached its absolute lifetime while the request
+			// held it: it has ended, as if it had expired (its key's TTL
+			// ends at that deadline), for every request of the batch.
+			// Nothing is written, least of all a key without a TTL.
+			if st.id == oldID {
+				st.id, st.value = "", ""
+			}
+			finish(-1, "", 0, nil)
+			if err := m.unlistEnded(base, s, oldID, listed, renamed); err != nil {
+				return err
+			}
+			return m.abandon(base, h, s, newKey, true)
+		}
 		data, err := m.opts.Codec.Marshal(s.values)
+		if err != nil && len(batch) > 1 {
+			// One request's value cannot be encoded: it alone must fail.
+			// The others commit on their own (alone, each with its own
+			// operations), and this request retries with its own.
+			finish(statusAlone, "", 0, nil)
+			fresh, uerr := m.opts.Codec.Unmarshal([]byte(s.loaded))
+			if uerr != nil {
+				return fmt.Errorf("%w: session value the codec cannot read again: %w", ErrStore, uerr)
+			}
+			batch = []*pendingCommit{me}
+			replay(fresh, batch)
+			s.values = fresh
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("session: encode: %w", err)
 		}
@@ -718,7 +809,9 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			// listed (and ends it) or ends the old one, which makes this
 			// compare-and-set fail and the new key go (abandon).
 			if user := userOf(s); user != "" && m.index != nil && listed == "" {
-				if err := m.listSession(base, user, newKey, m.indexInfo(r, s, HashID(renamed), now, expire)); err != nil {
+				info := m.indexInfo(r, s, HashID(renamed), now, expire)
+				info.from = HashID(oldID) // a revoke keeps or ends the rename with its origin
+				if err := m.listSession(base, user, newKey, info); err != nil {
 					return err
 				}
 				listed = user
@@ -814,11 +907,34 @@ type pendingCommit struct {
 	ready chan struct{} // closed when that request has the outcome; nil when not queued (RenewID)
 
 	// The outcome, set before ready is closed: status 1 written, -1 the
-	// session is gone, -2 renamed; or err.
+	// session is gone, -2 renamed, statusAlone commit on your own; or err.
 	status int64
 	data   string        // the value written
 	expire time.Duration // its TTL
 	err    error
+}
+
+// statusAlone tells a combined commit's waiting request to commit on its
+// own: the batch could not be encoded together (one request's value has
+// no encoding), and one request's bad value must not fail the others.
+const statusAlone = 2
+
+// unlistEnded takes a session that ended during its commit (its absolute
+// lifetime passed) off its user's index, with the new key a RenewID of the
+// same commit listed ahead (listed, renamed).
+func (m *RedisManager) unlistEnded(base context.Context, s *Session, oldID, listed, renamed string) error {
+	if m.index == nil {
+		return nil
+	}
+	if s.user != "" && oldID != "" {
+		if err := m.unlist(base, s.user, HashID(oldID)); err != nil {
+			return err
+		}
+	}
+	if listed != "" {
+		return m.unlist(base, listed, HashID(renamed))
+	}
+	return nil
 }
 
 // take removes from the queue the commits of session id, in order, and
@@ -853,7 +969,7 @@ func replay(values map[string]any, batch []*pendingCommit) {
 // made for this one: s takes the written value (decoded into its own map),
 // and its index entry and cookie are settled as after a commit of its own;
 // a session that ended meanwhile is abandoned.
-func (m *RedisManager) settleCombined(base context.Context, h http.Header, s *Session, st *commitStripe, p *pendingCommit) error {
+func (m *RedisManager) settleCombined(base context.Context, r *http.Request, h http.Header, s *Session, st *commitStripe, p *pendingCommit) error {
 	switch p.status {
 	case 1:
 		values, err := m.opts.Codec.Unmarshal([]byte(p.data))
@@ -876,6 +992,8 @@ func (m *RedisManager) settleCombined(base context.Context, h http.Header, s *Se
 		return nil
 	case -1, -2:
 		return m.abandon(base, h, s, "", p.status == -1)
+	case statusAlone:
+		return m.compareAndSet(base, r, h, s, true)
 	}
 	return p.err
 }
@@ -883,7 +1001,9 @@ func (m *RedisManager) settleCombined(base context.Context, h http.Header, s *Se
 // settleIndex brings the user index in step with a committed session: a
 // renamed one (RenewID, Login) leaves the list of the user it had (its new
 // key joined before the commit); one whose user binding was cleared leaves
-// it too; otherwise its last-seen is recorded when due.
+// it too; otherwise its last-seen and expiry are recorded when due, or at
+// once when the commit gave it a longer TTL than its load did (SetExpire,
+// "remember me"): its index entry must never be pruned while it lives.
 func (m *RedisManager) settleIndex(base context.Context, s *Session, oldID string, renamed bool, now time.Time, expire time.Duration) error {
 	if m.index == nil {
 		return nil
@@ -894,7 +1014,7 @@ func (m *RedisManager) settleIndex(base context.Context, s *Session, oldID strin
 			return err
 		}
 	}
-	if !renamed && user != "" && user == s.user && s.touchDue {
+	if !renamed && user != "" && user == s.user && (s.touchDue || expire > s.touched) {
 		return m.touchIndex(base, s, now, expire)
 	}
 	return nil
@@ -935,8 +1055,16 @@ func stripe(id string) uint8 {
 	return uint8(h ^ h>>8 ^ h>>16 ^ h>>24)
 }
 
+// setCookie sets the id cookie of s, whose TTL is expire. With an absolute
+// lifetime the cookie lives until the session's deadline (the server ends
+// it sooner when it is idle), so a response that changes nothing need not
+// send it again; without one it lives as long as the TTL, as weppy's does.
 func (m *RedisManager) setCookie(h http.Header, s *Session, expire time.Duration) {
-	m.cookies.set(h, &s.cookie, s.id, int64(expire/time.Second), m.opts.Clock().Add(expire))
+	now := m.opts.Clock()
+	if dl := deadline(s.created, m.absolute); !dl.IsZero() {
+		expire = dl.Sub(now.Truncate(time.Second))
+	}
+	m.cookies.set(h, &s.cookie, s.id, int64(expire/time.Second), now.Add(expire))
 }
 
 // do runs f with the per-operation timeout.

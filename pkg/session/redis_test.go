@@ -58,18 +58,33 @@ func TestRedisCounter(t *testing.T) {
 	}
 }
 
+// TestRedisSetCookieAttributes: the id cookie carries the options'
+// attributes; it lives until the session's absolute deadline (24 h by
+// default: the server ends an idle session sooner), or, without an
+// absolute lifetime, as long as the session's TTL, as weppy's does.
 func TestRedisSetCookieAttributes(t *testing.T) {
 	rs := redistest.Start(t, redistest.Options{})
-	srv, _ := newRedisServer(t, rs.Client(), session.RedisOptions{Options: session.Options{Secure: true, Domain: "example.com"}})
-	resp, err := http.Get(srv.URL + "/counter")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	h := resp.Header.Get("Set-Cookie")
-	for _, w := range []string{"wsess_session_id=", "HttpOnly", "SameSite=Lax", "Secure", "Domain=example.com", "Max-Age=3600"} {
-		if !strings.Contains(h, w) {
-			t.Errorf("Set-Cookie %q lacks %q", h, w)
+	for _, tt := range []struct {
+		absolute time.Duration
+		maxAge   string
+	}{
+		{0, "Max-Age=86400"},
+		{-1, "Max-Age=3600"},
+		{2 * time.Hour, "Max-Age=7200"},
+	} {
+		srv, _ := newRedisServer(t, rs.Client(), session.RedisOptions{Options: session.Options{
+			Secure: true, Domain: "example.com", AbsoluteTimeout: tt.absolute,
+		}})
+		resp, err := http.Get(srv.URL + "/counter")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header.Get("Set-Cookie")
+		for _, w := range []string{"wsess_session_id=", "HttpOnly", "SameSite=Lax", "Secure", "Domain=example.com", tt.maxAge} {
+			if !strings.Contains(h, w) {
+				t.Errorf("AbsoluteTimeout %v: Set-Cookie %q lacks %q", tt.absolute, h, w)
+			}
 		}
 	}
 }
@@ -343,12 +358,13 @@ func TestRedisClearRemovesTheUserIndex(t *testing.T) {
 	}
 }
 
-// TestRedisPerSessionExpiry: SetExpire sets this session's TTL and cookie
-// lifetime, and requests that only read it keep that TTL (not the default).
+// TestRedisPerSessionExpiry: SetExpire sets this session's TTL and, for a
+// cookie that slides with it (no absolute lifetime), the cookie's lifetime;
+// requests that only read it keep that TTL (not the default).
 func TestRedisPerSessionExpiry(t *testing.T) {
 	rs := redistest.Start(t, redistest.Options{})
 	rdb := rs.Client()
-	srv, m := newRedisServer(t, rdb, session.RedisOptions{})
+	srv, m := newRedisServer(t, rdb, session.RedisOptions{Options: session.Options{AbsoluteTimeout: -1}})
 	c := newClient(t, srv)
 	c.mustGet("/counter")
 	resp, err := c.c.Get(srv.URL + "/short")

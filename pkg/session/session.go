@@ -87,6 +87,7 @@ type Session struct {
 	renamed  string        // the request's id when RenewID had renamed it (Redis): Destroy follows it
 	user     string        // the user bound when the session was loaded (Redis): whose index lists it
 	touchDue bool          // the load asked to record last-seen in the user's index (Redis)
+	stampDue bool          // stored without a creation time: record the one it now counts from (Redis)
 	key      string        // the Redis key of keyID, computed once (RedisManager.keyOf)
 	keyID    string
 

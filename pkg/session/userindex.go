@@ -40,6 +40,11 @@ type Info struct {
 	UserAgent string `json:"user_agent,omitempty"`
 	// IP is the client address as IPRecording allows: empty by default.
 	IP string `json:"ip,omitempty"`
+
+	// from is the handle of the session this one was renamed from (RenewID,
+	// Login), recorded when it joins the index: a revoke that keeps or
+	// ends a session keeps or ends what it was renamed into.
+	from string
 }
 
 // IPRecording says what the per-user index keeps of a client's address.
@@ -152,6 +157,7 @@ type indexMeta struct {
 	AuthTime  int64  `json:"a,omitempty"`
 	UserAgent string `json:"ua,omitempty"`
 	IP        string `json:"ip,omitempty"`
+	From      string `json:"r,omitempty"` // Info.from
 }
 
 // indexLib holds the pruning and expiry rules every write script shares.
@@ -218,7 +224,7 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 // add lists a session (at login): info's Handle, Created, AuthTime,
 // UserAgent and IP are kept; LastSeen and Expires are recorded as a touch.
 func (x *userIndex) add(ctx context.Context, userID string, info Info) error {
-	meta := indexMeta{Created: info.Created.Unix(), UserAgent: info.UserAgent, IP: recordIP(x.ip, info.IP)}
+	meta := indexMeta{Created: info.Created.Unix(), UserAgent: info.UserAgent, IP: recordIP(x.ip, info.IP), From: info.from}
 	if !info.AuthTime.IsZero() {
 		meta.AuthTime = info.AuthTime.Unix()
 	}
@@ -313,39 +319,132 @@ func (x *userIndex) list(ctx context.Context, userID string, now time.Time) ([]I
 
 // revoke ends userID's listed sessions named by handles (only those the
 // index lists: a handle of another user's session is ignored), or, with
-// all, every listed session except those in keep. It unlinks each session
-// key, then takes the sessions off the index, and returns how many session
-// keys it removed.
+// all, every listed session except those in keep, and returns how many
+// sessions it ended.
+//
+// A session renamed (RenewID, Login) while the revoke runs must not escape
+// it, nor must a kept one be ended because it was renamed. The index lists
+// a renamed session's new key, with the handle it was renamed from, before
+// the old key names it (see RedisManager.compareAndSet), so:
+//   - members and their metadata are read together (one MULTI), and a
+//     member renamed from a chosen handle is chosen too, transitively: the
+//     rename of a kept session is kept, the rename of a victim is ended;
+//   - each victim is ended by end, which follows the tombstone a rename
+//     left under its key to the key it was renamed into, so a rename that
+//     completed after the read is ended too;
+//   - a rename still in flight when its old key is ended finds the old key
+//     gone at its compare-and-set and deletes its new key (abandon).
+//
+// Then every ended handle, followed ones included, leaves the index.
 func (x *userIndex) revoke(ctx context.Context, userID string, now time.Time, all bool, handles []string) (int, error) {
-	members, err := x.rdb.ZRange(ctx, x.keys(userID)[0], 0, -1).Result()
-	if err != nil {
+	keys := x.keys(userID)
+	var zr *redis.StringSliceCmd
+	var hm *redis.MapStringStringCmd
+	_, err := x.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		zr = p.ZRange(ctx, keys[0], 0, -1)
+		hm = p.HGetAll(ctx, keys[1])
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, storeErr("index read", err)
+	}
+	members, meta := zr.Val(), hm.Val()
+	chosen := make(map[string]bool, len(handles))
+	for _, h := range handles {
+		chosen[h] = true
+	}
+	from := make(map[string]string, len(members))
+	for _, h := range members {
+		var m indexMeta
+		if json.Unmarshal([]byte(meta[h]), &m) == nil && m.From != "" {
+			from[h] = m.From
+		}
+	}
+	for grew := true; grew; {
+		grew = false
+		for _, h := range members {
+			if f, ok := from[h]; ok && !chosen[h] && chosen[f] {
+				chosen[h], grew = true, true
+			}
+		}
 	}
 	var victims []string
 	for _, h := range members {
-		if all != slices.Contains(handles, h) {
+		if all != chosen[h] {
 			victims = append(victims, h)
 		}
 	}
 	if len(victims) == 0 {
 		return 0, nil
 	}
-	cmds := make([]*redis.IntCmd, len(victims))
-	_, err = x.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, h := range victims {
-			cmds[i] = p.Unlink(ctx, x.sessionKey(h))
-		}
-		return nil
-	})
+	gone, n, err := x.end(ctx, victims)
 	if err != nil {
-		return 0, storeErr("revoke sessions", err)
+		return n, err
 	}
-	n := 0
-	for _, c := range cmds {
-		n += int(c.Val())
-	}
-	if _, err := x.remove(ctx, userID, now, victims...); err != nil {
+	if _, err := x.remove(ctx, userID, now, gone...); err != nil {
 		return n, err
 	}
 	return n, nil
+}
+
+// endScript unlinks KEYS[1] and returns {1} when it held a session, {0}
+// when it held nothing, or {0, next} when it held a tombstone (ARGV[1]
+// followed by next: the key, without the prefix, of the session it was
+// renamed into).
+var endScript = redis.NewScript(`
+local v = redis.pcall('GET', KEYS[1])
+local n = redis.call('UNLINK', KEYS[1])
+if type(v) == 'string' and string.sub(v, 1, #ARGV[1]) == ARGV[1] then
+  return {0, string.sub(v, #ARGV[1] + 1)}
+end
+return {n}
+`)
+
+// end deletes the sessions named by handles and, following the tombstones
+// their keys hold, the sessions they were renamed into (up to maxRenames
+// renames deep), one pipelined round per rename. It returns every handle
+// it deleted (the tombstones' included) and how many sessions it ended.
+func (x *userIndex) end(ctx context.Context, handles []string) (gone []string, n int, err error) {
+	done := make(map[string]bool, len(handles))
+	next := handles
+	for range maxRenames + 1 {
+		var round []string
+		for _, h := range next {
+			if !done[h] {
+				done[h] = true
+				round = append(round, h)
+			}
+		}
+		if len(round) == 0 {
+			break
+		}
+		cmds := make([]*redis.Cmd, len(round))
+		_, err := x.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, h := range round {
+				cmds[i] = endScript.Eval(ctx, p, []string{x.sessionKey(h)}, tombstone)
+			}
+			return nil
+		})
+		if err != nil {
+			return gone, n, storeErr("revoke sessions", err)
+		}
+		next = next[:0:0]
+		for i, c := range cmds {
+			gone = append(gone, round[i])
+			res, _ := c.Slice()
+			if len(res) > 0 {
+				if k, _ := res[0].(int64); k == 1 {
+					n++
+				}
+			}
+			if len(res) > 1 {
+				// A tombstone names the renamed session's key without the
+				// prefix, which has the shape of an id (a handle).
+				if h, _ := res[1].(string); ValidID(h) {
+					next = append(next, h)
+				}
+			}
+		}
+	}
+	return gone, n, nil
 }
