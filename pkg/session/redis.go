@@ -262,7 +262,7 @@ func slotTag(key string) string {
 			return key[i+1 : i+1+j]
 		}
 	}
-	if strings.IndexByte(key, '}') < 0 {
+	if key != "" && strings.IndexByte(key, '}') < 0 {
 		return key
 	}
 	return slotTags()[crc16(key)%clusterSlots]

@@ -146,8 +146,15 @@ func newUserIndex(rdb redis.UniversalClient, prefix string, ip IPRecording) *use
 }
 
 // keys returns the sorted set and the hash of userID.
+// Both are in one hash slot, named by the hash tag {P"u:"HashID(U)}; a
+// prefix holding "}" would cut that tag short (or empty it), so such a
+// prefix gets a tag chosen for the slot, followed by the usual name.
 func (x *userIndex) keys(userID string) []string {
-	tag := "{" + x.prefix + "u:" + HashID(userID) + "}"
+	name := x.prefix + "u:" + HashID(userID)
+	tag := "{" + name + "}"
+	if strings.IndexByte(name, '}') >= 0 {
+		tag = "{" + slotTags()[crc16(name)%clusterSlots] + "}" + name
+	}
 	return []string{tag, tag + ":m"}
 }
 
