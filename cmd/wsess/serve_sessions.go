@@ -79,8 +79,10 @@ func (a *demoApp) logoutOthers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case a.cookies != nil:
-		// Refuse every cookie of the user issued until now, then log this
-		// browser in again: its new cookie is issued after the revocation.
+		// Refuse every cookie of the user whose login was committed until
+		// now, then log this browser in again: its login is committed when
+		// the response starts, after the revocation (Redis orders the two,
+		// not the clock), so its new cookie stands and only the others end.
 		if err := a.cookies.RevokeUser(r.Context(), user); err != nil {
 			http.Error(w, "cannot log out the other devices", http.StatusServiceUnavailable)
 			return

@@ -63,14 +63,22 @@ type CookieOptions struct {
 	// Format is the cookie format sealed and opened. Default FormatWsess.
 	Format CookieFormat
 	// Revocations, when set, lets RevokeUser refuse a user's cookies: it
-	// keeps one key per revoked user holding a "not before" time, and a
-	// cookie whose session has a user (Session.Login) is refused when that
-	// user was revoked after its login. Only requests whose session
-	// has a user pay the lookup (one GET). When the lookup fails the request
-	// fails closed: the error handler answers (503 for ErrUnavailable), as
-	// for any store outage. It needs an absolute lifetime (AbsoluteTimeout
-	// must not be negative): a revocation key lives as long as the cookies it
-	// guards can, and no longer. Default nil: no revocation.
+	// keeps one key per revoked user holding a revocation generation that
+	// each RevokeUser raises (in Redis, by a script: no app server's clock
+	// decides it). A response that commits a Login reads the user's
+	// generation (one GET) and seals it in the cookie, under the reserved
+	// key "_wsess_gen" that Keys hides; a cookie whose session has a user is
+	// refused when the user's generation has risen since. So a revocation
+	// refuses exactly the logins committed before it, whatever the app
+	// servers' clocks say; cookies sealed before generations existed are
+	// judged by their login time instead. Requests whose session has a
+	// user pay one GET when loaded, and a Login one more when committed;
+	// anonymous requests pay nothing. When a lookup fails the request fails
+	// closed: the error handler answers (503 for ErrUnavailable), as for any
+	// store outage, and a Login gets no cookie. It needs an absolute
+	// lifetime (AbsoluteTimeout must not be negative): a revocation key
+	// lives as long as the cookies it guards can, and no longer. Default
+	// nil: no revocation.
 	Revocations redis.UniversalClient
 	// RevocationPrefix prefixes the revocation keys; the rest of the key is
 	// HashID(userID), never the raw user id. Default "wsess:revoked:".
@@ -422,6 +430,13 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 		// Less than a second of its absolute lifetime left: it ends now.
 		m.cookies.set(h, &s.cookie, "", 0, time.Time{})
 		return nil
+	}
+	if m.revoke.client != nil {
+		// After the handler, so after any RevokeUser of this request: a
+		// Login here gets the generation that revocation made.
+		if err := m.revoke.stamp(context.WithoutCancel(r.Context()), s); err != nil { // bounded by RevocationTimeout
+			return err
+		}
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)

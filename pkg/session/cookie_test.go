@@ -2,13 +2,19 @@ package session_test
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/wsess/wsess/internal/redistest"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -301,5 +307,94 @@ func TestCookiePerSessionExpiry(t *testing.T) {
 	clock.Advance(11 * time.Minute)
 	if got := c.mustGet("/counter"); got != "This is your 1 visit" {
 		t.Fatalf("after the override's expiry: %q", got)
+	}
+}
+
+// cacheControlHandler sets the Cache-Control lines given as ?cc= (in
+// order), and changes the session (so that a new one sets its cookie) when
+// ?session=1.
+func cacheControlHandler(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	for _, v := range q["cc"] {
+		w.Header().Add("Cache-Control", v)
+	}
+	if q.Get("session") == "1" {
+		session.From(r.Context()).Incr("counter", 1)
+	}
+	io.WriteString(w, "ok")
+}
+
+// TestCacheControlPrivateWithCookie: a response that sets the session
+// cookie (a new session, cookie or Redis manager) leaves the middleware
+// unstorable by a shared cache, whatever Cache-Control the handler set:
+// exactly the header the table says is sent. A response that sets no
+// cookie keeps the handler's header as it was.
+func TestCacheControlPrivateWithCookie(t *testing.T) {
+	cm, err := session.NewCookieManager(testSecret, session.CookieOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := redistest.Start(t, redistest.Options{})
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	rm, err := session.NewRedisManager(rdb, session.RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		handler []string // the handler's Cache-Control lines
+		want    []string // sent with the session cookie
+	}{
+		{nil, []string{"private"}},
+		{[]string{"public"}, []string{"private"}},
+		{[]string{"public, max-age=60"}, []string{"private, max-age=60"}},
+		{[]string{"no-store"}, []string{"no-store"}},
+		{[]string{"private, max-age=5"}, []string{"private, max-age=5"}},
+		{[]string{"s-maxage=30"}, []string{"private"}},
+		{[]string{"Public, S-MaxAge=30, must-revalidate"}, []string{"private, must-revalidate"}},
+		{[]string{"public", "max-age=60"}, []string{"private, max-age=60"}},
+		{[]string{"max-age=0, No-Store"}, []string{"max-age=0, No-Store"}},
+		{[]string{"no-cache"}, []string{"private, no-cache"}},
+		{[]string{`no-cache="Set-Cookie, private", public`}, []string{`private, no-cache="Set-Cookie, private"`}},
+		{[]string{`private="Set-Cookie", max-age=60`}, []string{"private, max-age=60"}},
+		{[]string{`no-cache="a\", public", public`}, []string{`private, no-cache="a\", public"`}},
+	}
+	for _, mgr := range []struct {
+		name string
+		mw   func(http.Handler) http.Handler
+	}{
+		{"cookie", cm.Middleware},
+		{"redis", rm.Middleware},
+	} {
+		srv := httptest.NewServer(mgr.mw(http.HandlerFunc(cacheControlHandler)))
+		t.Cleanup(srv.Close)
+		for _, tt := range tests {
+			for _, setsCookie := range []bool{true, false} {
+				want := tt.want
+				if !setsCookie {
+					want = tt.handler
+				}
+				t.Run(fmt.Sprintf("%s/%q/cookie=%v", mgr.name, tt.handler, setsCookie), func(t *testing.T) {
+					q := url.Values{"cc": tt.handler}
+					if setsCookie {
+						q.Set("session", "1")
+					}
+					resp, err := http.Get(srv.URL + "/?" + q.Encode())
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						t.Fatalf("status %d", resp.StatusCode)
+					}
+					if got := len(resp.Header["Set-Cookie"]) > 0; got != setsCookie {
+						t.Fatalf("Set-Cookie sent: %v, want %v", got, setsCookie)
+					}
+					if got := resp.Header["Cache-Control"]; !slices.Equal(got, want) {
+						t.Fatalf("Cache-Control %q, want %q", got, want)
+					}
+				})
+			}
+		}
 	}
 }

@@ -13,18 +13,37 @@ import (
 // DefaultRevocationPrefix prefixes the cookie manager's revocation keys.
 const DefaultRevocationPrefix = "wsess:revoked:"
 
-// revocations is the cookie manager's per-user "not before" list in Redis.
+// genKey holds, in a cookie whose session logged in with Revocations set,
+// the user's revocation generation read when that Login was committed. Keys
+// hides it, like the other reserved keys.
+const genKey = reservedPrefix + "gen"
+
+// revocations is the cookie manager's per-user revocation generation in
+// Redis.
 //
 // Key: prefix + HashID(userID), so no user id appears in a key name. Value:
-// the Unix millisecond of the last RevokeUser. TTL: the absolute lifetime
-// plus a second, the longest any cookie authenticated before the revocation can
-// still be accepted, so the key never outlives what it guards.
+// the user's generation, an integer that every RevokeUser raises to at
+// least the Redis server's time in Unix milliseconds and by at least 1 (so
+// it never repeats and never moves back, whatever the app servers' clocks
+// say, even when the key expired and is made again: the new value is seeded
+// from the same Redis clock, past every value the old key held unless
+// millions of revocations of one user ran ahead of that clock). A missing
+// key is generation 0. TTL: the absolute lifetime plus a second, the longest
+// any cookie sealed before the revocation can still be accepted, so the key
+// never outlives what it guards.
+//
+// A Login's commit reads the generation (one GET) and seals it in the
+// cookie under genKey; a later load refuses the cookie when the current
+// generation is greater. A cookie sealed before generations existed carries
+// none: its Login time (authKey, the app server's Unix millisecond) is
+// compared with the generation instead, which is a Redis millisecond, so
+// such a cookie is refused when it logged in before the revocation by the
+// clocks of its app server and of Redis (the old rule).
 type revocations struct {
 	client  redis.UniversalClient // nil: revocation off
 	prefix  string
 	timeout time.Duration
 	ttl     time.Duration
-	clock   func() time.Time
 }
 
 func newRevocations(o *CookieOptions, absolute time.Duration) (revocations, error) {
@@ -39,7 +58,6 @@ func newRevocations(o *CookieOptions, absolute time.Duration) (revocations, erro
 		prefix:  o.RevocationPrefix,
 		timeout: o.RevocationTimeout,
 		ttl:     absolute + time.Second,
-		clock:   o.Clock,
 	}
 	if rv.prefix == "" {
 		rv.prefix = DefaultRevocationPrefix
@@ -55,6 +73,26 @@ func newRevocations(o *CookieOptions, absolute time.Duration) (revocations, erro
 
 func (rv *revocations) key(userID string) string { return rv.prefix + HashID(userID) }
 
+// generation returns userID's current revocation generation (0 when the
+// user was never revoked, or the revocation expired). A lookup that fails
+// is an error wrapping ErrUnavailable or ErrStore.
+func (rv *revocations) generation(ctx context.Context, userID string) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, rv.timeout)
+	defer cancel()
+	v, err := rv.client.Get(ctx, rv.key(userID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, storeErr("revocation lookup", err)
+	}
+	gen, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: revocation lookup: not an integer generation", ErrStore)
+	}
+	return gen, nil
+}
+
 // refused reports whether the user bound to values was revoked after the
 // session's login. A session without a user costs nothing. A lookup
 // that fails is an error (the request fails closed).
@@ -63,32 +101,67 @@ func (rv *revocations) refused(ctx context.Context, values map[string]any) (bool
 	if uid == "" {
 		return false, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, rv.timeout)
-	defer cancel()
-	v, err := rv.client.Get(ctx, rv.key(uid)).Result()
-	if errors.Is(err, redis.Nil) {
-		return false, nil
+	cur, err := rv.generation(ctx, uid)
+	if err != nil || cur == 0 {
+		return false, err
 	}
-	if err != nil {
-		return false, storeErr("revocation lookup", err)
+	if g, sealed := values[genKey]; sealed {
+		gen, ok := toInt64(g)
+		return !ok || gen < cur, nil
 	}
-	notBefore, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return false, fmt.Errorf("%w: revocation lookup: not a Unix time", ErrStore)
-	}
-	// Both times are in milliseconds: a Login in the same request right
-	// after RevokeUser (log out the other devices, keep this one) stands.
+	// Sealed before generations: its login time, a Unix millisecond like
+	// the generation's floor, decides.
 	auth, ok := toInt64(values[authKey])
-	return !ok || auth < notBefore, nil
+	return !ok || auth < cur, nil
 }
 
-// RevokeUser refuses every cookie of userID whose session logged in before
-// now (the manager's Clock, to the millisecond): their next request gets a
-// new, anonymous session, and the browser is told to drop the old cookie. A
-// Login from now on is accepted, so "log out my other devices" is
-// RevokeUser followed by Login in the same request. It needs CookieOptions.Revocations (ErrInvalidOptions
-// otherwise); a Redis failure is returned wrapping ErrUnavailable or
-// ErrStore.
+// stamp seals the user's current generation into a session that logged in
+// during this request, so that only a later RevokeUser refuses it. It is
+// called at commit, after whatever the handler did (a RevokeUser of the same
+// request included). A session that did not log in, or whose user was
+// cleared since, costs nothing.
+func (rv *revocations) stamp(ctx context.Context, s *Session) error {
+	uid, _ := s.values[userKey].(string)
+	if uid == "" || !loggedInLocked(s) {
+		return nil
+	}
+	gen, err := rv.generation(ctx, uid)
+	if err != nil {
+		return err
+	}
+	s.values[genKey] = gen
+	return nil
+}
+
+// loggedInLocked reports whether the request called Login (which records
+// the authentication time) since the session was loaded.
+func loggedInLocked(s *Session) bool {
+	for i := range s.ops {
+		if o := &s.ops[i]; o.kind == opSet && o.key == authKey {
+			return true
+		}
+	}
+	return false
+}
+
+// RevokeUser refuses every cookie of userID whose Login was committed
+// before this revocation: their next request gets a new, anonymous session,
+// and the browser is told to drop the old cookie. A Login committed after
+// it is accepted, including one in the same request, since a session is
+// committed when the response starts: "log out my other devices" is
+// RevokeUser followed by Login in the handler, before it writes the
+// response. A device that logged in within the same millisecond, or on
+// another app server whose clock is ahead, is refused all the same.
+//
+// What decides "before" is the order in which Redis ran the revocation
+// and the Login's read of the user's generation (see
+// CookieOptions.Revocations), not a clock of the app servers: they need not
+// agree on the time. The price is one Redis round trip (GET) when a Login is
+// committed.
+//
+// It needs CookieOptions.Revocations (ErrInvalidOptions otherwise) and a
+// Redis that runs Lua scripts; a Redis failure is returned wrapping
+// ErrUnavailable or ErrStore, and then nothing was revoked.
 func (m *CookieManager) RevokeUser(ctx context.Context, userID string) error {
 	rv := &m.revoke
 	if rv.client == nil {
@@ -96,19 +169,23 @@ func (m *CookieManager) RevokeUser(ctx context.Context, userID string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, rv.timeout)
 	defer cancel()
-	if err := revokeScript.Run(ctx, rv.client, []string{rv.key(userID)}, rv.clock().UnixMilli(), rv.ttl.Milliseconds()).Err(); err != nil {
+	if err := revokeScript.Run(ctx, rv.client, []string{rv.key(userID)}, rv.ttl.Milliseconds()).Err(); err != nil {
 		return storeErr("revoke user", err)
 	}
 	return nil
 }
 
-// revokeScript sets KEYS[1] to ARGV[1] (a Unix millisecond) with a TTL of
-// ARGV[2] ms, unless it already holds a later time: a revocation never
-// moves back, even from a server whose clock lags.
+// revokeScript raises the generation in KEYS[1] to the larger of its value
+// plus one and the Redis server's time in Unix milliseconds, with a TTL of
+// ARGV[1] ms, and returns it. A value that is not an integer counts as
+// missing. (redis.replicate_commands lets Redis before 5 write after
+// reading TIME; later versions replicate a script's effects anyway.)
 var revokeScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-local t = ARGV[1]
-if cur and tonumber(cur) and tonumber(cur) > tonumber(t) then t = cur end
-redis.call('SET', KEYS[1], t, 'PX', ARGV[2])
-return 1
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local gen = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cur = tonumber(redis.call('GET', KEYS[1]))
+if cur and cur >= gen then gen = cur + 1 end
+redis.call('SET', KEYS[1], string.format('%d', gen), 'PX', ARGV[1])
+return gen
 `)

@@ -2,9 +2,11 @@ package session_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,7 +125,7 @@ func TestCookieRevokeUser(t *testing.T) {
 }
 
 // TestCookieRevocationLookupCost: only requests whose session has a user
-// pay the lookup, one GET each.
+// pay the lookup, one GET each; a Login pays one more, at commit.
 func TestCookieRevocationLookupCost(t *testing.T) {
 	st := newRevocationSetup(t, 0)
 	anon, ana := newClient(t, st.srv), newClient(t, st.srv)
@@ -141,6 +143,16 @@ func TestCookieRevocationLookupCost(t *testing.T) {
 	}
 	if got := commandCalls(t, st.rdb, "get") - before; got != 20 {
 		t.Fatalf("20 logged-in requests made %d GETs, want 20", got)
+	}
+	before = commandCalls(t, st.rdb, "get")
+	anon.mustGet("/login?user=bob")
+	if got := commandCalls(t, st.rdb, "get") - before; got != 1 {
+		t.Fatalf("a login made %d GETs, want 1 (the generation, at commit)", got)
+	}
+	before = commandCalls(t, st.rdb, "get")
+	ana.mustGet("/login?user=ana")
+	if got := commandCalls(t, st.rdb, "get") - before; got != 2 {
+		t.Fatalf("a logged-in request's login made %d GETs, want 2 (the lookup, and the generation at commit)", got)
 	}
 }
 
@@ -240,5 +252,276 @@ func TestCookieLogOutOtherDevices(t *testing.T) {
 	}
 	if got := other.mustGet("/whoami"); !strings.HasPrefix(got, "user= ") {
 		t.Fatalf("the other device: %q, want anonymous", got)
+	}
+}
+
+// newRevocationServer serves managementMux, plus /revoke (RevokeUser of the
+// session's user) and /logout-others (RevokeUser, then Login again: "log
+// out my other devices"), on a cookie manager with revocations in rdb and
+// its own clock: one app server of several that share the secret and Redis.
+func newRevocationServer(t *testing.T, rdb *redis.Client, clock func() time.Time) (*session.CookieManager, *httptest.Server) {
+	t.Helper()
+	m, err := session.NewCookieManager(testSecret, session.CookieOptions{
+		Options:           session.Options{Clock: clock},
+		Revocations:       rdb,
+		RevocationTimeout: 500 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := managementMux()
+	mux.HandleFunc("/revoke", func(w http.ResponseWriter, r *http.Request) {
+		if err := m.RevokeUser(r.Context(), session.From(r.Context()).UserID()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	mux.HandleFunc("/logout-others", func(w http.ResponseWriter, r *http.Request) {
+		s := session.From(r.Context())
+		if err := m.RevokeUser(r.Context(), s.UserID()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		s.Login(s.UserID())
+	})
+	srv := httptest.NewServer(m.Middleware(mux))
+	t.Cleanup(srv.Close)
+	return m, srv
+}
+
+// on returns c (its cookie jar: the browser) talking to srv, another app
+// server on the same host: the jar sends it the same cookies.
+func on(c *client, srv *httptest.Server) *client { return &client{t: c.t, srv: srv, c: c.c} }
+
+// wantUser fails t unless c's next request runs as user ("" = anonymous).
+func wantUser(t *testing.T, c *client, user, what string) {
+	t.Helper()
+	if got := c.mustGet("/whoami"); !strings.HasPrefix(got, "user="+user+" ") {
+		t.Fatalf("%s: %q, want user=%q", what, got, user)
+	}
+}
+
+// TestCookieRevokeSameMillisecond: with a clock that stands still, a device
+// that logged in in the same millisecond as the revocation, before it, is
+// refused; the device that revoked and logged in again in that request,
+// and one that logs in after it (same millisecond still), are accepted.
+// The cookie carries the generation, which Keys hides.
+func TestCookieRevokeSameMillisecond(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { rdb.Close() })
+	clk := newFakeClock() // never advanced
+	m, srv := newRevocationServer(t, rdb, clk.Now)
+	here, other, later := newClient(t, srv), newClient(t, srv), newClient(t, srv)
+	here.mustGet("/login?user=ana")
+	other.mustGet("/login?user=ana")
+	here.mustGet("/logout-others")
+	later.mustGet("/login?user=ana")
+
+	wantUser(t, other, "", "the device that logged in before the revocation, same millisecond")
+	wantUser(t, here, "ana", "the device that logged out the others")
+	wantUser(t, later, "ana", "a device that logged in after the revocation, same millisecond")
+	if got := here.mustGet("/whoami"); !strings.Contains(got, " keys= ") {
+		t.Fatalf("whoami %q: Keys shows a reserved key", got)
+	}
+	gen, err := rdb.Get(context.Background(), session.DefaultRevocationPrefix+session.HashID("ana")).Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	values, _, err := m.Open(here.cookie(session.DefaultCookieName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := values["_wsess_gen"].(json.Number); got.String() != strconv.FormatInt(gen, 10) {
+		t.Fatalf("sealed generation %v, want the user's current one, %d", values["_wsess_gen"], gen)
+	}
+}
+
+// TestCookieRevokeClockSkew: two app servers share Redis, one's clock 2 s
+// behind the other's. Whichever revokes, a device that logged in (on the
+// other server) before the revocation is refused, and the revoking device,
+// logging in again after it (on the other server), is accepted.
+func TestCookieRevokeClockSkew(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { rdb.Close() })
+	for _, tt := range []struct {
+		name         string
+		revokeOnLead bool
+	}{
+		{"login on the lagging server, revoke on the leading one", true},
+		{"login on the leading server, revoke on the lagging one", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Cleanup(func() { rdb.FlushAll(context.Background()) })
+			lead := newFakeClock()
+			lag := &fakeClock{now: lead.Now().Add(-2 * time.Second)}
+			_, leadSrv := newRevocationServer(t, rdb, lead.Now)
+			_, lagSrv := newRevocationServer(t, rdb, lag.Now)
+			loginSrv, revokeSrv := lagSrv, leadSrv
+			if !tt.revokeOnLead {
+				loginSrv, revokeSrv = leadSrv, lagSrv
+			}
+			device, revoker := newClient(t, loginSrv), newClient(t, loginSrv)
+			device.mustGet("/login?user=ana")
+			revoker.mustGet("/login?user=ana")
+			on(revoker, revokeSrv).mustGet("/revoke")
+			wantUser(t, revoker, "", "the revoking device, right after")
+			revoker.mustGet("/login?user=ana")
+
+			wantUser(t, device, "", "the device that logged in before the revocation")
+			wantUser(t, on(device, revokeSrv), "", "the same device on the revoking server")
+			wantUser(t, revoker, "ana", "the revoking device, logged in again after the revocation")
+			wantUser(t, on(revoker, revokeSrv), "ana", "the same device on the revoking server")
+		})
+	}
+}
+
+// TestCookieLogOutOtherDevicesClockSkew: "log out my other devices" on the
+// lagging server of two keeps the device that asked, even when the leading
+// server revoked the user a moment earlier (a password reset, say), and
+// ends the device that logged in before.
+func TestCookieLogOutOtherDevicesClockSkew(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { rdb.Close() })
+	lead := newFakeClock()
+	lag := &fakeClock{now: lead.Now().Add(-2 * time.Second)}
+	leadM, leadSrv := newRevocationServer(t, rdb, lead.Now)
+	_, lagSrv := newRevocationServer(t, rdb, lag.Now)
+	other, here := newClient(t, lagSrv), newClient(t, leadSrv)
+	other.mustGet("/login?user=ana")
+	if err := leadM.RevokeUser(context.Background(), "ana"); err != nil {
+		t.Fatal(err)
+	}
+	other.mustGet("/login?user=ana") // after the reset: logged in again
+	here.mustGet("/login?user=ana")
+	on(here, lagSrv).mustGet("/logout-others")
+
+	wantUser(t, here, "ana", "the device that logged out the others")
+	wantUser(t, on(here, lagSrv), "ana", "the same device on the lagging server")
+	wantUser(t, other, "", "the other device")
+}
+
+// TestCookieRevocationLegacyCookie: a cookie sealed before generations
+// (a user and a Login millisecond, no "_wsess_gen") is judged by its login
+// time: refused when it is before the revocation, accepted when after.
+func TestCookieRevocationLegacyCookie(t *testing.T) {
+	st := newRevocationSetup(t, 0)
+	now := time.Now()
+	seal := func(auth time.Time) string {
+		v, err := st.m.Seal(map[string]any{"_wsess_user": "ana", "_wsess_auth": auth.UnixMilli()}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before, after := seal(now.Add(-time.Hour)), seal(now.Add(time.Hour))
+	if err := st.m.RevokeUser(context.Background(), "ana"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, cookie, want string
+	}{
+		{"login before the revocation", before, ""},
+		{"login after the revocation", after, "ana"},
+	} {
+		c := newClient(t, st.srv)
+		c.setCookie(session.DefaultCookieName, tt.cookie)
+		wantUser(t, c, tt.want, tt.name)
+	}
+}
+
+// TestCookieRevocationLoginOutage: when the generation cannot be read at a
+// Login's commit, the request fails closed (ErrUnavailable, 503) and
+// issues no cookie.
+func TestCookieRevocationLoginOutage(t *testing.T) {
+	st := newRevocationSetup(t, 0)
+	var rec errorRecorder
+	m, err := session.NewCookieManager(testSecret, session.CookieOptions{
+		Options:           session.Options{Clock: st.clk.Now, ErrorHandler: rec.handle},
+		Revocations:       st.rdb,
+		RevocationTimeout: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(m.Middleware(managementMux()))
+	t.Cleanup(srv.Close)
+	st.rs.Stop()
+	c := newClient(t, srv)
+	if code, _ := c.get("/login?user=ana"); code != http.StatusServiceUnavailable {
+		t.Fatalf("login during the outage: %d, want 503", code)
+	}
+	if got := c.cookie(session.DefaultCookieName); got != "" {
+		t.Fatalf("login during the outage set a cookie")
+	}
+	if errs := rec.all(); len(errs) != 1 || !errors.Is(errs[0], session.ErrUnavailable) {
+		t.Fatalf("errors %v, want one ErrUnavailable", errs)
+	}
+}
+
+// TestCookieRevocationGeneration: RevokeUser sets the generation to the
+// Redis server's time in ms, or one past the last one when that is later
+// (so it never repeats nor moves back), with the absolute lifetime (plus a
+// second) as its TTL.
+func TestCookieRevocationGeneration(t *testing.T) {
+	const absolute = time.Hour
+	st := newRevocationSetup(t, absolute)
+	ctx := context.Background()
+	key := session.DefaultRevocationPrefix + session.HashID("ana")
+	gen := func() int64 {
+		t.Helper()
+		v, err := st.rdb.Get(ctx, key).Int64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	redisNow := func() int64 {
+		t.Helper()
+		tm, err := st.rdb.Time(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm.UnixMilli()
+	}
+	revoke := func() {
+		t.Helper()
+		if err := st.m.RevokeUser(ctx, "ana"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t0 := redisNow()
+	revoke()
+	g1, t1 := gen(), redisNow()
+	if g1 < t0 || g1 > t1 {
+		t.Fatalf("first generation %d, want Redis's time in ms, in [%d, %d]", g1, t0, t1)
+	}
+	revoke()
+	if g2 := gen(); g2 <= g1 {
+		t.Fatalf("second generation %d, want more than %d", g2, g1)
+	}
+	ahead := t1 + 10*time.Hour.Milliseconds()
+	if err := st.rdb.Set(ctx, key, ahead, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	revoke()
+	if g := gen(); g != ahead+1 {
+		t.Fatalf("generation after %d: %d, want %d", ahead, g, ahead+1)
+	}
+	if err := st.rdb.Set(ctx, key, "5", 0).Err(); err != nil { // far behind, as from another deployment
+		t.Fatal(err)
+	}
+	revoke()
+	if g := gen(); g < t1 {
+		t.Fatalf("generation after 5: %d, want Redis's time in ms (at least %d)", g, t1)
+	}
+	ttl, err := st.rdb.PTTL(ctx, key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl <= absolute-time.Minute || ttl > absolute+time.Second {
+		t.Fatalf("TTL %v, want the absolute lifetime (%v) plus at most a second", ttl, absolute)
 	}
 }
