@@ -77,8 +77,8 @@ Redis (--redis-url, --cluster) under --prefix.
 With --store redis, /sessions lists the user's sessions (the per-user index)
 and ends the others. A cookie cannot be listed: with --store cookie,
 /sessions offers "log out my other devices" only with --revocations, which
-keeps a per-user "not before" time in Redis (--redis-url, --cluster) that
-refuses the user's older cookies.
+keeps a per-user revocation generation in Redis (--redis-url, --cluster)
+that refuses the cookies the user logged in with before the revoke.
 
 The listening URL is printed on stderr, then one line per request (method,
 path, status, duration). Ctrl-C (SIGINT) or SIGTERM stops the server
