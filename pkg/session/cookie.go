@@ -119,9 +119,18 @@ const (
 	FormatWeppy
 )
 
-// FormatEmmettLegacy is FormatWeppy: Emmett 2.4's "legacy" encryption mode
-// writes weppy's cookies.
-const FormatEmmettLegacy = FormatWeppy
+// String returns "wsess", "emmett" or "weppy".
+func (f CookieFormat) String() string {
+	switch f {
+	case FormatWsess:
+		return "wsess"
+	case FormatEmmett:
+		return "emmett"
+	case FormatWeppy:
+		return "weppy"
+	}
+	return fmt.Sprintf("CookieFormat(%d)", int(f))
+}
 
 // python reports whether f is a weppy/Emmett format (a pickle in a
 // Python-made cookie, no sealed expiry).
@@ -162,7 +171,11 @@ func NewCookieManager(secret string, opts CookieOptions) (*CookieManager, error)
 		return nil, err
 	}
 	secrets := append([]string{secret}, opts.PreviousSecrets...)
-	absolute, err := resolveAbsolute(opts.AbsoluteTimeout, opts.Format == FormatWsess)
+	compat, err := compatOfFormat(opts.Compat, opts.Format)
+	if err != nil {
+		return nil, err
+	}
+	absolute, err := absoluteFor(opts.AbsoluteTimeout, compat)
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +236,17 @@ func deriveAEAD(secret string) (cipher.AEAD, error) {
 // foreign, expired, sealed under a retired secret) gives a new empty session.
 func (m *CookieManager) Middleware(next http.Handler) http.Handler {
 	return middleware(m, m.opts.ErrorHandler, next)
+}
+
+// From returns the session this manager's Middleware put in ctx, even when
+// other managers' middleware run inside it. It panics, naming this
+// manager, when the request did not go through its Middleware.
+func (m *CookieManager) From(ctx context.Context) *Session {
+	s := fromOwner(ctx, m)
+	if s == nil {
+		panic(fmt.Sprintf("session: CookieManager.From found no session of this manager (cookie %q) in the request's context: the handler is not behind its Middleware", m.opts.CookieName))
+	}
+	return s
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}

@@ -33,6 +33,8 @@ func middleware(b backend, onError func(http.ResponseWriter, *http.Request, erro
 		s, sw := &st.s, &st.sw
 		s.ops = s.opsBuf[:0]
 		s.clock = b.clock()
+		s.owner = b
+		s.outer, _ = r.Context().Value(ctxKey{}).(*Session)
 		if err := b.load(r, s); err != nil {
 			onError(w, r, err)
 			return

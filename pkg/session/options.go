@@ -68,8 +68,17 @@ type Options struct {
 	// none. Both managers enforce it: the Redis manager stores the creation
 	// time with the session and never lets the key's TTL run past it.
 	AbsoluteTimeout time.Duration
-	// Codec encodes values. Default JSONCodec{}.
+	// Codec encodes values. Default JSONCodec{} (PickleCodec{} for the
+	// cookie manager's FormatEmmett and FormatWeppy).
 	Codec Codec
+	// Compat names the apps that share the sessions (CompatWsess: Go
+	// services using wsess; CompatPython: weppy or Emmett apps), which
+	// decides the defaults that differ between them: hashed Redis ids, the
+	// per-user index, the absolute lifetime. Default CompatAuto: the
+	// codec's Encoding decides (JSONCodec: CompatWsess, PickleCodec:
+	// CompatPython), or the cookie manager's Format; a Redis manager whose
+	// codec reports no Encoding must set it.
+	Compat Compat
 	// ErrorHandler answers a request whose session could not be loaded or
 	// committed. Default DefaultErrorHandler: 503 for ErrUnavailable, 500
 	// otherwise.

@@ -46,8 +46,9 @@ type RedisOptions struct {
 	// HashIDs stores a session under Prefix + HashID(id) (base64url of the
 	// SHA-256 of the id, the session's handle) instead of Prefix + id, so
 	// nothing read from Redis (a dump, a replica, an admin's screen) can be
-	// replayed as a cookie. Default (nil): true, except with PickleCodec,
-	// whose weppy/Emmett apps look their sessions up by the raw id. The
+	// replayed as a cookie. Default (nil): true for CompatWsess, false for
+	// CompatPython, whose weppy/Emmett apps look their sessions up by the
+	// raw id (see Compat; PickleCodec means CompatPython by default). The
 	// per-user index (Session.Login, UserSessions, Revoke, RevokeUser) is
 	// kept only when ids are hashed.
 	HashIDs *bool
@@ -167,18 +168,15 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 	if opts.TouchInterval == 0 {
 		opts.TouchInterval = DefaultTouchInterval
 	}
-	var pickle, own bool
-	switch opts.Codec.(type) {
-	case PickleCodec, *PickleCodec:
-		pickle = true
-	case JSONCodec, *JSONCodec:
-		own = true
-	}
-	absolute, err := resolveAbsolute(opts.AbsoluteTimeout, own)
+	compat, err := resolveCompat(opts.Compat, opts.Codec)
 	if err != nil {
 		return nil, err
 	}
-	hashIDs := !pickle
+	absolute, err := absoluteFor(opts.AbsoluteTimeout, compat)
+	if err != nil {
+		return nil, err
+	}
+	hashIDs := compat == CompatWsess
 	if opts.HashIDs != nil {
 		hashIDs = *opts.HashIDs
 	}
@@ -199,10 +197,10 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 	if sn, ok := opts.Codec.(Sniffer); ok {
 		lc.lead = sn.LeadingBytes()
 	}
-	switch opts.Codec.(type) {
-	case JSONCodec, *JSONCodec:
+	switch encodingOf(opts.Codec) {
+	case EncodingJSON:
 		lc.mode = 'j'
-	case PickleCodec, *PickleCodec:
+	case EncodingPickle:
 		lc.mode = 'p'
 	}
 	if m.index != nil {
@@ -220,6 +218,17 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 // one.
 func (m *RedisManager) Middleware(next http.Handler) http.Handler {
 	return middleware(m, m.opts.ErrorHandler, next)
+}
+
+// From returns the session this manager's Middleware put in ctx, even when
+// other managers' middleware run inside it. It panics, naming this
+// manager, when the request did not go through its Middleware.
+func (m *RedisManager) From(ctx context.Context) *Session {
+	s := fromOwner(ctx, m)
+	if s == nil {
+		panic(fmt.Sprintf("session: RedisManager.From found no session of this manager (prefix %q, cookie %q) in the request's context: the handler is not behind its Middleware", m.prefix, m.opts.CookieName))
+	}
+	return s
 }
 
 // Key returns the Redis key of session id: Prefix + HashID(id) when ids

@@ -96,6 +96,9 @@ type Session struct {
 	stale   bool             // the request's cookie named a session that ended: drop it
 
 	cacheControl [1]string // backs the response's Cache-Control header (markPrivate)
+
+	owner backend  // the manager whose middleware made it; nil from NewContext
+	outer *Session // the session of an enclosing manager's middleware, if any
 }
 
 // ID returns the session's store id: the Redis key without its prefix. It is
@@ -383,15 +386,35 @@ func toInt64(v any) (int64, bool) {
 
 type ctxKey struct{}
 
-// From returns the session the middleware put in ctx, or nil when the
-// request did not go through a manager's Middleware.
+// From returns the session of the innermost manager's Middleware the
+// request went through. It panics when there is none, with a message naming
+// what is missing: a handler that reads a session it cannot have is a
+// wiring mistake, better found by the first request than by a nil
+// dereference. With several managers in one handler chain (a wsess Redis
+// session beside an Emmett cookie session), ask each manager for its own:
+// CookieManager.From, RedisManager.From.
 func From(ctx context.Context) *Session {
 	s, _ := ctx.Value(ctxKey{}).(*Session)
+	if s == nil {
+		panic("session: From found no session in the request's context: the handler is not behind a CookieManager's or RedisManager's Middleware")
+	}
 	return s
 }
 
-// NewContext returns a copy of ctx carrying s. Middleware does this; it is
-// exported for tests of handlers that read sessions.
+// fromOwner returns the session b's middleware put in ctx, the innermost
+// one when b's middleware is nested in itself, or one NewContext put there
+// (which serves every manager); nil when there is none.
+func fromOwner(ctx context.Context, b backend) *Session {
+	s, _ := ctx.Value(ctxKey{}).(*Session)
+	for s != nil && s.owner != nil && s.owner != b {
+		s = s.outer
+	}
+	return s
+}
+
+// NewContext returns a copy of ctx carrying s, which From and every
+// manager's From then return. The middleware does this; it is exported for
+// tests of handlers that read sessions.
 func NewContext(ctx context.Context, s *Session) context.Context {
 	return context.WithValue(ctx, ctxKey{}, s)
 }
