@@ -228,10 +228,10 @@ func (m *Manager) List(ctx context.Context, opts ScanOptions, fn func(infos []In
 	pattern := Pattern(opts.Prefix, opts.Match)
 	n := rateBatch(opts.count(), opts.Rate)
 	wo := walkOpts{count: n, batch: n, workers: pipeWorkers, pace: newPacer(opts.Rate)}
-	err = eachNode(ctx, ns, func(ctx context.Context, i int, nd node) error {
+	err = eachNode(ctx, ns, func(walkCtx context.Context, i int, nd node) error {
 		ds := make([]describer, pipeWorkers)
 		infos := make([][]Info, pipeWorkers)
-		return t.walked(i, scanBatches(ctx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
+		return t.walked(i, scanBatches(walkCtx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
 			ds[w].m, ds[w].values = m, opts.Values || opts.Filter != nil
 			var err error
 			infos[w], err = ds[w].describe(ctx, nd, keys, infos[w])
@@ -244,7 +244,7 @@ func (m *Manager) List(ctx context.Context, opts ScanOptions, fn func(infos []In
 				if inf.TTL == Missing {
 					continue
 				}
-				if opts.Filter != nil && !judge(opts.Filter, inf.Key, inf.Value, &d) {
+				if opts.Filter != nil && !judge(walkCtx, opts.Filter, inf.Key, inf.Value, &d) {
 					continue
 				}
 				if !opts.Values {

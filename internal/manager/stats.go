@@ -413,7 +413,7 @@ func (m *Manager) Stats(ctx context.Context, opts ScanOptions) (Stats, error) {
 	n := rateBatch(opts.count(), opts.Rate)
 	wo := walkOpts{count: n, batch: n, workers: pipeWorkers, pace: newPacer(opts.Rate)}
 	nodes := make([]Group, len(ns))
-	err = eachNode(ctx, ns, func(ctx context.Context, i int, nd node) error {
+	err = eachNode(ctx, ns, func(walkCtx context.Context, i int, nd node) error {
 		ds := make([]describer, pipeWorkers)
 		infos := make([][]Info, pipeWorkers)
 		local := make([]*acc, pipeWorkers)
@@ -426,7 +426,7 @@ func (m *Manager) Stats(ctx context.Context, opts ScanOptions) (Stats, error) {
 				ds[w].memEvery, ds[w].memSeen = every, w
 			}
 		}
-		err := scanBatches(ctx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
+		err := scanBatches(walkCtx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
 			var err error
 			infos[w], err = ds[w].describe(ctx, nd, keys, infos[w])
 			if err != nil {
@@ -439,7 +439,7 @@ func (m *Manager) Stats(ctx context.Context, opts ScanOptions) (Stats, error) {
 				if inf.TTL == Missing || inf.Err != nil {
 					continue
 				}
-				if opts.Filter != nil && !judge(opts.Filter, inf.Key, inf.Value, &d) {
+				if opts.Filter != nil && !judge(walkCtx, opts.Filter, inf.Key, inf.Value, &d) {
 					continue
 				}
 				l.add(inf)
