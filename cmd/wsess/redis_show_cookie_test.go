@@ -49,7 +49,7 @@ func TestRedisShowCookieValue(t *testing.T) {
 		{"stored key", session.DefaultPrefix + handle, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runRedis(t, false, tt.stdin, append(url, tt.arg)...)
+			r := runRedis(t, false, tt.stdin, append(url, "--", tt.arg)...)
 			if r.Code != 0 || !strings.Contains(r.Stdout, `"counter": 41`) || !strings.Contains(r.Stdout, session.DefaultPrefix+handle) {
 				t.Fatalf("exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 			}
@@ -58,7 +58,7 @@ func TestRedisShowCookieValue(t *testing.T) {
 			}
 		})
 	}
-	r := runRedis(t, false, "", append(url, handle)...)
+	r := runRedis(t, false, "", append(url, "--", handle)...)
 	if r.Code != 1 || !strings.Contains(r.Stderr, "give a handle with its prefix (wppsess:HANDLE)") {
 		t.Fatalf("a bare handle: exit %d, stderr %q; want the hint to give it with its prefix", r.Code, r.Stderr)
 	}

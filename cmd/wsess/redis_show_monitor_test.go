@@ -120,6 +120,7 @@ func TestRedisShowNeverSendsRawID(t *testing.T) {
 	var b [32]byte
 	rand.Read(b[:])
 	missing := base64.RawURLEncoding.EncodeToString(b[:]) // a valid id no session has
+	// ("--" ends the flags before an id: one may start with "-".)
 	// A weppy-style session, stored under prefix + its raw UUID id.
 	const uuid = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 	if err := s.Client().Set(context.Background(), session.DefaultPrefix+uuid, `{"counter": 7}`, 0).Err(); err != nil {
@@ -138,12 +139,12 @@ func TestRedisShowNeverSendsRawID(t *testing.T) {
 		secrets  []string
 		sentKeys []string // keys Redis must have been asked for
 	}{
-		{"cookie value", []string{id}, "", 0, `"counter": 41`, "", []string{id}, []string{session.DefaultPrefix + session.HashID(id)}},
+		{"cookie value", []string{"--", id}, "", 0, `"counter": 41`, "", []string{id}, []string{session.DefaultPrefix + session.HashID(id)}},
 		{"cookie value on stdin", []string{"-"}, id + "\n", 0, `"counter": 41`, "", []string{id}, []string{session.DefaultPrefix + session.HashID(id)}},
-		{"unknown cookie value", []string{missing}, "", 1, "", "looked up hashed", []string{missing}, []string{session.DefaultPrefix + session.HashID(missing)}},
+		{"unknown cookie value", []string{"--", missing}, "", 1, "", "looked up hashed", []string{missing}, []string{session.DefaultPrefix + session.HashID(missing)}},
 		{"unknown cookie value on stdin", []string{"-"}, missing, 1, "", "add --raw-ids", []string{missing}, []string{session.DefaultPrefix + session.HashID(missing)}},
-		{"raw id without --raw-ids", []string{uuid}, "", 1, "", "add --raw-ids", []string{uuid}, []string{session.DefaultPrefix + session.HashID(uuid)}},
-		{"raw id with --raw-ids", []string{"--raw-ids", uuid}, "", 0, `"counter": 7`, "", nil, []string{session.DefaultPrefix + uuid}},
+		{"raw id without --raw-ids", []string{"--", uuid}, "", 1, "", "add --raw-ids", []string{uuid}, []string{session.DefaultPrefix + session.HashID(uuid)}},
+		{"raw id with --raw-ids", []string{"--raw-ids", "--", uuid}, "", 0, `"counter": 7`, "", nil, []string{session.DefaultPrefix + uuid}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(mon.sync(t, s))
