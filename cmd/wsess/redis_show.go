@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/wsess/wsess/internal/inspect"
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/internal/rediserr"
 	"github.com/wsess/wsess/internal/textesc"
 	"github.com/wsess/wsess/pkg/session"
 )
@@ -52,6 +55,13 @@ A whole key is one that starts with --prefix, or any other key that
 exists (so a key copied from redis ls --prefix emtsess: shows without
 --prefix). A handle (from wsess redis sessions) is given as its key:
 the prefix, then the handle.
+
+A key pkg/session keeps for itself is shown for what it is: a tombstone
+(RenewID and Login leave one under a session's old key for up to 5
+minutes) names the key the session was renamed to; a user's index (and its
+metadata) says how many live sessions it lists; a last-seen marker names
+its session; a revocation says from when the user's older cookies are
+refused.
 
 When nothing is found, the error names the prefixes that do hold keys, if
 there are few. The value is decoded as JSON (pkg/session) or pickle
@@ -136,11 +146,22 @@ func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
 	if errors.Is(err, manager.ErrNotFound) {
 		return notFoundError(ctx, m, opts.Prefix, session.ValidID(opts.Arg) && !opts.RawIDs)
 	}
+	if err != nil && rediserr.IsWrongType(err) {
+		// Not a string: one of wsess's index keys (a sorted set or a hash)?
+		if infs, derr := m.Describe(ctx, []string{key}); derr == nil && len(infs) == 1 {
+			if own := manager.Classify(key, infs[0].Type, nil); own.Kind != "" {
+				return showOwn(ctx, opts, m, infs[0], own, nil)
+			}
+		}
+	}
 	if err != nil {
 		if redis := redisError(err); redis != err {
 			return redis
 		}
 		return withHint(fmt.Errorf("cannot read the session: %w", err), "the key may not hold a string value")
+	}
+	if own := manager.Classify(key, "string", val); own.Kind != "" {
+		return showOwn(ctx, opts, m, inf, own, val)
 	}
 	s, err := inspect.DecodeValue(val, opts.Format)
 	if err != nil {
@@ -222,4 +243,96 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ownKindText names each kind of wsess's own keys for people.
+var ownKindText = map[manager.OwnKind]string{
+	manager.OwnTombstone:  "tombstone",
+	manager.OwnIndex:      "index of a user's sessions",
+	manager.OwnIndexMeta:  "metadata of a user's index",
+	manager.OwnMarker:     "last-seen marker",
+	manager.OwnRevocation: "revocation of a user's cookie sessions",
+}
+
+// showOwn shows one of wsess's own keys (own, described by inf, with value
+// for a string) for what it is, rather than as a session that cannot be
+// decoded: its kind, and what it is about (the key a tombstone names, the
+// live sessions an index lists, the session a marker is for, the time a
+// revocation starts from).
+func showOwn(ctx context.Context, opts *redisShowOptions, m *manager.Manager, inf manager.Info, own manager.Own, value []byte) error {
+	now := opts.Now()
+	var (
+		sessions  int64 = -1
+		revokedAt time.Time
+	)
+	switch own.Kind {
+	case manager.OwnIndex, manager.OwnIndexMeta:
+		n, err := m.IndexSessions(ctx, inf.Key, now)
+		if err != nil {
+			return redisError(err)
+		}
+		sessions = n
+	case manager.OwnRevocation:
+		if ms, err := strconv.ParseInt(string(value), 10, 64); err == nil {
+			revokedAt = time.UnixMilli(ms).UTC()
+		}
+	}
+	if opts.Output == "json" {
+		doc := map[string]any{"key": inf.Key, "ttl": ttlSeconds(inf.TTL), "bookkeeping": string(own.Kind)}
+		if own.Target != "" {
+			doc["target"] = own.Target
+		}
+		if own.User != "" {
+			doc["user"] = own.User
+		}
+		if sessions >= 0 {
+			doc["sessions"] = sessions
+		}
+		if !revokedAt.IsZero() {
+			doc["revoked_at"] = revokedAt.Format(time.RFC3339)
+		}
+		b, err := marshalJSON(doc)
+		if err != nil {
+			return err
+		}
+		var out bytes.Buffer
+		if err := json.Indent(&out, b, "", "  "); err != nil {
+			return fmt.Errorf("wsess: %w", err)
+		}
+		out.WriteByte('\n')
+		_, err = opts.IO.Out.Write(jsonSafe(out.Bytes()))
+		return err
+	}
+	st := opts.IO.Styles()
+	var b strings.Builder
+	l := labelLines{b: &b, st: st}
+	l.line("key", textesc.Escape(inf.Key), textesc.Escape(inf.Key))
+	ttl := humanTTL(inf.TTL)
+	if inf.TTL < 0 {
+		ttl = st.Faint.Render("none (never expires)")
+	}
+	l.line("ttl", ttl, strconv.FormatInt(ttlSeconds(inf.TTL), 10))
+	l.line("kind", ownKindText[own.Kind]+st.Faint.Render(" (wsess bookkeeping, not a session)"), string(own.Kind))
+	switch own.Kind {
+	case manager.OwnTombstone:
+		t := textesc.Escape(own.Target)
+		l.line("renamed", "to "+t+st.Faint.Render(" (by RenewID or Login)"), t)
+	case manager.OwnIndexMeta:
+		l.line("index", textesc.Escape(own.Target), textesc.Escape(own.Target))
+	case manager.OwnMarker:
+		l.line("session", textesc.Escape(own.Target), textesc.Escape(own.Target))
+	}
+	if sessions >= 0 {
+		l.line("sessions", plural(sessions, "live session")+st.Faint.Render(" (wsess redis sessions --user ID lists them)"), strconv.FormatInt(sessions, 10))
+	}
+	if !revokedAt.IsZero() {
+		at := revokedAt.Format(time.RFC3339)
+		l.line("revoked", at+" "+st.Faint.Render("(cookies authenticated before are refused)"), at)
+	}
+	if own.User != "" {
+		l.line("user", own.User+st.Faint.Render(" (HashID of the user id)"), own.User)
+	}
+	w := outBuffer(opts.IO)
+	w.WriteString(b.String())
+	return w.Flush()
 }

@@ -76,7 +76,8 @@ var (
 // Stats summarises the keys under a prefix. It marshals to JSON as is
 // (durations in nanoseconds, sizes in bytes).
 type Stats struct {
-	// Keys is the number of keys seen (selected by the filter, if any).
+	// Keys is the number of keys seen (selected by the filter, if any),
+	// wsess's own keys apart (see Bookkeeping).
 	Keys int64 `json:"keys"`
 	// NoTTL is the number of those that never expire.
 	NoTTL int64 `json:"no_ttl"`
@@ -114,6 +115,10 @@ type Stats struct {
 	Scanned      int64 `json:"scanned"`
 	Undecodable  int64 `json:"undecodable"`
 	FilterErrors int64 `json:"filter_errors"`
+	// Bookkeeping counts the keys that are wsess's own and not sessions
+	// (tombstones, index keys, last-seen markers, revocations: see
+	// Classify), by kind. They are in Scanned and in nothing else above.
+	Bookkeeping OwnCounts `json:"bookkeeping"`
 }
 
 // Memory estimates the memory the keys take in Redis. Value bytes (STRLEN)
@@ -302,6 +307,7 @@ func (a *acc) merge(o *acc) {
 	s.Scanned += o.s.Scanned
 	s.Undecodable += o.s.Undecodable
 	s.FilterErrors += o.s.FilterErrors
+	s.Bookkeeping.add(o.s.Bookkeeping)
 	for i := range s.TTL {
 		s.TTL[i].Count += o.s.TTL[i].Count
 	}
@@ -419,7 +425,7 @@ func (m *Manager) Stats(ctx context.Context, opts ScanOptions) (Stats, error) {
 		local := make([]*acc, pipeWorkers)
 		for w := range local {
 			local[w] = newAcc(opts.Top)
-			ds[w] = describer{m: m, values: opts.Filter != nil}
+			ds[w] = describer{m: m, values: opts.Filter != nil, own: true}
 			if every > 0 {
 				// Offset each worker so that the sample does not depend on
 				// which worker a batch lands on.
@@ -437,6 +443,10 @@ func (m *Manager) Stats(ctx context.Context, opts ScanOptions) (Stats, error) {
 			before := l.s.Keys
 			for _, inf := range infos[w] {
 				if inf.TTL == Missing || inf.Err != nil {
+					continue
+				}
+				if inf.Own.Kind != "" {
+					l.s.Bookkeeping.count(inf.Own.Kind)
 					continue
 				}
 				if opts.Filter != nil && !judge(walkCtx, opts.Filter, inf.Key, inf.Value, &d) {

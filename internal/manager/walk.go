@@ -297,11 +297,15 @@ func (m *Manager) fetchValues(ctx context.Context, nd node, keys []string, cmds 
 
 // judge applies f to one key and counts the verdict into d; it reports
 // whether the key is selected. A nil value (gone, or not a string) is never
-// selected and not counted, and neither is a verdict given once ctx is done
-// (the filter may have been cut short).
+// selected and not counted, and neither is one of wsess's own keys
+// (Classify) nor a verdict given once ctx is done (the filter may have been
+// cut short).
 func judge(ctx context.Context, f Filter, key string, val []byte, d *Summary) bool {
 	if val == nil {
 		return false
+	}
+	if Classify(key, "string", val).Kind != "" {
+		return false // wsess's own key: no session to judge
 	}
 	v := f(ctx, key, val)
 	if ctx.Err() != nil {
