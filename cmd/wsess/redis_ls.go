@@ -48,6 +48,11 @@ no header: key, TTL in seconds (-1: none), size in bytes, idle seconds,
 expiry time (RFC 3339, empty for none) and, with --decode, the preview.
 -o json prints one JSON array, -o jsonl one JSON object a line.
 
+The keys pkg/session keeps for itself are no sessions: --decode says what
+each is (a tombstone RenewID or Login left under a session's old key, a
+user's index, a last-seen marker, a revocation), and --where never
+selects them nor counts them as undecodable.
+
 Listing never changes a TTL. On Redis 7.2 and later it leaves idle times
 alone too; on older servers reading a size counts as an access, so the idle
 times shown are right but the next listing (or expire --idle) sees 0s.
@@ -179,6 +184,10 @@ var (
 		column{Name: "error", NoTSV: true},
 		column{Name: "format", NoTSV: true},
 		column{Name: "data", NoTSV: true},
+		// One of wsess's own keys (not a session): its kind and the key
+		// it is about.
+		column{Name: "bookkeeping", NoTSV: true},
+		column{Name: "target", NoTSV: true},
 	)
 )
 
@@ -237,9 +246,12 @@ func (w *lsWriter) row(inf manager.Info) error {
 			typ)
 	}
 	if w.opts.Decode {
-		s, err := w.decode(inf)
-		if err != nil {
-			c = append(c, textCell("("+err.Error()+")"), textCell(err.Error()), cell{}, cell{})
+		if inf.Own.Kind != "" {
+			// Not a session: the row says what it is.
+			c = append(c, textCell("("+ownText(inf.Own)+")").styled(styleFaint), cell{}, cell{}, cell{},
+				textCell(string(inf.Own.Kind)), optText(inf.Own.Target))
+		} else if s, err := w.decode(inf); err != nil {
+			c = append(c, textCell("("+err.Error()+")"), textCell(err.Error()), cell{}, cell{}, cell{}, cell{})
 		} else {
 			data := s.Data
 			if data == nil {
@@ -253,7 +265,7 @@ func (w *lsWriter) row(inf manager.Info) error {
 			if w.table {
 				width = previewWidth
 			}
-			c = append(c, textCell(preview(data, width)), cell{}, textCell(s.Format), jsonCell(raw))
+			c = append(c, textCell(preview(data, width)), cell{}, textCell(s.Format), jsonCell(raw), cell{}, cell{})
 		}
 	}
 	w.cells = c

@@ -40,7 +40,8 @@ handle, created, last seen, authenticated at, expires, user agent and, when
 the app records it, the client's IP.
 
 A handle names a session without being usable as a cookie; pass it to
-wsess redis revoke. Last seen lags the last request by up to the app's
+wsess redis revoke, or show the session with wsess redis show PREFIX+HANDLE
+(wppsess:HANDLE by default). Last seen lags the last request by up to the app's
 touch interval (5 minutes by default). On a terminal the output is a table;
 -o json, jsonl or tsv give the rows for scripts.`,
 		Example: `  wsess redis sessions --user ana

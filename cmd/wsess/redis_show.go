@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/wsess/wsess/internal/inspect"
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/internal/rediserr"
 	"github.com/wsess/wsess/internal/textesc"
 	"github.com/wsess/wsess/pkg/session"
 )
@@ -26,6 +29,9 @@ type redisShowOptions struct {
 	Prefix string
 	Format string // auto, json, pickle
 	Output string // table, json
+	// RawIDs says the app stores sessions under prefix + the id itself
+	// (weppy, Emmett, RedisOptions.HashIDs false), not prefix + its hash.
+	RawIDs bool
 }
 
 func newCmdRedisShow(f *factory, runF func(*redisShowOptions) error) *cobra.Command {
@@ -35,19 +41,35 @@ func newCmdRedisShow(f *factory, runF func(*redisShowOptions) error) *cobra.Comm
 		Short: "Show one stored session, decoded",
 		Long: `Show one session stored in Redis: its key, TTL, format, size and data.
 
-The argument is a session id (the cookie's value), looked up under --prefix
-as it is (weppy, Emmett, pickle sessions) and hashed (pkg/session's Redis
-manager stores prefix + base64url(SHA-256(id)), the session's handle), a
-handle, or a whole key: one that starts with --prefix, or any other key
-that exists (so a key copied from redis ls --prefix emtsess: shows without
---prefix). A cookie value is a credential: give - to read it from stdin
-instead of the command line. When nothing is found, the error names the prefixes that do
-hold keys, if there are few. The value is decoded as
-JSON (pkg/session) or pickle (weppy, Emmett); --format forces one. Reading
-it does not change its TTL.`,
+The argument is a session id (the cookie's value) or a whole key.
+
+A session id is looked up the way the app stores it. By default that is
+pkg/session's: prefix + base64url(SHA-256(id)) (the session's handle), so
+that no key name, MONITOR line or slow log entry holds a usable cookie;
+the id itself is never sent to Redis. With --raw-ids (weppy, Emmett, and
+pkg/session with RedisOptions.HashIDs false, which store prefix + id) the
+id is looked up as it is. A cookie value is a credential: give - to read
+it from stdin instead of the command line.
+
+A whole key is one that starts with --prefix, or any other key that
+exists (so a key copied from redis ls --prefix emtsess: shows without
+--prefix). A handle (from wsess redis sessions) is given as its key:
+the prefix, then the handle.
+
+A key pkg/session keeps for itself is shown for what it is: a tombstone
+(RenewID and Login leave one under a session's old key for up to 5
+minutes) names the key the session was renamed to; a user's index (and its
+metadata) says how many live sessions it lists; a last-seen marker names
+its session; a revocation says from when the user's older cookies are
+refused.
+
+When nothing is found, the error names the prefixes that do hold keys, if
+there are few. The value is decoded as JSON (pkg/session) or pickle
+(weppy, Emmett); --format forces one. Reading it does not change its TTL.`,
 		Example: `  pbpaste | wsess redis show -
-  wsess redis show 3q2-7wEjRDmXzU0sF0DRmt9Kj2J4bVq6w0yQm8m4o1g
-  wsess redis show wppsess:7c9e6679-7425-40de-944b-e07fc1f90ae7 -o json`,
+  wsess redis show wppsess:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg
+  wsess redis show --raw-ids --prefix emtsess: 7c9e6679-7425-40de-944b-e07fc1f90ae7
+  wsess redis show emtsess:7c9e6679-7425-40de-944b-e07fc1f90ae7 -o json`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Arg = args[0]
@@ -69,6 +91,7 @@ it does not change its TTL.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "key `prefix` of the sessions")
+	fl.BoolVar(&opts.RawIDs, "raw-ids", false, "the app stores prefix + the id itself, not its hash (weppy, Emmett)")
 	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", valueFormats, "stored value format")
 	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json"}, "output")
 	return cmd
@@ -83,20 +106,23 @@ func showKey(arg, prefix string) string {
 }
 
 // showCandidates are the keys redis show tries for its argument, in
-// order: the id (or handle) under --prefix (or the key, when it starts with
-// --prefix), the key a hashing Redis manager stores a cookie value under
-// (prefix + session.HashID), then the argument as a whole key under any
+// order. A key under --prefix is itself. A session id (session.ValidID) is
+// the key the app stores it under: prefix + session.HashID(id) by default,
+// prefix + id with rawIDs; the id itself is then in no candidate, so it
+// never reaches Redis (MONITOR, the slow log) for an app that hashes ids.
+// Anything else is looked up under --prefix, then as a whole key under any
 // other prefix.
-func showCandidates(arg, prefix string) []string {
-	key := showKey(arg, prefix)
-	if key == arg {
-		return []string{key}
+func showCandidates(arg, prefix string, rawIDs bool) []string {
+	if prefix != "" && strings.HasPrefix(arg, prefix) {
+		return []string{arg}
 	}
-	keys := []string{key}
-	if session.ValidID(arg) {
-		keys = append(keys, prefix+session.HashID(arg))
+	if session.ValidID(arg) && !rawIDs {
+		return []string{prefix + session.HashID(arg)}
 	}
-	return append(keys, arg)
+	if prefix == "" {
+		return []string{arg}
+	}
+	return []string{prefix + arg, arg}
 }
 
 func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
@@ -111,20 +137,31 @@ func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
 		inf manager.Info
 	)
 	err = manager.ErrNotFound
-	for _, k := range showCandidates(opts.Arg, opts.Prefix) {
+	for _, k := range showCandidates(opts.Arg, opts.Prefix, opts.RawIDs) {
 		key = k
 		if val, inf, err = m.Get(ctx, k); !errors.Is(err, manager.ErrNotFound) {
 			break
 		}
 	}
 	if errors.Is(err, manager.ErrNotFound) {
-		return notFoundError(ctx, m, opts.Prefix)
+		return notFoundError(ctx, m, opts.Prefix, session.ValidID(opts.Arg) && !opts.RawIDs)
+	}
+	if err != nil && rediserr.IsWrongType(err) {
+		// Not a string: one of wsess's index keys (a sorted set or a hash)?
+		if infs, derr := m.Describe(ctx, []string{key}); derr == nil && len(infs) == 1 {
+			if own := manager.Classify(key, infs[0].Type, nil); own.Kind != "" {
+				return showOwn(ctx, opts, m, infs[0], own, nil)
+			}
+		}
 	}
 	if err != nil {
 		if redis := redisError(err); redis != err {
 			return redis
 		}
 		return withHint(fmt.Errorf("cannot read the session: %w", err), "the key may not hold a string value")
+	}
+	if own := manager.Classify(key, "string", val); own.Kind != "" {
+		return showOwn(ctx, opts, m, inf, own, val)
 	}
 	s, err := inspect.DecodeValue(val, opts.Format)
 	if err != nil {
@@ -163,10 +200,16 @@ const (
 )
 
 // notFoundError says that no session has the id under prefix and, when
-// the database holds keys under few other prefixes, names them.
-func notFoundError(ctx context.Context, m *manager.Manager, prefix string) error {
+// the database holds keys under few other prefixes, names them. hashed
+// says the argument was a session id looked up hashed: the error then says
+// how to give a handle or an id an app stores as it is.
+func notFoundError(ctx context.Context, m *manager.Manager, prefix string, hashed bool) error {
 	err := fmt.Errorf("no session with that id under prefix %q", prefix)
 	hint := "check the id and --prefix (wsess redis ls lists the keys)"
+	if hashed {
+		err = fmt.Errorf("no session with that id under prefix %q (looked up hashed, as pkg/session stores it)", prefix)
+		hint = "give a handle with its prefix (" + shellQuote(prefix+"HANDLE") + "), add --raw-ids for an app that stores ids as they are (weppy, Emmett), or check --prefix"
+	}
 	groups, _, perr := m.Prefixes(ctx, hintScanKeys)
 	var names, quoted []string
 	for _, g := range groups {
@@ -176,7 +219,12 @@ func notFoundError(ctx context.Context, m *manager.Manager, prefix string) error
 		}
 	}
 	if perr == nil && len(names) > 0 && len(names) <= hintPrefixes {
-		hint = "keys exist under " + strings.Join(quoted, ", ") + ": try --prefix " + shellQuote(names[0])
+		other := "keys exist under " + strings.Join(quoted, ", ") + ": try --prefix " + shellQuote(names[0])
+		if hashed {
+			hint += "; " + other
+		} else {
+			hint = other
+		}
 	}
 	return withHint(err, hint)
 }
@@ -195,4 +243,96 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ownKindText names each kind of wsess's own keys for people.
+var ownKindText = map[manager.OwnKind]string{
+	manager.OwnTombstone:  "tombstone",
+	manager.OwnIndex:      "index of a user's sessions",
+	manager.OwnIndexMeta:  "metadata of a user's index",
+	manager.OwnMarker:     "last-seen marker",
+	manager.OwnRevocation: "revocation of a user's cookie sessions",
+}
+
+// showOwn shows one of wsess's own keys (own, described by inf, with value
+// for a string) for what it is, rather than as a session that cannot be
+// decoded: its kind, and what it is about (the key a tombstone names, the
+// live sessions an index lists, the session a marker is for, the time a
+// revocation starts from).
+func showOwn(ctx context.Context, opts *redisShowOptions, m *manager.Manager, inf manager.Info, own manager.Own, value []byte) error {
+	now := opts.Now()
+	var (
+		sessions  int64 = -1
+		revokedAt time.Time
+	)
+	switch own.Kind {
+	case manager.OwnIndex, manager.OwnIndexMeta:
+		n, err := m.IndexSessions(ctx, inf.Key, now)
+		if err != nil {
+			return redisError(err)
+		}
+		sessions = n
+	case manager.OwnRevocation:
+		if ms, err := strconv.ParseInt(string(value), 10, 64); err == nil {
+			revokedAt = time.UnixMilli(ms).UTC()
+		}
+	}
+	if opts.Output == "json" {
+		doc := map[string]any{"key": inf.Key, "ttl": ttlSeconds(inf.TTL), "bookkeeping": string(own.Kind)}
+		if own.Target != "" {
+			doc["target"] = own.Target
+		}
+		if own.User != "" {
+			doc["user"] = own.User
+		}
+		if sessions >= 0 {
+			doc["sessions"] = sessions
+		}
+		if !revokedAt.IsZero() {
+			doc["revoked_at"] = revokedAt.Format(time.RFC3339)
+		}
+		b, err := marshalJSON(doc)
+		if err != nil {
+			return err
+		}
+		var out bytes.Buffer
+		if err := json.Indent(&out, b, "", "  "); err != nil {
+			return fmt.Errorf("wsess: %w", err)
+		}
+		out.WriteByte('\n')
+		_, err = opts.IO.Out.Write(jsonSafe(out.Bytes()))
+		return err
+	}
+	st := opts.IO.Styles()
+	var b strings.Builder
+	l := labelLines{b: &b, st: st}
+	l.line("key", textesc.Escape(inf.Key), textesc.Escape(inf.Key))
+	ttl := humanTTL(inf.TTL)
+	if inf.TTL < 0 {
+		ttl = st.Faint.Render("none (never expires)")
+	}
+	l.line("ttl", ttl, strconv.FormatInt(ttlSeconds(inf.TTL), 10))
+	l.line("kind", ownKindText[own.Kind]+st.Faint.Render(" (wsess bookkeeping, not a session)"), string(own.Kind))
+	switch own.Kind {
+	case manager.OwnTombstone:
+		t := textesc.Escape(own.Target)
+		l.line("renamed", "to "+t+st.Faint.Render(" (by RenewID or Login)"), t)
+	case manager.OwnIndexMeta:
+		l.line("index", textesc.Escape(own.Target), textesc.Escape(own.Target))
+	case manager.OwnMarker:
+		l.line("session", textesc.Escape(own.Target), textesc.Escape(own.Target))
+	}
+	if sessions >= 0 {
+		l.line("sessions", plural(sessions, "live session")+st.Faint.Render(" (wsess redis sessions --user ID lists them)"), strconv.FormatInt(sessions, 10))
+	}
+	if !revokedAt.IsZero() {
+		at := revokedAt.Format(time.RFC3339)
+		l.line("revoked", at+" "+st.Faint.Render("(cookies authenticated before are refused)"), at)
+	}
+	if own.User != "" {
+		l.line("user", own.User+st.Faint.Render(" (HashID of the user id)"), own.User)
+	}
+	w := outBuffer(opts.IO)
+	w.WriteString(b.String())
+	return w.Flush()
 }

@@ -45,7 +45,11 @@ constant memory) and print:
     (<64B ... >=64KiB, other: not a string) and idle times (as TTLs,
     unknown: an LFU maxmemory policy keeps none);
   - a breakdown by key prefix (up to the first ':'; --prefix '' walks the
-    whole database) and, on a cluster, by master.
+    whole database) and, on a cluster, by master;
+  - apart from the sessions, the keys pkg/session keeps for itself
+    (bookkeeping): tombstones RenewID and Login leave under a session's
+    old key for a few minutes, per-user index keys, last-seen markers and
+    the cookie store's revocations. They are in no other count.
 
 On a terminal as bar charts, to a pipe as "name<TAB>value" lines, or as
 JSON with -o json (durations in seconds, sizes in bytes). --where counts
@@ -148,6 +152,9 @@ type statsJSON struct {
 	Scanned      int64             `json:"scanned"`
 	Undecodable  int64             `json:"undecodable"`
 	FilterErrors int64             `json:"where_errors"`
+	// Bookkeeping counts wsess's own keys, which are no sessions and in
+	// none of the counts above but scanned.
+	Bookkeeping manager.OwnCounts `json:"bookkeeping"`
 }
 
 func bucketsJSON(bs []manager.Bucket, unit int64) []statsBucketJSON {
@@ -187,6 +194,7 @@ func writeStats(opts *redisStatsOptions, st manager.Stats, interrupted bool) err
 			Prefixes: append([]manager.Group{}, st.Prefixes...),
 			Nodes:    st.Nodes,
 			Scanned:  st.Scanned, Undecodable: st.Undecodable, FilterErrors: st.FilterErrors,
+			Bookkeeping: st.Bookkeeping,
 		}
 		for _, e := range st.Top {
 			doc.Top = append(doc.Top, statsEntryJSON{Key: e.Key, Size: e.Size, TTL: ttlSeconds(e.TTL), Idle: idleSeconds(e.Idle)})
@@ -229,6 +237,9 @@ func writeStats(opts *redisStatsOptions, st manager.Stats, interrupted bool) err
 		if opts.Where != "" {
 			fmt.Fprintf(w, "undecodable\t%d\nwhere_errors\t%d\n", st.Undecodable, st.FilterErrors)
 		}
+		b := st.Bookkeeping
+		fmt.Fprintf(w, "bookkeeping.tombstones\t%d\nbookkeeping.index_keys\t%d\nbookkeeping.markers\t%d\nbookkeeping.revocations\t%d\n",
+			b.Tombstones, b.IndexKeys, b.Markers, b.Revocations)
 	default:
 		writeStatsTable(w, opts, st, mem, interrupted)
 	}
@@ -250,6 +261,9 @@ func writeStatsTable(w *bufio.Writer, opts *redisStatsOptions, st manager.Stats,
 			st.Keys, st.Scanned, orNone(filterNote(st.Undecodable, st.FilterErrors)))))
 	}
 	label("keys", strconv.FormatInt(st.Keys, 10))
+	if n := st.Bookkeeping.Total(); n > 0 {
+		label("wsess keys", bookkeepingText(st.Bookkeeping)+s.Faint.Render(" (bookkeeping, not sessions: counted apart)"))
+	}
 	if st.Keys == 0 {
 		return
 	}
@@ -281,6 +295,21 @@ func writeStatsTable(w *bufio.Writer, opts *redisStatsOptions, st manager.Stats,
 	}
 	writeGroups(w, s, "Prefixes", st.Prefixes)
 	writeGroups(w, s, "Masters", st.Nodes)
+}
+
+// bookkeepingText lists the counts of wsess's own keys that are not zero:
+// "2 tombstones, 2 index keys".
+func bookkeepingText(b manager.OwnCounts) string {
+	var parts []string
+	for _, c := range []struct {
+		n    int64
+		what string
+	}{{b.Tombstones, "tombstone"}, {b.IndexKeys, "index key"}, {b.Markers, "last-seen marker"}, {b.Revocations, "revocation"}} {
+		if c.n > 0 {
+			parts = append(parts, plural(c.n, c.what))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // orNone is s, or what says there was nothing to note.

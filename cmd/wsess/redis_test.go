@@ -187,6 +187,9 @@ func lsRows() []manager.Info {
 			Value: []byte("\x80\x04\x95\x12\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x04name\x94\x8c\x04Zo\xc3\xab\x94s.")}, // pickle.dumps({'name': 'Zoë'}, protocol=4)
 		{Key: "wppsess:junk", TTL: manager.NoExpiry, Size: 3, Idle: 0, Type: "string", Value: []byte("\xff\x00x")},
 		{Key: "wppsess:odd\tkey", TTL: 1500 * time.Millisecond, Size: -1, Idle: manager.IdleUnknown, Type: "hash"},
+		{Key: "wppsess:Xh5hXjZ0cBKDU3Xn2Ek3ZyVbYQ1gq8U9m7wV2c4t6Ko", TTL: 299 * time.Second, Size: 58, Idle: 1 * time.Second, Type: "string",
+			Value: []byte("\x00wsess:renamed:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg"),
+			Own:   manager.Own{Kind: manager.OwnTombstone, Target: "wppsess:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg"}},
 	}
 }
 
@@ -230,13 +233,14 @@ func TestRedisLsRender(t *testing.T) {
 }
 
 func TestRedisStatsRender(t *testing.T) {
-	st := manager.Stats{Keys: 1200, NoTTL: 250, Strings: 1190, Bytes: 1190 * 150, MinSize: 20, MaxSize: 70000, Scanned: 1200,
+	st := manager.Stats{Keys: 1200, NoTTL: 250, Strings: 1190, Bytes: 1190 * 150, MinSize: 20, MaxSize: 70000, Scanned: 1206,
 		Memory: manager.Memory{Sampled: 12, SampledBytes: 1800, SampledUsage: 3000, Estimated: 297500, PerKey: 250},
 		Top: []manager.Entry{
 			{Key: "wppsess:big", Size: 70000, TTL: manager.NoExpiry, Idle: 90061 * time.Second},
 			{Key: "wppsess:odd\tkey", Size: 4000, TTL: 3599900 * time.Millisecond, Idle: manager.IdleUnknown},
 		},
-		Prefixes: []manager.Group{{Name: "wppsess:", Keys: 1200, NoTTL: 250, Bytes: 178500}},
+		Prefixes:    []manager.Group{{Name: "wppsess:", Keys: 1200, NoTTL: 250, Bytes: 178500}},
+		Bookkeeping: manager.OwnCounts{Tombstones: 3, IndexKeys: 2, Markers: 1},
 		Nodes: []manager.Group{
 			{Name: "127.0.0.1:7001", Keys: 400, NoTTL: 80, Bytes: 60000},
 			{Name: "127.0.0.1:7002", Keys: 800, NoTTL: 170, Bytes: 118500},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -91,8 +92,8 @@ func (c *filterCounts) wrap(f manager.Filter) manager.Filter {
 	if f == nil {
 		return nil
 	}
-	return func(key string, value []byte) manager.Verdict {
-		v := f(key, value)
+	return func(ctx context.Context, key string, value []byte) manager.Verdict {
+		v := f(ctx, key, value)
 		switch v {
 		case manager.VerdictUndecodable:
 			c.undecodable.Add(1)

@@ -578,3 +578,100 @@ func TestRedisLsInterrupted(t *testing.T) {
 		t.Fatalf("exit %d, %d rows, stderr %q; want some rows and exit 1", r.Code, len(rows), r.Stderr)
 	}
 }
+
+// An expression that never ends (`def f: f; f`, `last(range(1e12))`) stops
+// on Ctrl-C like any walk: the command's context reaches the jq
+// evaluation, the command prints its house-style summary of an
+// interrupted walk and exits 1, and nothing is counted as a where error.
+// (Before, the evaluation ran without a context and the command never
+// returned.)
+func TestRedisWhereNeverEndingInterrupted(t *testing.T) {
+	s := redistest.Start(t, redistest.Options{})
+	c := s.Client()
+	fillSessions(t, c, "p:", 3)
+	const interrupted = "wsess: interrupted; the batch in flight was finished, nothing after it was started\n"
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, r cliResult)
+	}{
+		{"ls", []string{"redis", "ls", "--prefix", "p:", "--where", "def f: f; f", "-o", "json"}, func(t *testing.T, r cliResult) {
+			if r.Stdout != "[]\n" || r.Stderr != interrupted {
+				t.Errorf("stdout %q, stderr %q; want an empty, closed array and %q", r.Stdout, r.Stderr, interrupted)
+			}
+		}},
+		{"stats", []string{"redis", "stats", "--prefix", "p:", "--where", "last(range(1e12))", "-o", "json"}, func(t *testing.T, r cliResult) {
+			var st struct {
+				Complete     *bool `json:"complete"`
+				Keys         int64 `json:"keys"`
+				FilterErrors int64 `json:"where_errors"`
+			}
+			if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil || st.Complete == nil || *st.Complete || st.Keys != 0 || st.FilterErrors != 0 || r.Stderr != interrupted {
+				t.Errorf("stdout %q (%v), stderr %q; want incomplete statistics without where errors and %q", r.Stdout, err, r.Stderr, interrupted)
+			}
+		}},
+		{"expire", []string{"redis", "expire", "--prefix", "p:", "--delete", "--dry-run", "--where", "def f: f; f"}, func(t *testing.T, r cliResult) {
+			want := `Interrupted: Would delete 0 keys under "p:", where "def f: f; f" (dry run: nothing changed); 3 scanned, 0 failed, 0 undecodable, 0 where errors` + "\n"
+			rerun := strings.TrimSuffix(interrupted, "\n") + "; run the same command again to finish the job\n"
+			if r.Stdout != want || r.Stderr != rerun {
+				t.Errorf("stdout %q, stderr %q; want %q and %q", r.Stdout, r.Stderr, want, rerun)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := c.ConfigResetStat(context.Background()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan cliResult, 1)
+			go func() {
+				done <- runRedisCtx(t, ctx, append([]string{"--redis-url", s.URL()}, tt.args...)...)
+			}()
+			// The values are read (GET) just before the expression runs on them.
+			waitCalls(t, c, "get", 1)
+			cancel()
+			var r cliResult
+			select {
+			case r = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the command did not return within 30 s of its context's cancellation")
+			}
+			if r.Code != 1 {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 1", r.Code, r.Stdout, r.Stderr)
+			}
+			tt.check(t, r)
+		})
+	}
+}
+
+// The same with a real SIGINT: wsess (this test binary running main, see
+// TestMain) stops `ls --where 'def f: f; f'` and exits 1.
+func TestRedisWhereNeverEndingSIGINT(t *testing.T) {
+	s := redistest.Start(t, redistest.Options{})
+	c := s.Client()
+	fillSessions(t, c, "p:", 3)
+	cmd := exec.Command("wsess", "--redis-url", s.URL(), "redis", "ls", "--prefix", "p:", "--where", "def f: f; f")
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Env = append(os.Environ(), envRedisURL+"=", "NO_COLOR=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	waitCalls(t, c, "get", 1)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case <-waited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("wsess did not stop within 30 s of SIGINT")
+	}
+	want := "wsess: interrupted; the batch in flight was finished, nothing after it was started\n"
+	if code := cmd.ProcessState.ExitCode(); code != 1 || out.String() != "" || errOut.String() != want {
+		t.Fatalf("after SIGINT: exit %d, stdout %q, stderr %q; want 1, nothing, %q", code, out.String(), errOut.String(), want)
+	}
+}

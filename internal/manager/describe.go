@@ -48,6 +48,11 @@ type Info struct {
 	// Err is a reply error for this key alone (for example MOVED while a
 	// cluster reshards); the other fields are then unreliable.
 	Err error
+	// Own says whether the key is one of wsess's own (a tombstone, a
+	// user's index, a last-seen marker, a revocation: see Classify) and
+	// not a session. Stats fills it in for every key, List when it reads
+	// values (ScanOptions.Values or Filter); Kind is "" otherwise.
+	Own Own
 }
 
 // describer holds the per-batch command slices, reused between batches.
@@ -63,6 +68,17 @@ type describer struct {
 	// memEvery, when positive, makes describe ask MEMORY USAGE for every
 	// memEvery-th key it sees (memSeen counts them across batches).
 	memEvery, memSeen int
+	// own makes describe fill in Info.Own: from the values when it reads
+	// them, else from the names and types, and for the string keys whose
+	// size a tombstone can have, from their values read in a second
+	// pipeline.
+	own bool
+	// headKeys (at headIdx in the batch), heads and headVals are that
+	// second pipeline's scratch, reused between batches.
+	headKeys []string
+	headIdx  []int
+	heads    []*redis.StringCmd
+	headVals [][]byte
 }
 
 // noTouch reports whether pipelines through nd may be wrapped in CLIENT
@@ -180,7 +196,42 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 			return out, err
 		}
 	}
+	if d.own {
+		if err := d.classify(ctx, nd, out); err != nil {
+			return out, err
+		}
+	}
 	return out, nil
+}
+
+// classify fills in the Own of each key of out (see describer.own).
+func (d *describer) classify(ctx context.Context, nd node, out []Info) error {
+	d.headKeys, d.headIdx = d.headKeys[:0], d.headIdx[:0]
+	for i := range out {
+		inf := &out[i]
+		if inf.Err != nil || inf.TTL == Missing {
+			continue
+		}
+		if !d.values && inf.Type == "string" && mayBeTombstone(inf.Size) {
+			d.headKeys = append(d.headKeys, inf.Key)
+			d.headIdx = append(d.headIdx, i)
+			continue
+		}
+		inf.Own = Classify(inf.Key, inf.Type, inf.Value)
+	}
+	if len(d.headKeys) == 0 {
+		return nil
+	}
+	var err error
+	d.heads, d.headVals, err = d.m.fetchValues(ctx, nd, d.headKeys, d.heads, d.headVals)
+	if err != nil {
+		return err
+	}
+	for j, i := range d.headIdx {
+		// A value gone since (nil) is judged by its name.
+		out[i].Own = Classify(out[i].Key, "string", d.headVals[j])
+	}
+	return nil
 }
 
 // typesOf fills in the Type of the non-string keys out[idx...].
@@ -228,11 +279,12 @@ func (m *Manager) List(ctx context.Context, opts ScanOptions, fn func(infos []In
 	pattern := Pattern(opts.Prefix, opts.Match)
 	n := rateBatch(opts.count(), opts.Rate)
 	wo := walkOpts{count: n, batch: n, workers: pipeWorkers, pace: newPacer(opts.Rate)}
-	err = eachNode(ctx, ns, func(ctx context.Context, i int, nd node) error {
+	err = eachNode(ctx, ns, func(walkCtx context.Context, i int, nd node) error {
 		ds := make([]describer, pipeWorkers)
 		infos := make([][]Info, pipeWorkers)
-		return t.walked(i, scanBatches(ctx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
+		return t.walked(i, scanBatches(walkCtx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
 			ds[w].m, ds[w].values = m, opts.Values || opts.Filter != nil
+			ds[w].own = ds[w].values
 			var err error
 			infos[w], err = ds[w].describe(ctx, nd, keys, infos[w])
 			if err != nil {
@@ -244,7 +296,12 @@ func (m *Manager) List(ctx context.Context, opts ScanOptions, fn func(infos []In
 				if inf.TTL == Missing {
 					continue
 				}
-				if opts.Filter != nil && !judge(opts.Filter, inf.Key, inf.Value, &d) {
+				// wsess's own keys are no sessions: a filter on session
+				// data never selects them, nor counts them undecodable.
+				if opts.Filter != nil && inf.Own.Kind != "" {
+					continue
+				}
+				if opts.Filter != nil && !judge(walkCtx, opts.Filter, inf.Key, inf.Value, &d) {
 					continue
 				}
 				if !opts.Values {

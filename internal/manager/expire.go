@@ -181,7 +181,7 @@ func (m *Manager) Expire(ctx context.Context, opts ExpireOptions) (Summary, erro
 	err = eachNode(ctx, ns, func(ctx context.Context, i int, nd node) error {
 		xs := make([]expirer, pipeWorkers)
 		for w := range xs {
-			xs[w] = expirer{m: m, opts: &opts, single: single}
+			xs[w] = expirer{m: m, opts: &opts, single: single, walkCtx: ctx}
 		}
 		script := batchScript
 		if opts.Idle > 0 {
@@ -212,11 +212,14 @@ type expirer struct {
 	m      *Manager
 	opts   *ExpireOptions
 	single bool
-	evals  []*redis.Cmd
-	gets   []*redis.StringCmd
-	vals   [][]byte
-	picked []string
-	args   []any
+	// walkCtx is the walk's context, done when the caller's is: the
+	// Filter gets it (the batch's own context is never cancelled).
+	walkCtx context.Context
+	evals   []*redis.Cmd
+	gets    []*redis.StringCmd
+	vals    [][]byte
+	picked  []string
+	args    []any
 }
 
 func (x *expirer) apply(ctx context.Context, nd node, keys []string) (Summary, error) {
@@ -230,7 +233,7 @@ func (x *expirer) apply(ctx context.Context, nd node, keys []string) (Summary, e
 		}
 		x.picked = x.picked[:0]
 		for i, k := range keys {
-			if judge(o.Filter, k, x.vals[i], &d) {
+			if judge(x.walkCtx, o.Filter, k, x.vals[i], &d) {
 				x.picked = append(x.picked, k)
 			}
 		}

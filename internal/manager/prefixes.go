@@ -15,7 +15,10 @@ var errEnough = errors.New("enough keys seen")
 // expected prefix can offer ("sessions exist under emtsess: and wppsess:"),
 // at a bounded cost: about limit keys of SCAN, whatever the database size.
 // limit <= 0 means 10,000. At most MaxPrefixes distinct prefixes are kept
-// (the rest count under OtherPrefixes).
+// (the rest count under OtherPrefixes). wsess's own keys whose names say
+// so (a user's index, a last-seen marker, a revocation: see Classify) are
+// seen but not counted: their "prefixes" ("{wppsess:", "wsess:") hold no
+// sessions.
 func (m *Manager) Prefixes(ctx context.Context, limit int) (groups []Group, complete bool, err error) {
 	if limit <= 0 {
 		limit = 10_000
@@ -28,6 +31,9 @@ func (m *Manager) Prefixes(ctx context.Context, limit int) (groups []Group, comp
 				return errEnough
 			}
 			seen++
+			if Classify(k, "", nil).Kind != "" {
+				continue // wsess's bookkeeping ({P u:...}, markers, revocations): no prefix of sessions
+			}
 			a.group(k).Keys++
 		}
 		return nil

@@ -76,7 +76,8 @@ var (
 // Stats summarises the keys under a prefix. It marshals to JSON as is
 // (durations in nanoseconds, sizes in bytes).
 type Stats struct {
-	// Keys is the number of keys seen (selected by the filter, if any).
+	// Keys is the number of keys seen (selected by the filter, if any),
+	// wsess's own keys apart (see Bookkeeping).
 	Keys int64 `json:"keys"`
 	// NoTTL is the number of those that never expire.
 	NoTTL int64 `json:"no_ttl"`
@@ -114,6 +115,10 @@ type Stats struct {
 	Scanned      int64 `json:"scanned"`
 	Undecodable  int64 `json:"undecodable"`
 	FilterErrors int64 `json:"filter_errors"`
+	// Bookkeeping counts the keys that are wsess's own and not sessions
+	// (tombstones, index keys, last-seen markers, revocations: see
+	// Classify), by kind. They are in Scanned and in nothing else above.
+	Bookkeeping OwnCounts `json:"bookkeeping"`
 }
 
 // Memory estimates the memory the keys take in Redis. Value bytes (STRLEN)
@@ -302,6 +307,7 @@ func (a *acc) merge(o *acc) {
 	s.Scanned += o.s.Scanned
 	s.Undecodable += o.s.Undecodable
 	s.FilterErrors += o.s.FilterErrors
+	s.Bookkeeping.add(o.s.Bookkeeping)
 	for i := range s.TTL {
 		s.TTL[i].Count += o.s.TTL[i].Count
 	}
@@ -413,20 +419,20 @@ func (m *Manager) Stats(ctx context.Context, opts ScanOptions) (Stats, error) {
 	n := rateBatch(opts.count(), opts.Rate)
 	wo := walkOpts{count: n, batch: n, workers: pipeWorkers, pace: newPacer(opts.Rate)}
 	nodes := make([]Group, len(ns))
-	err = eachNode(ctx, ns, func(ctx context.Context, i int, nd node) error {
+	err = eachNode(ctx, ns, func(walkCtx context.Context, i int, nd node) error {
 		ds := make([]describer, pipeWorkers)
 		infos := make([][]Info, pipeWorkers)
 		local := make([]*acc, pipeWorkers)
 		for w := range local {
 			local[w] = newAcc(opts.Top)
-			ds[w] = describer{m: m, values: opts.Filter != nil}
+			ds[w] = describer{m: m, values: opts.Filter != nil, own: true}
 			if every > 0 {
 				// Offset each worker so that the sample does not depend on
 				// which worker a batch lands on.
 				ds[w].memEvery, ds[w].memSeen = every, w
 			}
 		}
-		err := scanBatches(ctx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
+		err := scanBatches(walkCtx, nd, pattern, wo, func(ctx context.Context, w int, keys []string, cursor uint64) error {
 			var err error
 			infos[w], err = ds[w].describe(ctx, nd, keys, infos[w])
 			if err != nil {
@@ -439,7 +445,11 @@ func (m *Manager) Stats(ctx context.Context, opts ScanOptions) (Stats, error) {
 				if inf.TTL == Missing || inf.Err != nil {
 					continue
 				}
-				if opts.Filter != nil && !judge(opts.Filter, inf.Key, inf.Value, &d) {
+				if inf.Own.Kind != "" {
+					l.s.Bookkeeping.count(inf.Own.Kind)
+					continue
+				}
+				if opts.Filter != nil && !judge(walkCtx, opts.Filter, inf.Key, inf.Value, &d) {
 					continue
 				}
 				l.add(inf)

@@ -35,7 +35,13 @@ const (
 // makes a walk read every value (GET, in the pipeline that describes the
 // batch, or one pipelined GET per batch for Expire), so it costs the
 // transfer of the values; a nil Filter reads none.
-type Filter func(key string, value []byte) Verdict
+//
+// ctx is the walk's context: it is done as soon as the caller's is (Ctrl-C),
+// also in the middle of a batch, and a filter that may run long (a jq
+// expression that never ends) must then return promptly. A verdict given
+// once ctx is done is ignored and counted nowhere; the walk ends with
+// ErrInterrupted after the batch in flight.
+type Filter func(ctx context.Context, key string, value []byte) Verdict
 
 // Progress is passed to the Progress callbacks of List, Stats and Expire
 // after every batch, never concurrently.
@@ -291,12 +297,21 @@ func (m *Manager) fetchValues(ctx context.Context, nd node, keys []string, cmds 
 
 // judge applies f to one key and counts the verdict into d; it reports
 // whether the key is selected. A nil value (gone, or not a string) is never
-// selected and not counted.
-func judge(f Filter, key string, val []byte, d *Summary) bool {
+// selected and not counted, and neither is one of wsess's own keys
+// (Classify) nor a verdict given once ctx is done (the filter may have been
+// cut short).
+func judge(ctx context.Context, f Filter, key string, val []byte, d *Summary) bool {
 	if val == nil {
 		return false
 	}
-	switch f(key, val) {
+	if Classify(key, "string", val).Kind != "" {
+		return false // wsess's own key: no session to judge
+	}
+	v := f(ctx, key, val)
+	if ctx.Err() != nil {
+		return false
+	}
+	switch v {
 	case VerdictMatch:
 		return true
 	case VerdictUndecodable:

@@ -1,6 +1,7 @@
 package where_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -13,7 +14,7 @@ func ExampleCompile() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(e.Verdict("wppsess:abc", []byte(`{"auth":{"user":{"id":42}}}`)) == manager.VerdictMatch)
+	fmt.Println(e.Verdict(context.Background(), "wppsess:abc", []byte(`{"auth":{"user":{"id":42}}}`)) == manager.VerdictMatch)
 
 	_, err = where.Compile(".auth.user.id ==")
 	var se *where.SyntaxError

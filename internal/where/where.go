@@ -137,7 +137,10 @@ func (e *Expr) String() string { return e.src }
 
 // Eval runs the expression on data (a decoded session as inspect returns
 // it: map[string]any with json.Number numbers) and reports whether it holds.
-// A runtime error is returned as is (and means no match).
+// A runtime error is returned as is (and means no match). The evaluation
+// honours ctx: once it is done, Eval returns an error wrapping ctx.Err()
+// (gojq checks it at every step, so even an expression that never ends
+// stops).
 func (e *Expr) Eval(ctx context.Context, data map[string]any) (bool, error) {
 	iter := e.code.RunWithContext(ctx, Value(data))
 	v, ok := iter.Next()
@@ -153,13 +156,19 @@ func (e *Expr) Eval(ctx context.Context, data map[string]any) (bool, error) {
 // Verdict decodes a stored value and evaluates the expression on it. Its
 // signature is manager.Filter's, so `opts.Filter = expr.Verdict` selects by
 // content in manager.List, Stats and Expire.
-func (e *Expr) Verdict(_ string, value []byte) manager.Verdict {
+//
+// The evaluation stops as soon as ctx is done, however long the expression
+// would run (`def f: f; f` never ends); the verdict is then
+// VerdictNoMatch, not an error: nothing was wrong with the value.
+func (e *Expr) Verdict(ctx context.Context, _ string, value []byte) manager.Verdict {
 	s, err := e.Decoder.DecodeValue(value, e.Format)
 	if err != nil {
 		return manager.VerdictUndecodable
 	}
-	ok, err := e.Eval(context.Background(), s.Data)
+	ok, err := e.Eval(ctx, s.Data)
 	switch {
+	case err != nil && ctx.Err() != nil:
+		return manager.VerdictNoMatch
 	case err != nil:
 		return manager.VerdictError
 	case ok:

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/wsess/wsess/internal/interop"
 	"github.com/wsess/wsess/internal/manager"
@@ -74,7 +75,7 @@ func TestVerdict(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Compile(%q): %v", tt.expr, err)
 			}
-			if got := e.Verdict("k", tt.value); got != tt.want {
+			if got := e.Verdict(context.Background(), "k", tt.value); got != tt.want {
 				t.Errorf("Verdict(%q) = %v, want %v", tt.expr, got, tt.want)
 			}
 		})
@@ -135,7 +136,7 @@ func TestConcurrent(t *testing.T) {
 	v := []byte(`{"auth":{"user":{"id":42}}}`)
 	done := make(chan manager.Verdict, 8)
 	for range 8 {
-		go func() { done <- e.Verdict("k", v) }()
+		go func() { done <- e.Verdict(context.Background(), "k", v) }()
 	}
 	for range 8 {
 		if got := <-done; got != manager.VerdictMatch {
@@ -153,10 +154,45 @@ func FuzzVerdict(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		switch v := e.Verdict("k", b); v {
+		switch v := e.Verdict(context.Background(), "k", b); v {
 		case manager.VerdictMatch, manager.VerdictNoMatch, manager.VerdictUndecodable, manager.VerdictError:
 		default:
 			t.Fatalf("Verdict = %v", v)
 		}
 	})
+}
+
+// An expression that never ends stops when its context is done, without
+// being counted as an error: Eval returns the context's error, Verdict no
+// match. (Verdict ran the expression without a context before: it never
+// returned.)
+func TestNeverEndingStopsWithContext(t *testing.T) {
+	v := []byte(`{"counter":1}`)
+	for _, src := range []string{"def f: f; f", "last(range(1e12))"} {
+		t.Run(src, func(t *testing.T) {
+			e, err := where.Compile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			type result struct {
+				verdict manager.Verdict
+				err     error
+			}
+			done := make(chan result, 1)
+			go func() {
+				_, err := e.Eval(ctx, map[string]any{})
+				done <- result{e.Verdict(ctx, "k", v), err}
+			}()
+			cancel()
+			select {
+			case r := <-done:
+				if !errors.Is(r.err, context.Canceled) || r.verdict != manager.VerdictNoMatch {
+					t.Errorf("Eval error %v, Verdict %v; want context.Canceled and no match", r.err, r.verdict)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("the evaluation did not stop within 30 s of the cancellation")
+			}
+		})
+	}
 }
