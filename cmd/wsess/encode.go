@@ -143,7 +143,8 @@ func encodeRun(opts *encodeOptions) error {
 // encodePython seals values as a weppy (Emmett legacy) or Emmett (modern)
 // cookie, pickled for opts.Target.
 func encodePython(opts *encodeOptions, values map[string]any, secret string) error {
-	target, err := session.ParseTarget(opts.Target)
+	var target session.Target
+	err := target.UnmarshalText([]byte(opts.Target))
 	if err != nil {
 		return err
 	}

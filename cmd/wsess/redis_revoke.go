@@ -11,7 +11,7 @@ import (
 
 type redisRevokeOptions struct {
 	IO    *IOStreams
-	Index func(prefix string) (*session.Index, error)
+	Index func(prefix string) (*session.RedisManager, error)
 
 	Handles []string // the sessions to end, or none with User
 	User    string

@@ -11,21 +11,22 @@ import (
 type redisSessionsOptions struct {
 	IO    *IOStreams
 	Now   func() time.Time
-	Index func(prefix string) (*session.Index, error)
+	Index func(prefix string) (*session.RedisManager, error)
 
 	User   string
 	Prefix string
 	Output string // table, json, jsonl, tsv
 }
 
-// indexFunc builds the per-user index from the factory's Redis client.
-func indexFunc(f *factory) func(prefix string) (*session.Index, error) {
-	return func(prefix string) (*session.Index, error) {
+// indexFunc builds, from the factory's Redis client, a RedisManager for
+// the sessions under prefix: the app's own view of its per-user index.
+func indexFunc(f *factory) func(prefix string) (*session.RedisManager, error) {
+	return func(prefix string) (*session.RedisManager, error) {
 		c, err := f.RedisClient()
 		if err != nil {
 			return nil, err
 		}
-		return session.NewIndex(c, prefix), nil
+		return session.NewRedisManager(c, session.RedisOptions{Prefix: prefix})
 	}
 }
 
@@ -80,7 +81,7 @@ func redisSessionsRun(cmd *cobra.Command, opts *redisSessionsOptions) error {
 	if err != nil {
 		return err
 	}
-	infos, err := ix.Sessions(cmd.Context(), opts.User)
+	infos, err := ix.UserSessions(cmd.Context(), opts.User)
 	if err != nil {
 		return redisError(err)
 	}

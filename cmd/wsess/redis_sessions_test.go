@@ -181,7 +181,7 @@ func TestRedisSessionsRevokeCommands(t *testing.T) {
 				t.Fatalf("bob's sessions: %q, want his one", got)
 			}
 			for _, id := range ids {
-				if n := rdb.Exists(context.Background(), m.Key(id)).Val(); n != 0 {
+				if n := rdb.Exists(context.Background(), "wppsess:"+session.HashID(id)).Val(); n != 0 {
 					t.Fatalf("a revoked session's key still exists")
 				}
 			}

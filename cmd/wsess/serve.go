@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -167,6 +168,11 @@ func newDemoHandler(ctx context.Context, opts *serveDemoOptions, log io.Writer) 
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			fmt.Fprintf(log, "wsess: session error on %s %s: %s\n", textesc.Escape(r.Method), textesc.Escape(r.URL.Path), textesc.Escape(err.Error()))
 			session.DefaultErrorHandler(w, r, err)
+		},
+		// A handler that changes the session after the response's first
+		// byte loses the change: the demo says so in the log.
+		LateChange: func(r *http.Request, changes []string) {
+			fmt.Fprintf(log, "wsess: %s %s changed the session after the response began (not saved): %s\n", textesc.Escape(r.Method), textesc.Escape(r.URL.Path), textesc.Escape(strings.Join(changes, ", ")))
 		}}
 	var (
 		mgr        sessionManager

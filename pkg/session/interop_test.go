@@ -224,8 +224,9 @@ func TestWeppyFormatRefusesLongSecrets(t *testing.T) {
 			t.Errorf("secret of %d bytes: err = %v", len(tt.secret), err)
 		}
 	}
-	if _, err := session.ParseTarget("emmett-3"); !errors.Is(err, session.ErrInvalidOptions) {
-		t.Errorf("ParseTarget(emmett-3): %v", err)
+	var tg session.Target
+	if err := tg.UnmarshalText([]byte("emmett-3")); !errors.Is(err, session.ErrInvalidOptions) {
+		t.Errorf("UnmarshalText(emmett-3): %v", err)
 	}
 	if _, err := (session.PickleCodec{Target: "emmett-3"}).Marshal(map[string]any{}); !errors.Is(err, session.ErrInvalidOptions) {
 		t.Errorf("Marshal with an unknown target: %v", err)

@@ -174,8 +174,8 @@ func TestRedisUserSessionsRevoke(t *testing.T) {
 		if got := bob.mustGet("/whoami"); !strings.HasPrefix(got, "user=bob ") {
 			t.Fatalf("another user's session: %q", got)
 		}
-		if err := m.Revoke(ctx, keep); err != nil {
-			t.Fatal(err)
+		if n, err := m.Revoke(ctx, keep); err != nil || n != 1 {
+			t.Fatalf("Revoke = %d, %v; want 1", n, err)
 		}
 		if infos, err := m.UserSessions(ctx, "ana"); err != nil || len(infos) != 0 {
 			t.Fatalf("after Revoke: %v, %v; want none", infos, err)

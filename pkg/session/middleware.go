@@ -23,7 +23,7 @@ type backend interface {
 	clock() func() time.Time
 }
 
-func middleware(b backend, onError func(http.ResponseWriter, *http.Request, error), next http.Handler) http.Handler {
+func middleware(b backend, onError func(http.ResponseWriter, *http.Request, error), onLate func(*http.Request, []string), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// One allocation holds the session and the writer wrapper.
 		st := &struct {
@@ -51,6 +51,14 @@ func middleware(b backend, onError func(http.ResponseWriter, *http.Request, erro
 		next.ServeHTTP(hw, r)
 		if !sw.committed {
 			sw.commit()
+		}
+		if onLate != nil {
+			s.mu.Lock()
+			late := s.late
+			s.mu.Unlock()
+			if len(late) > 0 {
+				onLate(r, late)
+			}
 		}
 	})
 }
@@ -96,7 +104,11 @@ func (w *responseWriter) commit() bool {
 	}
 	w.committed = true
 	cookies := len(w.ResponseWriter.Header()["Set-Cookie"])
-	if err := w.b.commit(w.r, w.ResponseWriter.Header(), w.s); err != nil {
+	err := w.b.commit(w.r, w.ResponseWriter.Header(), w.s)
+	w.s.mu.Lock()
+	w.s.sealed = true
+	w.s.mu.Unlock()
+	if err != nil {
 		w.failed = true
 		// Headers the inner handler set for its own answer must not leak
 		// into the error response, and the session cookie must not be

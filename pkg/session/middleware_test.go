@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +10,13 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wsess/wsess/internal/redistest"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -87,11 +92,79 @@ func TestCommitAfterSilentHandler(t *testing.T) {
 	}
 }
 
-// TestNoMiddlewareNoSession: From gives nil outside the middleware.
-func TestNoMiddlewareNoSession(t *testing.T) {
-	r := httptest.NewRequest("GET", "/", nil)
-	if s := session.From(r.Context()); s != nil {
-		t.Fatalf("From = %v without the middleware", s)
+// TestFromWithoutMiddlewarePanics: From, and each manager's From, panic
+// with a message naming the middleware that is missing, rather than
+// returning a nil session that fails later.
+func TestFromWithoutMiddlewarePanics(t *testing.T) {
+	cm, err := session.NewCookieManager(testSecret, session.CookieOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm, err := session.NewRedisManager(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), session.RedisOptions{Prefix: "app:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := httptest.NewRequest("GET", "/", nil).Context()
+	var inCookie context.Context // a request behind the cookie manager only
+	cm.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { inCookie = r.Context() })).
+		ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		from func(context.Context) *session.Session
+		want string
+	}{
+		{"From", plain, session.From, "not behind a CookieManager's or RedisManager's Middleware"},
+		{"CookieManager.From", plain, cm.From, `CookieManager.From found no session of this manager (cookie "wsess_session_data")`},
+		{"RedisManager.From", plain, rm.From, `RedisManager.From found no session of this manager (prefix "app:", cookie "wsess_session_id")`},
+		{"RedisManager.From behind the cookie manager", inCookie, rm.From, `RedisManager.From found no session of this manager`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.Contains(msg, tt.want) {
+					t.Fatalf("panic %q, want one saying %q", msg, tt.want)
+				}
+			}()
+			tt.from(tt.ctx)
+		})
+	}
+}
+
+// TestTwoManagersInOneChain: a handler behind a cookie manager and a Redis
+// manager reads and writes both sessions in one request (each manager's
+// From returns its own), and both persist across requests of a cookie jar.
+func TestTwoManagersInOneChain(t *testing.T) {
+	rdb := redistest.Start(t, redistest.Options{}).Client()
+	cm, err := session.NewCookieManager(testSecret, session.CookieOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm, err := session.NewRedisManager(rdb, session.RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, red := cm.From(r.Context()), rm.From(r.Context())
+		if c == red {
+			t.Error("both managers returned the same session")
+		}
+		nc, nr := c.Incr("cookie", 1), red.Incr("redis", 10)
+		if session.From(r.Context()) != red {
+			t.Error("From is not the innermost manager's session")
+		}
+		fmt.Fprintf(w, "cookie=%d redis=%d", nc, nr)
+	})
+	srv := httptest.NewServer(cm.Middleware(rm.Middleware(h)))
+	defer srv.Close()
+	c := newClient(t, srv)
+	for i := 1; i <= 3; i++ {
+		if got, want := c.mustGet("/"), fmt.Sprintf("cookie=%d redis=%d", i, 10*i); got != want {
+			t.Fatalf("request %d: %q, want %q", i, got, want)
+		}
+	}
+	if c.cookie(session.DefaultCookieName) == "" || c.cookie(session.DefaultIDCookieName) == "" {
+		t.Fatal("the jar lacks one of the two session cookies")
 	}
 }
 
@@ -213,6 +286,62 @@ func TestHijack(t *testing.T) {
 			}
 			if tt.srv == h2 && resp.ProtoMajor != 2 {
 				t.Fatalf("protocol %s, want HTTP/2", resp.Proto)
+			}
+		})
+	}
+}
+
+// TestLateChangeReported: a change made after the response's first byte is
+// not saved, and Options.LateChange names it; a change made before is saved
+// and not reported. Both managers.
+func TestLateChangeReported(t *testing.T) {
+	rdb := redistest.Start(t, redistest.Options{}).Client()
+	var (
+		mu   sync.Mutex
+		late [][]string
+	)
+	opts := session.Options{LateChange: func(r *http.Request, changes []string) {
+		mu.Lock()
+		late = append(late, changes)
+		mu.Unlock()
+	}}
+	cm, err := session.NewCookieManager(testSecret, session.CookieOptions{Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm, err := session.NewRedisManager(rdb, session.RedisOptions{Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		mw   func(http.Handler) http.Handler
+	}{{"cookie", cm.Middleware}, {"redis", rm.Middleware}} {
+		t.Run(tt.name, func(t *testing.T) {
+			late = nil
+			mux := http.NewServeMux()
+			mux.HandleFunc("/write", func(w http.ResponseWriter, r *http.Request) {
+				s := session.From(r.Context())
+				s.Set("early", "saved")
+				io.WriteString(w, "first byte")
+				s.Set("late", "lost")
+				s.Destroy()
+			})
+			mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
+				s := session.From(r.Context())
+				fmt.Fprintf(w, "early=%s late=%s", s.String("early"), s.String("late"))
+			})
+			srv := httptest.NewServer(tt.mw(mux))
+			defer srv.Close()
+			c := newClient(t, srv)
+			c.mustGet("/write")
+			if got := c.mustGet("/read"); got != "early=saved late=" {
+				t.Fatalf("after the request: %q, want only the change made before the first byte", got)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(late) != 1 || strings.Join(late[0], ",") != "late,Destroy" {
+				t.Fatalf("LateChange calls %q, want one naming late and Destroy", late)
 			}
 		})
 	}

@@ -83,6 +83,15 @@ type Options struct {
 	// committed. Default DefaultErrorHandler: 503 for ErrUnavailable, 500
 	// otherwise.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// LateChange, when set, is called once a request has ended if its
+	// handler changed the session after the response's first byte (a
+	// Write, WriteHeader or Flush): the session is committed just before
+	// that byte, so later changes (Set, Delete, Incr, Clear, Destroy,
+	// RenewID, Login, SetExpire, reading a Flash) are NOT saved. changes
+	// names them: the keys, or "Clear", "Destroy", "RenewID". Default nil:
+	// they are dropped silently. Log them, or fail a test, to find such a
+	// handler.
+	LateChange func(r *http.Request, changes []string)
 	// Clock returns the current time. Default time.Now. Tests inject it.
 	Clock func() time.Time
 }

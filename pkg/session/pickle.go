@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/wsess/wsess/internal/pickle"
 )
@@ -48,18 +49,24 @@ func Targets() []Target {
 	return []Target{TargetAny, TargetWeppy13, TargetEmmett24, TargetEmmett25, TargetEmmett26, TargetEmmettCore}
 }
 
-// ParseTarget returns the Target named s ("" is TargetAny). Other names
-// give an error wrapping ErrInvalidOptions.
-func ParseTarget(s string) (Target, error) {
-	if s == "" {
-		return TargetAny, nil
+// UnmarshalText sets t to the Target named text ("" is TargetAny), so a
+// Target can be read from configuration (encoding/json, flag.TextVar, ...).
+// Other names give an error wrapping ErrInvalidOptions that lists the valid
+// ones.
+func (t *Target) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*t = TargetAny
+		return nil
 	}
-	for _, t := range Targets() {
-		if string(t) == s {
-			return t, nil
+	names := make([]string, 0, 6)
+	for _, c := range Targets() {
+		if string(c) == string(text) {
+			*t = c
+			return nil
 		}
+		names = append(names, string(c))
 	}
-	return "", fmt.Errorf("%w: unknown pickle target %q", ErrInvalidOptions, s)
+	return fmt.Errorf("%w: unknown pickle target %q (valid: %s)", ErrInvalidOptions, text, strings.Join(names, ", "))
 }
 
 // csrfClass is the class of the CSRF token store ("_csrf") the release's

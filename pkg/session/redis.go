@@ -217,7 +217,7 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 // is unreachable), never to an empty session that would overwrite the real
 // one.
 func (m *RedisManager) Middleware(next http.Handler) http.Handler {
-	return middleware(m, m.opts.ErrorHandler, next)
+	return middleware(m, m.opts.ErrorHandler, m.opts.LateChange, next)
 }
 
 // From returns the session this manager's Middleware put in ctx, even when
@@ -231,10 +231,11 @@ func (m *RedisManager) From(ctx context.Context) *Session {
 	return s
 }
 
-// Key returns the Redis key of session id: Prefix + HashID(id) when ids
-// are hashed (RedisOptions.HashIDs), else Prefix + id. Every key the
-// manager touches is made here.
-func (m *RedisManager) Key(id string) string {
+// key returns the Redis key of session id: Prefix + HashID(id) when ids
+// are hashed (RedisOptions.HashIDs), else Prefix + id. The session keys are
+// made here; the user index and the last-seen markers name theirs
+// (userIndex.keys, seenKey).
+func (m *RedisManager) key(id string) string {
 	if m.hashIDs {
 		var buf [64 + hashIDLen]byte
 		return string(appendHashID(append(buf[:0], m.prefix...), id))
@@ -245,7 +246,7 @@ func (m *RedisManager) Key(id string) string {
 // keyOf returns the Redis key of s's current id, hashing it once per id.
 func (m *RedisManager) keyOf(s *Session) string {
 	if s.keyID != s.id || s.key == "" {
-		s.key, s.keyID = m.Key(s.id), s.id
+		s.key, s.keyID = m.key(s.id), s.id
 	}
 	return s.key
 }
@@ -326,7 +327,7 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), m.timeout)
 	defer cancel()
 	now := m.opts.Clock()
-	key := m.Key(id)
+	key := m.key(id)
 	s.key, s.keyID = key, id
 	val, ttl, due, err := m.read(ctx, key, now)
 	if errors.Is(err, redis.Nil) {
@@ -618,7 +619,7 @@ func (m *RedisManager) touchIndex(base context.Context, s *Session, now time.Tim
 // returns the keys it deleted without the prefix (with hashed ids, their
 // handles).
 func (m *RedisManager) destroy(base context.Context, id string) ([]string, error) {
-	key := m.Key(id)
+	key := m.key(id)
 	var gone []string
 	for range maxRenames {
 		gone = append(gone, key[len(m.prefix):])
@@ -653,7 +654,7 @@ func (m *RedisManager) writeNew(base context.Context, r *http.Request, h http.He
 	}
 	for attempt := 0; ; attempt++ {
 		id := newID()
-		key := m.Key(id)
+		key := m.key(id)
 		var set *redis.BoolCmd
 		err := m.do(base, func(ctx context.Context) error {
 			set = m.rdb.SetNX(ctx, key, data, expire)
@@ -764,7 +765,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 	renamed, newKey := "", ""
 	if s.renew {
 		renamed = newID()
-		newKey = m.Key(renamed)
+		newKey = m.key(renamed)
 	}
 	now := m.opts.Clock()
 	listed := "" // the user whose index lists the new key

@@ -300,7 +300,7 @@ func TestRedisClearRemovesOnlyThePrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := m.Clear(ctx)
+	n, err := m.DeleteAll(ctx)
 	if err != nil || n != 10000 {
 		t.Fatalf("Clear = %d, %v; want 10000", n, err)
 	}
@@ -350,7 +350,7 @@ func TestRedisClearRemovesTheUserIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := m.Clear(ctx); err != nil || n != 8 {
+	if n, err := m.DeleteAll(ctx); err != nil || n != 8 {
 		t.Fatalf("Clear = %d, %v; want 8", n, err)
 	}
 	if after := redistest.Keys(t, rdb); !slices.Equal(after, theirs) {

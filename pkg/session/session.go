@@ -99,11 +99,18 @@ type Session struct {
 
 	owner backend  // the manager whose middleware made it; nil from NewContext
 	outer *Session // the session of an enclosing manager's middleware, if any
+
+	sealed bool     // committed: later changes are not saved
+	late   []string // the keys (or "Destroy", "RenewID", "Clear") changed after the commit
 }
 
-// ID returns the session's store id: the Redis key without its prefix. It is
-// empty for cookie sessions and for a new session that has not been saved.
-// After RenewID it is the new id only once the session has been committed.
+// ID returns the session's id: the value of a Redis session's cookie. It
+// is a credential (whoever has it has the session): never log or show it;
+// log Handle instead. With hashed ids (RedisOptions.HashIDs, the default
+// under CompatWsess) the Redis key is the prefix + Handle, not the prefix +
+// ID. It is empty for cookie sessions and for a new session that has not
+// been saved. After RenewID it is the new id only once the session has been
+// committed.
 func (s *Session) ID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -144,6 +151,13 @@ func (s *Session) record(o op) {
 	}
 	o.apply(s.values)
 	s.ops = append(s.ops, o)
+	if s.sealed {
+		name := o.key
+		if o.kind == opClear {
+			name = "Clear"
+		}
+		s.late = append(s.late, name)
+	}
 }
 
 // Get returns the value stored under key and whether it is present. Values
@@ -225,6 +239,9 @@ func (s *Session) Destroy() {
 	s.destroyed = true
 	s.ops = s.ops[:0]
 	clear(s.values)
+	if s.sealed {
+		s.late = append(s.late, "Destroy")
+	}
 }
 
 // RenewID gives the session a new id while keeping its data, and removes the
@@ -245,6 +262,9 @@ func (s *Session) RenewID() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.renew = true
+	if s.sealed {
+		s.late = append(s.late, "RenewID")
+	}
 }
 
 // SetFlash stores a value that Flash returns once, on this or a later

@@ -89,9 +89,9 @@ func TestClearOnReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := m.Clear(ctx)
+	n, err := m.DeleteAll(ctx)
 	if !errors.Is(err, ErrUnavailable) || n != 0 {
-		t.Fatalf("Clear on a replica = %d, %v; want 0 and ErrUnavailable", n, err)
+		t.Fatalf("DeleteAll on a replica = %d, %v; want 0 and ErrUnavailable", n, err)
 	}
 	if got, _ := master.DBSize(ctx).Result(); got != 5 {
 		t.Fatalf("master holds %d keys, want 5", got)

@@ -54,16 +54,16 @@ const (
 	// IPNone keeps no address (the default: an address is personal data).
 	IPNone IPRecording = iota
 	// IPTruncated keeps the network only: /24 for IPv4, /48 for IPv6
-	// (see TruncateIP); enough to tell "home" from "abroad".
+	// (the /24 or /48 network); enough to tell "home" from "abroad".
 	IPTruncated
 	// IPFull keeps the whole address.
 	IPFull
 )
 
-// TruncateIP returns the /24 (IPv4) or /48 (IPv6) network of ip in CIDR
+// truncateIP returns the /24 (IPv4) or /48 (IPv6) network of ip in CIDR
 // form ("192.0.2.0/24", "2001:db8:1::/48"), or "" when ip does not parse.
 // An IPv4-mapped IPv6 address counts as IPv4.
-func TruncateIP(ip string) string {
+func truncateIP(ip string) string {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ""
@@ -84,7 +84,7 @@ func TruncateIP(ip string) string {
 func recordIP(mode IPRecording, ip string) string {
 	switch mode {
 	case IPTruncated:
-		return TruncateIP(ip)
+		return truncateIP(ip)
 	case IPFull:
 		if addr, err := netip.ParseAddr(ip); err == nil {
 			return addr.Unmap().WithZone("").String()

@@ -55,7 +55,7 @@ func TestUserIndexListRevoke(t *testing.T) {
 		x := newUserIndex(rdb, DefaultPrefix, IPTruncated)
 		now := time.Now().Truncate(time.Millisecond)
 		ana := addSessions(t, x, "ana@example.com", 50, now, time.Hour)
-		bob := addSessions(t, x, "bob", 2, now, time.Hour)
+		bob := addSessions(t, x, "bob@example.com", 2, now, time.Hour)
 
 		if cc, ok := rdb.(*redis.ClusterClient); ok {
 			slots := map[int64]bool{}
@@ -71,7 +71,7 @@ func TestUserIndexListRevoke(t *testing.T) {
 			}
 		}
 		for _, k := range redistest.Keys(t, rdb) {
-			if strings.Contains(k, "ana") || strings.Contains(k, "bob") {
+			if strings.Contains(k, "ana@example.com") || strings.Contains(k, "bob@example.com") {
 				t.Fatalf("key %q names a user", k)
 			}
 		}
@@ -117,10 +117,10 @@ func TestUserIndexListRevoke(t *testing.T) {
 		if n, err := x.revoke(ctx, "ana@example.com", now, false, []string{bob[0]}); err != nil || n != 0 {
 			t.Fatalf("revoking bob's session as ana = %d, %v; want 0", n, err)
 		}
-		if infos, err = x.list(ctx, "bob", now); err != nil || !slices.Equal(handlesOf(infos), bob) {
+		if infos, err = x.list(ctx, "bob@example.com", now); err != nil || !slices.Equal(handlesOf(infos), bob) {
 			t.Fatalf("bob after ana's revoke: %v, %v", handlesOf(infos), err)
 		}
-		if n, err := x.revoke(ctx, "bob", now, false, []string{bob[0]}); err != nil || n != 1 {
+		if n, err := x.revoke(ctx, "bob@example.com", now, false, []string{bob[0]}); err != nil || n != 1 {
 			t.Fatalf("revoke one of bob's = %d, %v; want 1", n, err)
 		}
 		// Revoking the rest empties the index: no key is left for ana.
@@ -217,8 +217,8 @@ func TestTruncateIP(t *testing.T) {
 		{"", "", ""},
 	}
 	for _, tt := range tests {
-		if got := TruncateIP(tt.in); got != tt.want {
-			t.Errorf("TruncateIP(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := truncateIP(tt.in); got != tt.want {
+			t.Errorf("truncateIP(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 		if got := recordIP(IPTruncated, tt.in); got != tt.want {
 			t.Errorf("recordIP(IPTruncated, %q) = %q, want %q", tt.in, got, tt.want)
