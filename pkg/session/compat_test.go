@@ -42,7 +42,7 @@ func (c traced) LeadingBytes() string { return c.inner.(session.Sniffer).Leading
 // opaque wraps a codec and reports nothing about its bytes.
 type opaque struct{ inner session.Codec }
 
-func (c opaque) Marshal(v map[string]any) ([]byte, error)    { return c.inner.Marshal(v) }
+func (c opaque) Marshal(v map[string]any) ([]byte, error)   { return c.inner.Marshal(v) }
 func (c opaque) Unmarshal(b []byte) (map[string]any, error) { return c.inner.Unmarshal(b) }
 
 // TestCompatWrappedJSONCodec: a wrapped JSONCodec keeps the JSON store's
