@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,6 +48,16 @@ type Options struct {
 	Replay string
 	// Timeout bounds each run, setup and checks excluded. Default 10 s.
 	Timeout time.Duration
+	// Reduce skips schedules that differ from one already run only by the
+	// order of adjacent steps of different participants that touch no key
+	// in common (sleep sets): it runs one schedule per equivalence class
+	// instead of every interleaving. Sound only when participants interact
+	// through the keys of their commands alone (no shared memory, no
+	// ordering by time), and every script declares its keys. Commands whose
+	// keys are not known (see keysOf) count as touching every key. The
+	// bound then applies to the schedules run, and Estimate is not used to
+	// decide. Default false.
+	Reduce bool
 	// Names labels scripts in step descriptions: SHA-1 (hex, lower case,
 	// as redis.Script.Hash returns it) to name. Unnamed scripts show the
 	// first 8 hex digits of their SHA-1.
@@ -143,6 +154,9 @@ type Result struct {
 	// Estimate is the number of schedules the first run suggested: the
 	// multinomial of its participants' step counts.
 	Estimate float64
+	// Blocked is how many runs the sleep sets cut short (Options.Reduce):
+	// they would only have repeated schedules already run.
+	Blocked int
 	// Replays lists the replay token of every run, in order.
 	Replays  []string
 	Failures []Failure
@@ -157,7 +171,7 @@ func (r *Result) String() string {
 	case !r.Exhaustive:
 		mode = "replay"
 	}
-	return fmt.Sprintf("%d schedules (%d distinct, ~%.0f in all), %s, %d check(s) failed", r.Schedules, r.Distinct, r.Estimate, mode, len(r.Failures))
+	return fmt.Sprintf("%d schedules (%d distinct, %d cut short; %.0f interleavings in all), %s, %d check(s) failed", r.Schedules, r.Distinct, r.Blocked, r.Estimate, mode, len(r.Failures))
 }
 
 // Explore runs setup and then the scenario it returns once per schedule:
@@ -180,6 +194,10 @@ func Explore(opts Options, setup func() (Scenario, error)) (*Result, error) {
 		out, err := execute(sc.Tasks, ch, opts.Timeout, opts.Names)
 		if err != nil {
 			return nil, err
+		}
+		if out.blocked {
+			res.Blocked++
+			return out, nil
 		}
 		c := &Checker{schedule: out.schedule, taskErrs: out.taskErrs}
 		for i, e := range out.taskErrs {
@@ -206,28 +224,30 @@ func Explore(opts Options, setup func() (Scenario, error)) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		_, err = one(&prefixChooser{prefix: prefix})
+		_, err = one(&dfsChooser{prefix: prefix})
 		return res, err
 	}
 
 	var prefix []int
 	for {
-		out, err := one(&prefixChooser{prefix: prefix})
+		ch := &dfsChooser{prefix: prefix, reduce: opts.Reduce}
+		out, err := one(ch)
 		if err != nil {
 			return res, err
 		}
-		if res.Schedules == 1 {
+		if res.Schedules+res.Blocked == 1 {
 			res.Estimate = multinomial(out.steps)
-			if res.Estimate > float64(opts.MaxSchedules) {
+			if !opts.Reduce && res.Estimate > float64(opts.MaxSchedules) {
 				break
 			}
 		}
-		next, ok := backtrack(out)
+		next, ok := backtrack(out.choices, ch.awake)
 		if !ok {
 			res.Exhaustive = true
 			return res, nil
 		}
-		if res.Schedules >= opts.MaxSchedules {
+		// Runs cut short by the sleep sets cost time too: they count half.
+		if res.Schedules+res.Blocked/2 >= opts.MaxSchedules {
 			break
 		}
 		prefix = next
@@ -287,38 +307,68 @@ func runPattern(name string) string {
 	return strings.Join(parts, "/")
 }
 
-// prefixChooser follows prefix (a choice that is not parked is an error:
-// the run did not repeat), then picks the first parked participant.
-type prefixChooser struct{ prefix []int }
+// dfsChooser follows prefix (a choice that is not parked is an error: the
+// run did not repeat), then picks the first parked participant that is
+// awake. With reduce it keeps a sleep set: a participant whose step was
+// explored at a choice point sleeps, in the siblings explored after it,
+// until a step dependent on its own runs; the orders it would add differ
+// only by swapping independent steps.
+type dfsChooser struct {
+	prefix []int
+	reduce bool
+	sleep  []int   // asleep at the current choice point
+	awake  [][]int // per choice point: the parked participants not asleep
+}
 
-func (c *prefixChooser) choose(k int, enabled []int) (int, error) {
-	if k < len(c.prefix) {
-		want := c.prefix[k]
-		for _, e := range enabled {
-			if e == want {
-				return want, nil
+func (c *dfsChooser) choose(k int, enabled []int, pending []Step) (int, error) {
+	var awake []int
+	for _, e := range enabled {
+		if !slices.Contains(c.sleep, e) {
+			awake = append(awake, e)
+		}
+	}
+	c.awake = append(c.awake, awake)
+	var next int
+	switch {
+	case k < len(c.prefix):
+		next = c.prefix[k]
+		if !slices.Contains(awake, next) {
+			return 0, fmt.Errorf("%w: at choice %d participant %d is not parked or asleep (parked: %v, awake: %v)", errNondeterministic, k+1, next, enabled, awake)
+		}
+	case len(awake) == 0:
+		return 0, errBlocked
+	default:
+		next = awake[0]
+	}
+	if c.reduce {
+		// Asleep after this step: those asleep here and the siblings
+		// explored before next, whose steps are independent of next's.
+		var sleep []int
+		for _, r := range enabled {
+			if r != next && (slices.Contains(c.sleep, r) || r < next && slices.Contains(awake, r)) && independent(pending[r], pending[next]) {
+				sleep = append(sleep, r)
 			}
 		}
-		return 0, fmt.Errorf("%w: at choice %d participant %d is not parked (parked: %v)", errNondeterministic, k+1, want, enabled)
+		c.sleep = sleep
 	}
-	return enabled[0], nil
+	return next, nil
 }
 
 type randomChooser struct{ rng *rand.Rand }
 
-func (c randomChooser) choose(_ int, enabled []int) (int, error) {
+func (c randomChooser) choose(_ int, enabled []int, _ []Step) (int, error) {
 	return enabled[c.rng.IntN(len(enabled))], nil
 }
 
 // backtrack returns the prefix of the next schedule in depth-first order:
-// at the deepest choice point with a parked participant after the one
+// at the deepest choice point with an awake participant after the one
 // chosen, choose that one instead. It reports false when none is left.
-func backtrack(out *outcome) ([]int, bool) {
-	for k := len(out.choices) - 1; k >= 0; k-- {
-		en := out.enabled[k]
+func backtrack(choices []int, awake [][]int) ([]int, bool) {
+	for k := len(choices) - 1; k >= 0; k-- {
+		en := awake[k]
 		for i, e := range en {
-			if e == out.choices[k] && i+1 < len(en) {
-				next := append(append([]int(nil), out.choices[:k]...), en[i+1])
+			if e == choices[k] && i+1 < len(en) {
+				next := append(append([]int(nil), choices[:k]...), en[i+1])
 				return next, true
 			}
 		}

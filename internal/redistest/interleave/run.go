@@ -42,6 +42,7 @@ type run struct {
 	slots   []*slot
 	changed chan struct{} // signalled on every state change
 	abort   bool
+	stuck   bool  // aborted with tasks that did not return
 	fault   error // a participant misbehaved (two commands at once)
 }
 
@@ -52,10 +53,11 @@ func (r *run) signal() {
 	}
 }
 
-func (r *run) aborted() bool {
+// lingering reports a run abandoned with tasks still running.
+func (r *run) lingering() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.abort
+	return r.stuck
 }
 
 // park records slot i's next step and waits until the scheduler releases
@@ -86,9 +88,14 @@ func (r *run) park(i int, st Step) error {
 // chooser picks the participant to release at each choice point.
 type chooser interface {
 	// choose returns the slot to release at choice point k among enabled
-	// (sorted slot indices, at least one).
-	choose(k int, enabled []int) (int, error)
+	// (sorted slot indices, at least one); pending[i] is the step slot i
+	// is parked on. errBlocked ends the run unchecked.
+	choose(k int, enabled []int, pending []Step) (int, error)
 }
+
+// errBlocked is a chooser's answer when every parked participant is asleep
+// (Options.Reduce): the run can only repeat one already explored.
+var errBlocked = errors.New("interleave: every parked participant is asleep")
 
 // outcome is what one run did.
 type outcome struct {
@@ -97,6 +104,7 @@ type outcome struct {
 	enabled  [][]int // the slots parked at each choice point
 	steps    []int   // steps per slot
 	taskErrs []error // per slot
+	blocked  bool    // cut short by errBlocked: not a schedule
 }
 
 // token is the replay token of a run: the slots released, in order.
@@ -158,6 +166,7 @@ func execute(tasks []Task, ch chooser, timeout time.Duration, names map[string]s
 	out := &outcome{}
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
+	pending := make([]Step, len(r.slots))
 	for k := 0; ; k++ {
 		enabled, finished, err := r.quiesce(deadline.C)
 		if err != nil {
@@ -166,7 +175,16 @@ func execute(tasks []Task, ch chooser, timeout time.Duration, names map[string]s
 		if finished {
 			break
 		}
-		next, err := ch.choose(k, enabled)
+		r.mu.Lock()
+		for _, e := range enabled {
+			pending[e] = r.slots[e].pending
+		}
+		r.mu.Unlock()
+		next, err := ch.choose(k, enabled, pending)
+		if errors.Is(err, errBlocked) {
+			out.blocked = true
+			return out, r.abandon(cancel, out, nil)
+		}
 		if err == nil && !slices.Contains(enabled, next) {
 			err = fmt.Errorf("interleave: chose participant %d, not parked", next)
 		}
@@ -234,17 +252,12 @@ func (r *run) quiesce(timeout <-chan time.Time) (enabled []int, finished bool, e
 }
 
 // abandon aborts the run: parked commands fail with ErrAborted, tasks see
-// their context cancelled, and it waits a little for them to return. The
-// error it returns carries the steps that ran.
+// their context cancelled, and it waits a little for them to return (then
+// the participants can take part in another run). It returns err with the
+// steps that ran, or, when every task returned and err is nil, nil.
 func (r *run) abandon(cancel context.CancelFunc, out *outcome, err error) error {
 	r.mu.Lock()
 	r.abort = true
-	for _, sl := range r.slots {
-		if sl.state == parked {
-			sl.state = running
-			sl.release <- ErrAborted
-		}
-	}
 	r.mu.Unlock()
 	cancel()
 	wait := time.NewTimer(2 * time.Second)
@@ -266,8 +279,22 @@ func (r *run) abandon(cancel context.CancelFunc, out *outcome, err error) error 
 		select {
 		case <-r.changed:
 		case <-wait.C:
-			return fmt.Errorf("%w\nsteps so far:\n%s", err, out.schedule)
+			r.mu.Lock()
+			r.stuck = true
+			r.mu.Unlock()
+			return withSteps(err, out)
 		}
+	}
+	if err == nil {
+		return nil
+	}
+	return withSteps(err, out)
+}
+
+// withSteps adds the steps that ran to err.
+func withSteps(err error, out *outcome) error {
+	if err == nil {
+		err = errors.New("interleave: an abandoned run's tasks did not return")
 	}
 	if len(out.schedule) == 0 {
 		return err

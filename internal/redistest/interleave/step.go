@@ -2,6 +2,7 @@ package interleave
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -18,6 +19,26 @@ type Step struct {
 	// Options.Names, or the first 8 hex digits of its SHA-1) and its first
 	// key, cut to 28 bytes; a pipeline lists its commands the same way.
 	Command string
+
+	// keys are the keys the step reads or writes; global: unknown (a
+	// command not in keyed, or without keys), dependent on every step.
+	keys   []string
+	global bool
+}
+
+// independent reports steps of different participants that touch no key
+// in common: run in either order, they leave Redis in the same state and
+// answer the same.
+func independent(a, b Step) bool {
+	if a.global || b.global {
+		return false
+	}
+	for _, k := range a.keys {
+		if slices.Contains(b.keys, k) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s Step) String() string { return s.Participant + ": " + s.Command }
@@ -43,6 +64,11 @@ const maxKey = 28
 // describe builds the step of participant name (at slot) that sends cmds.
 func describe(name string, slot int, cmds []redis.Cmder, names map[string]string) Step {
 	st := Step{Participant: name, Slot: slot}
+	for _, c := range cmds {
+		ks, ok := keysOf(c)
+		st.keys = append(st.keys, ks...)
+		st.global = st.global || !ok
+	}
 	if len(cmds) == 1 {
 		st.Command = describeCmd(cmds[0], names)
 		return st
@@ -115,4 +141,56 @@ func cut(s string) string {
 		return s
 	}
 	return s[:maxKey] + "…"
+}
+
+// keyed reports the commands whose only key is their first argument. Any
+// other command (but the multi-key ones and scripts, see keysOf) counts as
+// touching every key.
+func keyed(name string) bool {
+	switch name {
+	case "get", "set", "setnx", "setex", "psetex", "getex", "getdel", "getset",
+		"expire", "pexpire", "expireat", "pexpireat", "persist", "ttl", "pttl",
+		"expiretime", "pexpiretime", "type", "incr", "incrby", "incrbyfloat",
+		"decr", "decrby", "append", "strlen", "getrange", "setrange", "dump", "restore",
+		"hget", "hset", "hsetnx", "hmset", "hmget", "hdel", "hgetall", "hkeys", "hvals",
+		"hlen", "hexists", "hincrby", "hincrbyfloat", "hstrlen",
+		"zadd", "zrem", "zrange", "zrangebyscore", "zrevrange", "zrevrangebyscore",
+		"zrangebylex", "zscore", "zmscore", "zcard", "zcount", "zincrby", "zrank",
+		"zrevrank", "zremrangebyscore", "zremrangebyrank", "zpopmin", "zpopmax",
+		"lpush", "rpush", "lpop", "rpop", "lrange", "llen", "lindex", "lset", "lrem", "ltrim",
+		"sadd", "srem", "smembers", "scard", "sismember", "smismember", "spop", "srandmember":
+		return true
+	}
+	return false
+}
+
+// keysOf returns the keys cmd touches, and false when they are not known.
+func keysOf(cmd redis.Cmder) ([]string, bool) {
+	args := cmd.Args()
+	name := strings.ToLower(cmd.Name())
+	switch name {
+	case "del", "unlink", "exists", "touch", "mget":
+		ks := make([]string, 0, len(args)-1)
+		for _, a := range args[1:] {
+			ks = append(ks, fmt.Sprint(a))
+		}
+		return ks, len(ks) > 0
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
+		if len(args) < 3 {
+			return nil, false
+		}
+		n, ok := args[2].(int)
+		if !ok || n <= 0 || len(args) < 3+n {
+			return nil, false // a script without declared keys may touch any
+		}
+		ks := make([]string, n)
+		for i := range ks {
+			ks[i] = fmt.Sprint(args[3+i])
+		}
+		return ks, true
+	}
+	if keyed(name) && len(args) >= 2 {
+		return []string{fmt.Sprint(args[1])}, true
+	}
+	return nil, false
 }
