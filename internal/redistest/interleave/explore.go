@@ -224,7 +224,10 @@ func Explore(opts Options, setup func() (Scenario, error)) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		_, err = one(&dfsChooser{prefix: prefix})
+		out, err := one(&dfsChooser{prefix: prefix})
+		if out != nil {
+			res.Estimate = multinomial(out.steps)
+		}
 		return res, err
 	}
 

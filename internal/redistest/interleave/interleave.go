@@ -44,6 +44,12 @@
 // reached, with far fewer runs when participants mostly touch their own
 // keys.
 //
+// A task must not return before the work it started is done: a command
+// sent for a participant whose task has returned fails the exploration
+// (one sent between runs would run unscheduled). A task that sends an HTTP
+// request waits until the server's handler has returned, not just for the
+// response headers.
+//
 // Runs must be repeatable: given the same choices, each participant must
 // issue the same number of steps. Participants interact only through Redis
 // (each its own client; no locks shared with another participant). A task

@@ -478,3 +478,37 @@ func TestReduce(t *testing.T) {
 	}
 	t.Logf("full: %v; reduced: %v", full, reduced)
 }
+
+// TestCommandAfterTaskReturned: a command sent for a participant whose
+// task has returned (work the task left running) fails the exploration
+// instead of running unscheduled.
+func TestCommandAfterTaskReturned(t *testing.T) {
+	rdb := redistest.Start(t, redistest.Options{}).Client()
+	a, b := interleave.NewParticipant("a"), interleave.NewParticipant("b")
+	ca, cb := hooked(t, rdb, a), hooked(t, rdb, b)
+	late := make(chan error, 1)
+	_, err := interleave.Explore(interleave.Options{}, func() (interleave.Scenario, error) {
+		return interleave.Scenario{Tasks: []interleave.Task{
+			{P: a, Do: func(ctx context.Context) error {
+				go func() {
+					time.Sleep(100 * time.Millisecond)
+					late <- ca.Set(context.Background(), "late", 1, 0).Err()
+				}()
+				return nil
+			}},
+			{P: b, Do: func(ctx context.Context) error {
+				if err := cb.Set(ctx, "x", 1, 0).Err(); err != nil {
+					return err
+				}
+				time.Sleep(300 * time.Millisecond) // running, not parked: the late command comes now
+				return cb.Set(ctx, "y", 1, 0).Err()
+			}},
+		}}, flush(t, rdb)
+	})
+	if err == nil || !strings.Contains(err.Error(), `participant "a" sent "SET late" after its task returned`) {
+		t.Fatalf("err = %v, want the late command reported", err)
+	}
+	if err := <-late; !errors.Is(err, interleave.ErrAborted) {
+		t.Fatalf("the late command got %v, want ErrAborted", err)
+	}
+}

@@ -70,9 +70,11 @@ func (r *run) park(i int, st Step) error {
 	}
 	sl := r.slots[i]
 	if sl.state != running {
-		// Two commands of one participant at once: the schedule would
-		// depend on which parks first.
-		if r.fault == nil {
+		// Two commands of one participant at once, or one after its task
+		// returned: the schedule would depend on timing.
+		if r.fault == nil && sl.state == done {
+			r.fault = fmt.Errorf("interleave: participant %q sent %q after its task returned: a task must wait for the work it started (a server handler serving its request)", sl.p.name, st.Command)
+		} else if r.fault == nil {
 			r.fault = fmt.Errorf("interleave: participant %q sent %q while parked on %q: a participant must send one command at a time (give concurrent work its own participant)", sl.p.name, st.Command, sl.pending.Command)
 		}
 		r.signal()
