@@ -18,11 +18,11 @@ func IndexKeysForTest(prefix, userID string) []string {
 // the steps an interleaving test prints.
 func ScriptNamesForTest(m *RedisManager) map[string]string {
 	return map[string]string{
-		m.loader.Hash():      "load",
-		casScript.Hash():     "cas",
-		destroyScript.Hash(): "destroy",
-		addScript.Hash():     "index-add",
-		touchScript.Hash():   "index-touch",
-		removeScript.Hash():  "index-remove",
+		m.loader.Hash():     "load",
+		casScript.Hash():    "cas",
+		endScript.Hash():    "end",
+		addScript.Hash():    "index-add",
+		touchScript.Hash():  "index-touch",
+		removeScript.Hash(): "index-remove",
 	}
 }

@@ -54,8 +54,8 @@ var xRequests = []string{"read", "incr", "set", "remember", "login", "renew", "d
 
 // Admin operations: "revoke" ends device A's session by handle,
 // "revoke-user" every session of the user, "revoke-others" every one but
-// device K's; through the manager, or with the "ix-" prefix through
-// session.NewIndex as the CLI does.
+// device K's; through the app's manager, or with the "ix-" prefix through
+// a RedisManager built with only the prefix, as the CLI does.
 var xAdmins = []string{"revoke", "revoke-user", "revoke-others", "ix-revoke", "ix-revoke-user", "ix-revoke-others"}
 
 // xpart is one participant: a device's requests, one after the other (each
@@ -136,6 +136,7 @@ func xScenarios() []xscenario {
 // xresp is what one request got.
 type xresp struct {
 	op     string
+	sent   string // the session cookie the request carried ("" none)
 	status int
 	loaded bool    // the request found its session (X-Loaded)
 	cookie *string // the session cookie it set: nil none, "" cleared
@@ -422,11 +423,14 @@ func (w *xworld) act(ctx context.Context, i int, a *xactor, run *xrun) error {
 	if a.part.admin() {
 		handle := session.HashID(run.ids[a.part.dev])
 		keep := session.HashID(run.ids["K"])
-		ix := session.NewIndex(a.client, xPrefix)
-		var err error
+		// The CLI's way: a manager of its own, built with only the prefix.
+		ix, err := session.NewRedisManager(a.client, session.RedisOptions{Prefix: xPrefix})
+		if err != nil {
+			return err
+		}
 		switch a.part.ops[0] {
 		case "revoke":
-			err = a.m.Revoke(ctx, handle)
+			_, err = a.m.Revoke(ctx, handle)
 		case "revoke-user":
 			_, err = a.m.RevokeUser(ctx, xUser)
 		case "revoke-others":
@@ -455,6 +459,7 @@ func (w *xworld) act(ctx context.Context, i int, a *xactor, run *xrun) error {
 		if err != nil {
 			return err
 		}
+		r.sent = cookie
 		run.resps[i] = append(run.resps[i], r)
 		if r.cookie != nil {
 			cookie = *r.cookie
@@ -619,16 +624,20 @@ func (w *xworld) verify(c *interleave.Checker, sc xscenario, run *xrun) {
 	}
 
 	// Each device's ids: the one it logged in with, and those its session
-	// was renamed into (a response to a request that found its session
-	// and set a new cookie).
+	// was renamed into (a response to a request that carried an id of the
+	// chain, found its session, and set a new cookie). A session a
+	// request started anew, because the one it carried had ended, begins
+	// a chain of its own: a login on it is a fresh authentication, which a
+	// revoke that already ended the device's session does not undo.
 	chain := map[string][]string{}
 	for dev, id := range run.ids {
 		chain[dev] = []string{id}
 	}
 	for i, rs := range run.resps {
 		for _, r := range rs {
-			if r.loaded && r.cookie != nil && *r.cookie != "" && !slices.Contains(chain[sc[i].dev], *r.cookie) {
-				chain[sc[i].dev] = append(chain[sc[i].dev], *r.cookie)
+			d := sc[i].dev
+			if r.loaded && slices.Contains(chain[d], r.sent) && r.cookie != nil && *r.cookie != "" && !slices.Contains(chain[d], *r.cookie) {
+				chain[d] = append(chain[d], *r.cookie)
 			}
 		}
 	}

@@ -768,7 +768,8 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 		newKey = m.key(renamed)
 	}
 	now := m.opts.Clock()
-	listed := "" // the user whose index lists the new key
+	listed := ""                // the user whose index lists the new key
+	var listedFor time.Duration // the TTL it was listed with
 	for attempt := 0; ; attempt++ {
 		// The expiry comes from the values written: after a replay they
 		// may carry another request's SetExpire.
@@ -817,14 +818,16 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			// The new key joins its user's index before the old key names
 			// it: a RevokeUser running meanwhile either sees the new key
 			// listed (and ends it) or ends the old one, which makes this
-			// compare-and-set fail and the new key go (abandon).
-			if user := userOf(s); user != "" && m.index != nil && listed == "" {
+			// compare-and-set fail and the new key go (abandon). A retry
+			// whose replay changed the TTL (another request's SetExpire)
+			// lists it again with the new expiry.
+			if user := userOf(s); user != "" && m.index != nil && (listed == "" || expire != listedFor) {
 				info := m.indexInfo(r, s, HashID(renamed), now, expire)
 				info.from = HashID(oldID) // a revoke keeps or ends the rename with its origin
 				if err := m.listSession(base, user, newKey, info); err != nil {
 					return err
 				}
-				listed = user
+				listed, listedFor = user, expire
 			}
 			val, ttl = []byte(tombstone+newKey[len(m.prefix):]), int64(min(expire, renameGrace)/time.Second)
 		}

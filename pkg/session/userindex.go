@@ -99,10 +99,14 @@ func recordIP(mode IPRecording, ip string) string {
 // index allows for the touches it has not seen), never past the absolute
 // lifetime. An index entry thus never ends before its session, and ends at
 // most one touch interval after it.
+//
+// The cap is the deadline plus a second: a session key's TTL is whole
+// seconds counted from the current second, so the key itself may outlive
+// the deadline by under a second, and its entry must not go first.
 func indexExpiry(now, created time.Time, idle, absolute, touch time.Duration) time.Time {
 	exp := now.Add(idle + touch)
-	if dl := deadline(created, absolute); !dl.IsZero() && dl.Before(exp) {
-		return dl
+	if dl := deadline(created, absolute); !dl.IsZero() && dl.Add(time.Second).Before(exp) {
+		return dl.Add(time.Second)
 	}
 	return exp
 }
@@ -200,14 +204,20 @@ return 1
 `)
 
 // touchScript: like add for a session already listed; a session that is
-// not (revoked, pruned) is not brought back. Returns 1 when touched.
+// not (revoked, pruned) is not brought back. The score never moves back: a
+// touch computed by a request that loaded before another request raised
+// the session's TTL (SetExpire) may land after it, and must not shorten
+// the entry below the session's real expiry. Returns 1 when touched.
 var touchScript = redis.NewScript(indexLib + `
-if not redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+local cur = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not cur then
   prune()
   settle()
   return 0
 end
-redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[2])
+if tonumber(ARGV[3]) > tonumber(cur) then
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[2])
+end
 redis.call('HSET', KEYS[2], ARGV[2] .. ':t', ARGV[4])
 prune()
 settle()

@@ -241,7 +241,7 @@ func TestIndexExpiryAndTouchDue(t *testing.T) {
 		want                  time.Time
 	}{
 		{"idle plus touch", t0, time.Hour, 24 * time.Hour, 5 * time.Minute, t0.Add(65 * time.Minute)},
-		{"cut at the absolute limit", t0.Add(23*time.Hour + 30*time.Minute), time.Hour, 24 * time.Hour, 5 * time.Minute, t0.Add(24 * time.Hour)},
+		{"cut a second past the absolute limit", t0.Add(23*time.Hour + 30*time.Minute), time.Hour, 24 * time.Hour, 5 * time.Minute, t0.Add(24*time.Hour + time.Second)},
 		{"no absolute", t0.Add(100 * time.Hour), time.Hour, 0, 5 * time.Minute, t0.Add(100*time.Hour + 65*time.Minute)},
 	}
 	for _, tt := range tests {
