@@ -237,10 +237,10 @@ func (m *RedisManager) key(id string) string {
 
 // keyOf returns the Redis key of s's current id, hashing it once per id.
 func (m *RedisManager) keyOf(s *Session) string {
-	if s.keyID != s.id || s.key == "" {
-		s.key, s.keyID = m.key(s.id), s.id
+	if s.rs.keyID != s.id || s.rs.key == "" {
+		s.rs.key, s.rs.keyID = m.key(s.id), s.id
 	}
-	return s.key
+	return s.rs.key
 }
 
 // do runs f with the per-operation timeout.

@@ -83,7 +83,7 @@ func (m *RedisManager) settleCombined(base context.Context, r *http.Request, h h
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrStore, err)
 		}
-		s.values, s.loaded = values, p.data
+		s.values, s.rs.loaded = values, p.data
 		s.ops = s.ops[:0]
 		if m.index != nil {
 			// In commit order with the session's other index changes, as

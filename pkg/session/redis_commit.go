@@ -48,19 +48,19 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 	base := context.WithoutCancel(r.Context())
 
 	if s.destroyed {
-		if s.stored || s.renamed != "" {
+		if s.stored || s.rs.renamed != "" {
 			id := s.id
 			if !s.stored {
-				id = s.renamed
+				id = s.rs.renamed
 			}
 			gone, err := m.destroy(base, id)
 			if err != nil {
 				return storeErr("destroy", err)
 			}
-			if s.user != "" && m.index != nil {
+			if s.rs.user != "" && m.index != nil {
 				// The logout takes its sessions off the user's list.
 				if err := m.do(base, func(ctx context.Context) error {
-					_, err := m.index.remove(ctx, s.user, m.opts.Clock(), gone...)
+					_, err := m.index.remove(ctx, s.rs.user, m.opts.Clock(), gone...)
 					return err
 				}); err != nil {
 					return err
@@ -75,10 +75,10 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 		if !s.renew {
 			s.created = time.Time{} // no Login after the Destroy: the new session starts now
 		}
-		s.stored, s.id, s.loaded, s.renew, s.user = false, "", "", false, ""
+		s.stored, s.id, s.rs.loaded, s.renew, s.rs.user = false, "", "", false, ""
 	}
 
-	if !s.modifiedLocked() && !(s.stampDue && s.stored) {
+	if !s.modifiedLocked() && !(s.rs.stampDue && s.stored) {
 		if !s.stored {
 			return nil // new and empty: no write, no cookie
 		}
@@ -92,7 +92,7 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 			}
 			return m.abandon(base, h, s, "", true)
 		}
-		if expire/time.Second != s.touched/time.Second {
+		if expire/time.Second != s.rs.touched/time.Second {
 			// The load could not apply this session's expiry (no scripts,
 			// or an override the script did not find): set it now.
 			if err := m.do(base, func(ctx context.Context) error {
@@ -101,12 +101,12 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 				return storeErr("expire", err)
 			}
 		}
-		if s.touchDue && s.user != "" && m.index != nil {
+		if s.rs.touchDue && s.rs.user != "" && m.index != nil {
 			if err := m.touchIndex(base, s, now, expire); err != nil {
 				return err
 			}
 		}
-		if m.absolute == 0 || s.touchDue {
+		if m.absolute == 0 || s.rs.touchDue {
 			// A cookie that slides with the session is sent again on every
 			// response (weppy and Emmett do the same). One that ends at the
 			// session's absolute deadline needs no refresh: it is sent
@@ -195,7 +195,7 @@ func (m *RedisManager) writeNew(base context.Context, r *http.Request, h http.He
 					return err
 				}
 			}
-			s.id, s.stored, s.renew, s.loaded = id, true, false, string(data)
+			s.id, s.stored, s.renew, s.rs.loaded = id, true, false, string(data)
 			s.ops = s.ops[:0]
 			m.setCookie(h, s, expire)
 			return nil
@@ -275,15 +275,15 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 	// order, onto the freshest value known here. A request alone falls
 	// back to its own values (the compare-and-set decides); a batch must
 	// not drop the others' operations.
-	if want := st.value; st.id == oldID && want != s.loaded || len(batch) > 1 {
+	if want := st.value; st.id == oldID && want != s.rs.loaded || len(batch) > 1 {
 		if st.id != oldID {
-			want = s.loaded
+			want = s.rs.loaded
 		}
 		fresh, err := m.opts.Codec.Unmarshal([]byte(want))
 		switch {
 		case err == nil:
 			replay(fresh, batch)
-			s.values, s.loaded = fresh, want
+			s.values, s.rs.loaded = fresh, want
 		case len(batch) > 1:
 			return fmt.Errorf("%w: session value the codec cannot read again: %w", ErrStore, err)
 		}
@@ -319,7 +319,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			// The others commit on their own (alone, each with its own
 			// operations), and this request retries with its own.
 			finish(statusAlone, "", 0, nil)
-			fresh, uerr := m.opts.Codec.Unmarshal([]byte(s.loaded))
+			fresh, uerr := m.opts.Codec.Unmarshal([]byte(s.rs.loaded))
 			if uerr != nil {
 				return fmt.Errorf("%w: session value the codec cannot read again: %w", ErrStore, uerr)
 			}
@@ -354,9 +354,9 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			}
 			val, ttl = []byte(tombstone+newKey[len(m.prefix):]), int64(min(expire, renameGrace)/time.Second)
 		}
-		want, mode := s.loaded, ""
-		if len(s.loaded) > casDirectMax {
-			sum := sha1.Sum([]byte(s.loaded))
+		want, mode := s.rs.loaded, ""
+		if len(s.rs.loaded) > casDirectMax {
+			sum := sha1.Sum([]byte(s.rs.loaded))
 			want, mode = hex.EncodeToString(sum[:]), "h"
 		}
 		var res []any
@@ -370,15 +370,15 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 		}
 		switch status, _ := res[0].(int64); status {
 		case 1:
-			s.loaded = string(data)
+			s.rs.loaded = string(data)
 			s.ops = s.ops[:0]
 			if renamed != "" {
 				s.id, s.renew = renamed, false
 				st.id, st.value = "", ""
 			} else {
-				st.id, st.value = oldID, s.loaded
+				st.id, st.value = oldID, s.rs.loaded
 			}
-			finish(1, s.loaded, expire, nil)
+			finish(1, s.rs.loaded, expire, nil)
 			if err := m.settleIndex(base, s, oldID, renamed != "", now, expire); err != nil {
 				return err
 			}
@@ -405,7 +405,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 		if err != nil {
 			return fmt.Errorf("%w: session value replaced by something the codec cannot read: %w", ErrStore, err)
 		}
-		s.loaded = cur
+		s.rs.loaded = cur
 		replay(fresh, batch)
 		s.values = fresh
 		if attempt > 0 {
@@ -426,8 +426,8 @@ func (m *RedisManager) unlistEnded(base context.Context, s *Session, oldID, list
 	if m.index == nil {
 		return nil
 	}
-	if s.user != "" && oldID != "" {
-		if err := m.unlist(base, s.user, HashID(oldID)); err != nil {
+	if s.rs.user != "" && oldID != "" {
+		if err := m.unlist(base, s.rs.user, HashID(oldID)); err != nil {
 			return err
 		}
 	}
@@ -453,7 +453,7 @@ func (m *RedisManager) abandon(base context.Context, h http.Header, s *Session, 
 			return storeErr("save", err)
 		}
 	}
-	s.id, s.stored, s.renew, s.loaded = "", false, false, ""
+	s.id, s.stored, s.renew, s.rs.loaded = "", false, false, ""
 	s.ops = s.ops[:0]
 	clear(s.values)
 	if gone {

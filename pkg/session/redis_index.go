@@ -56,7 +56,7 @@ func (m *RedisManager) unlist(base context.Context, user string, handles ...stri
 // the index still lists it: a revoked session is never listed again.
 func (m *RedisManager) touchIndex(base context.Context, s *Session, now time.Time, expire time.Duration) error {
 	return m.do(base, func(ctx context.Context) error {
-		_, err := m.index.touch(ctx, s.user, HashID(s.id), now, indexExpiry(now, s.created, expire, m.absolute, m.touch))
+		_, err := m.index.touch(ctx, s.rs.user, HashID(s.id), now, indexExpiry(now, s.created, expire, m.absolute, m.touch))
 		return err
 	})
 }
@@ -72,12 +72,12 @@ func (m *RedisManager) settleIndex(base context.Context, s *Session, oldID strin
 		return nil
 	}
 	user := userOf(s)
-	if s.user != "" && (renamed || user != s.user) {
-		if err := m.unlist(base, s.user, HashID(oldID)); err != nil {
+	if s.rs.user != "" && (renamed || user != s.rs.user) {
+		if err := m.unlist(base, s.rs.user, HashID(oldID)); err != nil {
 			return err
 		}
 	}
-	if !renamed && user != "" && user == s.user && (s.touchDue || expire > s.touched) {
+	if !renamed && user != "" && user == s.rs.user && (s.rs.touchDue || expire > s.rs.touched) {
 		return m.touchIndex(base, s, now, expire)
 	}
 	return nil

@@ -90,7 +90,7 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 	defer cancel()
 	now := m.opts.Clock()
 	key := m.key(id)
-	s.key, s.keyID = key, id
+	s.rs.key, s.rs.keyID = key, id
 	val, ttl, due, err := m.read(ctx, key, now)
 	if errors.Is(err, redis.Nil) {
 		return nil // expired, never existed, or not ours: a new session, with a new id
@@ -105,7 +105,7 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 		// Renamed by a RenewID: a new session, but a Destroy in this
 		// request ends the renamed one too (a logout sent with the
 		// previous cookie still logs out).
-		s.renamed = id
+		s.rs.renamed = id
 		return nil
 	}
 	values, err := m.opts.Codec.Unmarshal([]byte(val))
@@ -119,7 +119,7 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 		// Stored without a creation time (by a release that kept none, or
 		// another writer): its absolute lifetime counts from now, recorded
 		// by this request's commit, or reads alone would slide it forever.
-		created, s.stampDue = now.Truncate(time.Second), true
+		created, s.rs.stampDue = now.Truncate(time.Second), true
 	}
 	if m.absolute > 0 && ended(now, created, m.absolute) {
 		// Past its absolute lifetime (the script found no creation time,
@@ -127,10 +127,10 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 		// ends at the deadline.
 		return nil
 	}
-	s.id, s.values, s.stored, s.loaded, s.touched = id, values, true, val, ttl
+	s.id, s.values, s.stored, s.rs.loaded, s.rs.touched = id, values, true, val, ttl
 	s.created = created
-	s.user, _ = values[userKey].(string)
-	s.touchDue = due
+	s.rs.user, _ = values[userKey].(string)
+	s.rs.touchDue = due
 	s.expires = now.Add(m.ttl(now, s))
 	return nil
 }
