@@ -546,9 +546,9 @@ func TestAppendJSONString(t *testing.T) {
 	}
 }
 
-// Issue 13 item 5: redis show with a whole key under another prefix than
-// --prefix shows it, and the error for an id that is not there names the
-// prefixes that do hold keys when there are few.
+// TestRedisShowOtherPrefix: redis show with a whole key under another prefix
+// than --prefix shows it, and the error for an id that is not there names
+// the prefixes that do hold keys when there are few.
 func TestRedisShowOtherPrefix(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
 	c := s.Client()

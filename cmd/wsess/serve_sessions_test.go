@@ -16,7 +16,7 @@ func post(t *testing.T, c *http.Client, u string) (int, string) {
 	return readResponse(t, resp, err)
 }
 
-// TestServeDemoSessions (issue 10 item 8): /login, /sessions, "log out my
+// TestServeDemoSessions: /login, /sessions, "log out my
 // other devices" and /logout, for the Redis store and for the cookie store
 // with --revocations; the cookie store without it says it cannot.
 func TestServeDemoSessions(t *testing.T) {

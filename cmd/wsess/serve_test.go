@@ -244,8 +244,8 @@ func TestServeDemoRedis(t *testing.T) {
 	}
 }
 
-// Issue 9 finding 6: a request path cannot write terminal escapes or a
-// line of its own into the request log.
+// TestServeDemoLogEscapesPath: a request path cannot write terminal escapes
+// or a line of its own into the request log.
 func TestServeDemoLogEscapesPath(t *testing.T) {
 	d := startDemo(t, []string{demoKey}, nil)
 	for _, p := range []string{

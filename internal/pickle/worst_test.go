@@ -198,7 +198,7 @@ func forgetZones(t testing.TB) {
 	zones.Unlock()
 }
 
-// TestZoneNames (issue 9 finding 1): only names of the tz database's form
+// TestZoneNames: only names of the tz database's form
 // are looked up; each name is loaded once per decode, and a load is
 // charged before it is done, so that a pickle cannot make a decode read
 // one file per value.

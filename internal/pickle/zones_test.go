@@ -101,7 +101,7 @@ func pyrealBin(t *testing.T) string {
 	return bin
 }
 
-// TestZonesFromRealFrameworks (issue 11 item 3): each framework's real code
+// TestZonesFromRealFrameworks: each framework's real code
 // pickles pendulum, pytz and zoneinfo times (its `now` action too), at its
 // own protocol and at 0 and 2; what we decode renders exactly as the
 // framework's `data`. A value the framework's Python cannot make (zoneinfo

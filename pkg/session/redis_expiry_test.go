@@ -13,7 +13,7 @@ import (
 	"github.com/wsess/wsess/pkg/session"
 )
 
-// TestRedisReplayRecomputesExpiry (issue 9 finding 3): a commit that replays
+// TestRedisReplayRecomputesExpiry: a commit that replays
 // onto a value another request gave a 30-day SetExpire writes the key with
 // that TTL and sends Max-Age=2592000, not the default hour.
 func TestRedisReplayRecomputesExpiry(t *testing.T) {
@@ -35,7 +35,7 @@ func TestRedisReplayRecomputesExpiry(t *testing.T) {
 	}
 }
 
-// TestRedisExpiryOverrideHolds (issue 9 finding 5): a session's SetExpire
+// TestRedisExpiryOverrideHolds: a session's SetExpire
 // override is applied by the load itself: a request whose handler panics
 // leaves the overridden TTL, and an unchanged overridden session costs one
 // round trip, for both codecs.

@@ -8,7 +8,7 @@ import (
 	"github.com/wsess/wsess/pkg/session"
 )
 
-// TestRedisLoadLeavesForeignValuesAlone (issue 9 finding 5): loading a value
+// TestRedisLoadLeavesForeignValuesAlone: loading a value
 // the codec then rejects (another app's persistent key, a value of the
 // other codec, a RenewID tombstone) does not change its TTL.
 func TestRedisLoadLeavesForeignValuesAlone(t *testing.T) {

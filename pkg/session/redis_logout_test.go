@@ -15,7 +15,7 @@ import (
 	"github.com/wsess/wsess/pkg/session"
 )
 
-// TestRedisLogoutSticks (issue 9 findings 2 and 4): a request that loaded a
+// TestRedisLogoutSticks: a request that loaded a
 // session before a concurrent logout never brings it back, neither under
 // the old id (a changed session) nor under a new one (RenewID), and a
 // logout that loaded the session before a concurrent RenewID committed
@@ -122,7 +122,7 @@ func TestRedisLogoutSticks(t *testing.T) {
 	}
 }
 
-// TestRedisLogoutRace (issue 9, done-when 2): 200 concurrent requests on
+// TestRedisLogoutRace: 200 concurrent requests on
 // one session (20 in flight), of which 4 call Destroy, 19 RenewID and the
 // rest Incr, in one process and across two managers sharing one Redis.
 // "After the logout" means requests that started after the first Destroy's

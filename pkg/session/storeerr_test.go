@@ -22,7 +22,7 @@ func (reply) RedisError()     {}
 
 // TestStoreErr checks which failures the library calls an outage (503 by
 // default) and which a store error (500), where the library and the
-// manager used to disagree: READONLY, BUSY, MOVED, ASK and "ERR LOADING".
+// manager must agree on: READONLY, BUSY, MOVED, ASK and "ERR LOADING".
 func TestStoreErr(t *testing.T) {
 	tests := []struct {
 		name string
