@@ -197,16 +197,9 @@ func TestWhereCaret(t *testing.T) {
 // with pipelines, no TTL.
 func fillUsers(t *testing.T, c redis.UniversalClient, prefix string, n int) {
 	t.Helper()
-	ctx := context.Background()
-	for i := 0; i < n; i += 5000 {
-		pipe := c.Pipeline()
-		for j := i; j < min(i+5000, n); j++ {
-			pipe.Set(ctx, fmt.Sprintf("%ss%06d", prefix, j), fmt.Sprintf(`{"auth": {"user": {"id": %d}}, "n": %d}`, j%10, j), 0)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	redistest.Fill(t, c, n, func(i int) (string, string, time.Duration) {
+		return fmt.Sprintf("%ss%06d", prefix, i), fmt.Sprintf(`{"auth": {"user": {"id": %d}}, "n": %d}`, i%10, i), 0
+	})
 }
 
 // TestRedisExpireWhereDelete: expire --where ... --delete --yes removes
