@@ -8,10 +8,10 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wsess/wsess/internal/testutil"
 )
 
 // redisAddr is the Redis server of the Redis benchmarks: WSESS_BENCH_REDIS_ADDR
@@ -150,7 +150,7 @@ func benchApp(b *testing.B, c appCase, path string, existing bool) {
 	}
 	b.ReportAllocs()
 	ops := 0
-	cpu := cpuTime()
+	cpu := testutil.CPUTime()
 	for b.Loop() {
 		w := serve(app.Handler, path, cookie)
 		if w.Code != http.StatusOK {
@@ -158,7 +158,7 @@ func benchApp(b *testing.B, c appCase, path string, existing bool) {
 		}
 		ops++
 	}
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(ops), "cpu-ns/op")
+	b.ReportMetric(float64(testutil.CPUTime()-cpu)/float64(ops), "cpu-ns/op")
 	if cookie != "" && !c.redis && c.name != "scs-mem" {
 		b.ReportMetric(float64(len(cookie)), "cookie-B")
 	}
@@ -173,16 +173,6 @@ func benchApp(b *testing.B, c appCase, path string, existing bool) {
 		}
 		b.ReportMetric(float64(total)/float64(ops), "rediscmds/op")
 	}
-}
-
-// cpuTime returns the process's user + system CPU time in nanoseconds. On a
-// busy machine the CPU time an op costs is steadier than its wall time.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // BenchmarkCounter is weppy's /counter: read an int, add one, write it back.

@@ -10,7 +10,7 @@ import (
 	"github.com/wsess/wsess/internal/redistest"
 )
 
-// TestBrowserLogoutOtherDevices (issue 10 Done-when 5): two browser
+// TestBrowserLogoutOtherDevices: two browser
 // contexts (separate cookie jars) log in to the demo as the same user; one
 // uses /sessions to log out the other, whose next visit is anonymous. Both
 // stores: Redis (the per-user index) and cookie (revocations in Redis).

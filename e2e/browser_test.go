@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wsess/wsess/internal/redistest"
+	"github.com/wsess/wsess/internal/testutil"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -40,34 +40,13 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// lockedBuffer collects the browser's output for failure messages.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() < 64*1024 {
-		l.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // newBrowser starts headless Chromium with a fresh profile and returns a
 // chromedp context for one tab, bounded by browserTimeout. The browser stops
 // (and its profile is removed) when the test ends.
 func newBrowser(t *testing.T, exe string) context.Context {
 	t.Helper()
-	profile := t.TempDir() // registered first, so removed after the browser stops
-	out := &lockedBuffer{}
+	profile := t.TempDir()                      // registered first, so removed after the browser stops
+	out := &testutil.SyncBuffer{Max: 64 * 1024} // the browser's output, for failure messages
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	actx, acancel := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(exe),

@@ -3,15 +3,14 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/wsess/wsess/internal/testutil"
 )
 
 // TestDemoBinary checks what only the real process shows: the listening
@@ -20,23 +19,11 @@ import (
 // are tested in-process in cmd/wsess.
 func TestDemoBinary(t *testing.T) {
 	srv := startDemo(t)
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	c, jar := testutil.JarClient(t)
 	fetch := func(path string) (int, string) {
 		t.Helper()
 		resp, err := c.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode, string(b)
+		return testutil.ReadResponse(t, resp, err)
 	}
 	for i, want := range []string{"This is your 1 visit", "This is your 2 visit"} {
 		if code, body := fetch("/counter"); code != http.StatusOK || body != want {

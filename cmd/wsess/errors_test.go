@@ -73,11 +73,11 @@ func TestRedisError(t *testing.T) {
 			"wsess: cannot reach Redis: dial tcp: connect: connection refused; check --redis-url / WSESS_REDIS_URL (and --cluster) and that the server is running\n"},
 		{"wrapped twice", fmt.Errorf("ls: %w", fmt.Errorf("walk: %w", &manager.Error{Op: "scan", Kind: rediserr.Unavailable, Err: refused})),
 			"wsess: cannot reach Redis: dial tcp: connect: connection refused; check --redis-url / WSESS_REDIS_URL (and --cluster) and that the server is running\n"},
-		{"loading", &manager.Error{Op: "scan", Kind: rediserr.Unavailable, Err: proto("LOADING Redis is loading the dataset in memory")},
+		{"loading", &manager.Error{Op: "scan", Kind: rediserr.Unavailable, Err: redistest.Reply("LOADING Redis is loading the dataset in memory")},
 			"wsess: Redis cannot serve now: LOADING Redis is loading the dataset in memory; try again later, and check that --redis-url / WSESS_REDIS_URL names a master\n"},
-		{"moved", &manager.Error{Op: "get", Kind: rediserr.Redirected, Err: proto("MOVED 15495 127.0.0.1:7001")},
+		{"moved", &manager.Error{Op: "get", Kind: rediserr.Redirected, Err: redistest.Reply("MOVED 15495 127.0.0.1:7001")},
 			"wsess: Redis answered MOVED 15495 127.0.0.1:7001: the server is a cluster node; give the cluster's addresses with --cluster (or WSESS_REDIS_CLUSTER)\n"},
-		{"reply passes unchanged", &manager.Error{Op: "get", Kind: rediserr.Reply, Err: proto("WRONGTYPE Operation against a key holding the wrong kind of value")},
+		{"reply passes unchanged", &manager.Error{Op: "get", Kind: rediserr.Reply, Err: redistest.Reply("WRONGTYPE Operation against a key holding the wrong kind of value")},
 			"wsess: manager: get: WRONGTYPE Operation against a key holding the wrong kind of value\n"},
 		{"canceled is an interruption", &manager.Error{Op: "scan", Kind: rediserr.Canceled, Err: context.Canceled},
 			"wsess: interrupted; nothing more was done\n"},
@@ -99,12 +99,6 @@ func TestRedisError(t *testing.T) {
 		})
 	}
 }
-
-// proto is a Redis error reply as go-redis returns one it has no type for.
-type proto string
-
-func (p proto) Error() string { return string(p) }
-func (proto) RedisError()     {}
 
 // TestRedisErrorsFromRealServers runs commands against a read-only replica
 // and a cluster node given without --cluster.

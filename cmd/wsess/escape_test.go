@@ -13,8 +13,8 @@ import (
 	"github.com/wsess/wsess/internal/textesc"
 )
 
-// Issue 9, finding 6: text from a session, a key name or a request reaches
-// a terminal, a TSV row or a log line escaped.
+// Text from a session, a key name or a request reaches a terminal, a TSV
+// row or a log line escaped.
 
 // hostileKeys are Redis keys that would retitle and clear a terminal,
 // forge a row, or reorder what follows them.

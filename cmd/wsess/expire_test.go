@@ -9,8 +9,8 @@ import (
 	"github.com/wsess/wsess/internal/redistest"
 )
 
-// Issue 9, finding 8: a TTL under a second would delete the keys at once;
-// --in refuses it as a usage error (exit 2) and changes nothing.
+// TestRedisExpireSubSecondTTL: a TTL under a second would delete the keys
+// at once; --in refuses it as a usage error (exit 2) and changes nothing.
 func TestRedisExpireSubSecondTTL(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
 	c := s.Client()

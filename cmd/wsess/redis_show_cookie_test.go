@@ -12,7 +12,7 @@ import (
 
 // TestRedisShowCookieValue: pkg/session's Redis manager stores a session
 // under prefix + HashID(id), so `redis show` hashes a cookie value to find
-// it (issue 10 item 4), from the command line or from stdin (-), and still
+// it, from the command line or from stdin (-), and still
 // takes the stored key (a handle is given with its prefix); the raw id
 // itself is in no key. A bare handle has the shape of an id, so it is
 // hashed like one (never sent as it is: see TestRedisShowNeverSendsRawID),

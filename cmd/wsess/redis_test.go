@@ -334,16 +334,9 @@ func runRedis(t *testing.T, tty bool, stdin string, args ...string) cliResult {
 // fillSessions writes n JSON sessions under prefix with pipelines (no TTL).
 func fillSessions(t *testing.T, c redis.UniversalClient, prefix string, n int) {
 	t.Helper()
-	ctx := context.Background()
-	for i := 0; i < n; i += 5000 {
-		pipe := c.Pipeline()
-		for j := i; j < min(i+5000, n); j++ {
-			pipe.Set(ctx, prefix+fmt.Sprintf("s%06d", j), `{"counter": `+strconv.Itoa(j)+`}`, 0)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	redistest.Fill(t, c, n, func(i int) (string, string, time.Duration) {
+		return prefix + fmt.Sprintf("s%06d", i), `{"counter": ` + strconv.Itoa(i) + `}`, 0
+	})
 }
 
 // count returns the number of keys under prefix.
@@ -546,9 +539,9 @@ func TestAppendJSONString(t *testing.T) {
 	}
 }
 
-// Issue 13 item 5: redis show with a whole key under another prefix than
-// --prefix shows it, and the error for an id that is not there names the
-// prefixes that do hold keys when there are few.
+// TestRedisShowOtherPrefix: redis show with a whole key under another prefix
+// than --prefix shows it, and the error for an id that is not there names
+// the prefixes that do hold keys when there are few.
 func TestRedisShowOtherPrefix(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
 	c := s.Client()

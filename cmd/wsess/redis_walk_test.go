@@ -71,7 +71,7 @@ func fillWhereFixtures(t *testing.T, c redis.UniversalClient) {
 	}
 }
 
-// Issue 13 item 1: --where selects by content in JSON and pickled sessions
+// TestRedisWhere: --where selects by content in JSON and pickled sessions
 // (weppy's auth.user.id, Emmett's big integers, wsess's JSON); a value that
 // cannot be decoded never matches and is counted; a failing expression is
 // counted apart. The selected keys and what stderr says are golden.
@@ -145,8 +145,9 @@ func sortedFirstFields(out string, table bool) string {
 	return strings.Join(keys, "\n") + "\n"
 }
 
-// Issue 13 item 1: a bad expression is a usage error (exit 2) that shows
-// where it went wrong, before anything connects (the URL is a closed port).
+// TestRedisWhereBadExpression: a bad expression is a usage error (exit 2)
+// that shows where it went wrong, before anything connects (the URL is a
+// closed port).
 func TestRedisWhereBadExpression(t *testing.T) {
 	tests := []struct {
 		name string
@@ -196,21 +197,14 @@ func TestWhereCaret(t *testing.T) {
 // with pipelines, no TTL.
 func fillUsers(t *testing.T, c redis.UniversalClient, prefix string, n int) {
 	t.Helper()
-	ctx := context.Background()
-	for i := 0; i < n; i += 5000 {
-		pipe := c.Pipeline()
-		for j := i; j < min(i+5000, n); j++ {
-			pipe.Set(ctx, fmt.Sprintf("%ss%06d", prefix, j), fmt.Sprintf(`{"auth": {"user": {"id": %d}}, "n": %d}`, j%10, j), 0)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	redistest.Fill(t, c, n, func(i int) (string, string, time.Duration) {
+		return fmt.Sprintf("%ss%06d", prefix, i), fmt.Sprintf(`{"auth": {"user": {"id": %d}}, "n": %d}`, i%10, i), 0
+	})
 }
 
-// Issue 13 done-when 1: expire --where ... --delete --yes removes exactly
-// the matching sessions of 100,000, on one node and on a 3-master cluster,
-// through the CLI; undecodable values stay and are counted.
+// TestRedisExpireWhereDelete: expire --where ... --delete --yes removes
+// exactly the matching sessions of 100,000, on one node and on a 3-master
+// cluster, through the CLI; undecodable values stay and are counted.
 func TestRedisExpireWhereDelete(t *testing.T) {
 	const n = 100_000
 	for _, be := range redisBackends() {
@@ -252,7 +246,7 @@ func TestRedisExpireWhereDelete(t *testing.T) {
 	}
 }
 
-// Issue 13 done-when 2: stats counts the keys without a TTL exactly, and
+// TestRedisNoTTL: stats counts the keys without a TTL exactly, and
 // expire --no-ttl --in 24h gives exactly those a TTL, leaving the others'
 // TTLs alone.
 func TestRedisNoTTL(t *testing.T) {
@@ -311,7 +305,7 @@ func TestRedisNoTTL(t *testing.T) {
 	}
 }
 
-// Issue 13 done-when 3: --rate 2000 on 10,000 keys takes between 4.5 s and
+// TestRedisRate: --rate 2000 on 10,000 keys takes between 4.5 s and
 // 6 s of wall time through the CLI, for each command that walks keys. (The
 // bound is generous on purpose; the exact rate belongs in a benchmark.)
 func TestRedisRate(t *testing.T) {
@@ -376,7 +370,7 @@ func deletedCount(t *testing.T, r cliResult, interrupted bool) int {
 	return k
 }
 
-// Issue 13 done-when 3: an expire interrupted mid-walk (its context
+// TestRedisExpireInterrupted: an expire interrupted mid-walk (its context
 // cancelled, as SIGINT does through main's signal.NotifyContext) prints the
 // summary so far, exits 1, and a rerun completes with every key handled
 // once.
@@ -413,7 +407,7 @@ func TestRedisExpireInterrupted(t *testing.T) {
 	}
 }
 
-// Issue 13 done-when 3, with a real signal: wsess (this test binary running
+// TestRedisExpireSIGINT, with a real signal: wsess (this test binary running
 // main, see TestMain) gets SIGINT in the middle of a paced expire, prints
 // the summary so far, exits 1, and a rerun finishes the job.
 func TestRedisExpireSIGINT(t *testing.T) {
@@ -458,7 +452,7 @@ func TestRedisExpireSIGINT(t *testing.T) {
 	}
 }
 
-// Issue 13 item 3: the progress line on a terminal's stderr shows the rate,
+// TestProgressText: the progress line on a terminal's stderr shows the rate,
 // how far the walk is and the time left.
 func TestProgressText(t *testing.T) {
 	for _, tt := range []struct {
@@ -478,8 +472,8 @@ func TestProgressText(t *testing.T) {
 	}
 }
 
-// Issue 13 item 3: an interrupted stats prints the statistics of the keys
-// seen so far, marked incomplete, and exits 1.
+// TestRedisStatsInterrupted: an interrupted stats prints the statistics of
+// the keys seen so far, marked incomplete, and exits 1.
 func TestRedisStatsInterrupted(t *testing.T) {
 	const n = 10_000
 	s := redistest.Start(t, redistest.Options{})
@@ -553,7 +547,7 @@ func BenchmarkRedisRate(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
 }
 
-// Issue 13 item 3: an interrupted ls keeps what it printed well formed
+// TestRedisLsInterrupted: an interrupted ls keeps what it printed well formed
 // (-o json closes its array) and exits 1.
 func TestRedisLsInterrupted(t *testing.T) {
 	const n = 10_000

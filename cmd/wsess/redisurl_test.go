@@ -9,8 +9,8 @@ import (
 	"github.com/wsess/wsess/internal/redistest"
 )
 
-// Issue 9, finding 7: whatever the Redis URL looks like, its password never
-// appears in an error or a log line.
+// TestRedisURLNeverShowsPassword: whatever the Redis URL looks like, its
+// password never appears in an error or a log line.
 func TestRedisURLNeverShowsPassword(t *testing.T) {
 	port, err := redistest.FreePort()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/wsess/wsess/internal/redistest"
+	"github.com/wsess/wsess/internal/testutil"
 )
 
 // post does POST u (an empty form) and returns the status and body after
@@ -13,10 +14,10 @@ import (
 func post(t *testing.T, c *http.Client, u string) (int, string) {
 	t.Helper()
 	resp, err := c.Post(u, "application/x-www-form-urlencoded", strings.NewReader(""))
-	return readResponse(t, resp, err)
+	return testutil.ReadResponse(t, resp, err)
 }
 
-// TestServeDemoSessions (issue 10 item 8): /login, /sessions, "log out my
+// TestServeDemoSessions: /login, /sessions, "log out my
 // other devices" and /logout, for the Redis store and for the cookie store
 // with --revocations; the cookie store without it says it cannot.
 func TestServeDemoSessions(t *testing.T) {
@@ -31,8 +32,8 @@ func TestServeDemoSessions(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := startDemo(t, []string{"0123456789abcdef0123456789abcdef"}, testEnv{envRedisURL: srv.URL()}, tt.args...)
-			a, _ := newJarClient(t)
-			b, _ := newJarClient(t)
+			a, _ := testutil.JarClient(t)
+			b, _ := testutil.JarClient(t)
 			sessions := d.URL.JoinPath("sessions").String()
 			code, page := get(t, a, d.URL.JoinPath("login").String()+"?user=ana")
 			if code != http.StatusOK || !strings.Contains(page, "Signed in as <strong>ana</strong>") {
@@ -67,7 +68,7 @@ func TestServeDemoSessions(t *testing.T) {
 	}
 	t.Run("cookie without revocations", func(t *testing.T) {
 		d := startDemo(t, []string{"0123456789abcdef0123456789abcdef"}, nil)
-		a, _ := newJarClient(t)
+		a, _ := testutil.JarClient(t)
 		_, page := get(t, a, d.URL.JoinPath("login").String()+"?user=ana")
 		if !strings.Contains(page, `id="no-revoke"`) || strings.Contains(page, `id="logout-others"`) {
 			t.Fatalf("want the page to say it cannot log out other devices:\n%s", page)
@@ -78,7 +79,7 @@ func TestServeDemoSessions(t *testing.T) {
 	})
 	t.Run("bad user", func(t *testing.T) {
 		d := startDemo(t, []string{"0123456789abcdef0123456789abcdef"}, nil)
-		a, _ := newJarClient(t)
+		a, _ := testutil.JarClient(t)
 		for _, q := range []string{"", "?user=", "?user=" + strings.Repeat("x", 65)} {
 			if code, _ := get(t, a, d.URL.JoinPath("login").String()+q); code != http.StatusBadRequest {
 				t.Fatalf("/login%s = %d, want 400", q, code)

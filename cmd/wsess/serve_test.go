@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wsess/wsess/internal/redistest"
+	"github.com/wsess/wsess/internal/testutil"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -24,32 +22,11 @@ import (
 
 const demoKey = "demo-e2e-secret-0123456789abcdef"
 
-// demoLog is the request log of an in-process demo: a buffer that the
-// server's request log writes to and the test reads, each under its lock.
-type demoLog struct {
-	mu  *sync.Mutex
-	buf *bytes.Buffer
-}
-
-func newDemoLog() demoLog { return demoLog{mu: &sync.Mutex{}, buf: &bytes.Buffer{}} }
-
-func (l demoLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l demoLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // demoServer is the demo handler on an httptest server.
 type demoServer struct {
 	URL    *url.URL
-	Log    demoLog
-	Stderr *bytes.Buffer // warnings and notices (before serving)
+	Log    *testutil.SyncBuffer // the request log
+	Stderr *bytes.Buffer        // warnings and notices (before serving)
 }
 
 // startDemo serves the demo in-process with the options of `wsess serve
@@ -66,7 +43,7 @@ func startDemo(t *testing.T, secrets []string, env testEnv, args ...string) *dem
 	}
 	opts.Secrets = func() ([]string, error) { return secrets, nil }
 	opts.Now = time.Now
-	log := newDemoLog()
+	log := &testutil.SyncBuffer{}
 	h, _, err := newDemoHandler(context.Background(), opts, log)
 	if err != nil {
 		t.Fatal(err)
@@ -84,30 +61,7 @@ func startDemo(t *testing.T, secrets []string, env testEnv, args ...string) *dem
 func get(t *testing.T, c *http.Client, u string) (int, string) {
 	t.Helper()
 	resp, err := c.Get(u)
-	return readResponse(t, resp, err)
-}
-
-// readResponse returns the status and body of a response, failing t on
-// err or a body that cannot be read.
-func readResponse(t *testing.T, resp *http.Response, err error) (int, string) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
-
-func newJarClient(t *testing.T) (*http.Client, *cookiejar.Jar) {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second}, jar
+	return testutil.ReadResponse(t, resp, err)
 }
 
 // countThree visits /counter three times and checks the answers.
@@ -131,7 +85,7 @@ func countThree(t *testing.T, c *http.Client, base *url.URL) {
 
 func TestServeDemoCookie(t *testing.T) {
 	d := startDemo(t, []string{demoKey}, nil)
-	c, jar := newJarClient(t)
+	c, jar := testutil.JarClient(t)
 	countThree(t, c, d.URL)
 
 	cookies := jar.Cookies(d.URL)
@@ -190,7 +144,7 @@ func TestServeDemoSecretNotices(t *testing.T) {
 			if got := d.Stderr.String(); got != tt.want {
 				t.Errorf("stderr = %q, want %q", got, tt.want)
 			}
-			c, _ := newJarClient(t)
+			c, _ := testutil.JarClient(t)
 			if _, body := get(t, c, d.URL.JoinPath("counter").String()); body != "This is your 1 visit" {
 				t.Fatalf("got %q", body)
 			}
@@ -201,7 +155,7 @@ func TestServeDemoSecretNotices(t *testing.T) {
 func TestServeDemoRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	d := startDemo(t, nil, testEnv{envRedisURL: srv.URL()}, "--store", "redis")
-	c, jar := newJarClient(t)
+	c, jar := testutil.JarClient(t)
 	countThree(t, c, d.URL)
 
 	cookies := jar.Cookies(d.URL)
@@ -244,8 +198,8 @@ func TestServeDemoRedis(t *testing.T) {
 	}
 }
 
-// Issue 9 finding 6: a request path cannot write terminal escapes or a
-// line of its own into the request log.
+// TestServeDemoLogEscapesPath: a request path cannot write terminal escapes
+// or a line of its own into the request log.
 func TestServeDemoLogEscapesPath(t *testing.T) {
 	d := startDemo(t, []string{demoKey}, nil)
 	for _, p := range []string{

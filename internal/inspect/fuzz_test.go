@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/wsess/wsess/internal/interop"
 	"github.com/wsess/wsess/internal/pickle"
 )
 
 var fuzzLimits = pickle.Limits{MaxElements: 1 << 16, MaxDepth: 64}
 
 func FuzzDecodeCookie(f *testing.F) {
-	for _, v := range vectors(f) {
+	for _, v := range interop.MustVectors(f) {
 		if v.Format != "pickle" {
 			f.Add(v.Cookie, v.Key)
 			f.Add("Cookie: a=1; emt_session_data_x="+v.Cookie, v.Key)
@@ -31,7 +32,7 @@ func FuzzDecodeCookie(f *testing.F) {
 }
 
 func FuzzDecodeValue(f *testing.F) {
-	for _, v := range vectors(f) {
+	for _, v := range interop.MustVectors(f) {
 		if v.Format == "pickle" {
 			b, _ := hex.DecodeString(v.ValueHex)
 			f.Add(b)

@@ -91,6 +91,16 @@ func Vectors() ([]Vector, error) {
 	return out, nil
 }
 
+// MustVectors is Vectors that fails tb when the file cannot be read.
+func MustVectors(tb testing.TB) []Vector {
+	tb.Helper()
+	vs, err := Vectors()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return vs
+}
+
 // Canonical parses JSON for comparison as JSON values, the way the vectors'
 // expected values are meant to be compared: numbers become exact rationals
 // in text (1.50 and 1.5 compare equal, big integers stay exact) and
@@ -114,6 +124,26 @@ func MustCanonical(tb testing.TB, b []byte) any {
 		tb.Fatal(err)
 	}
 	return v
+}
+
+// SameJSON reports whether the JSON texts a and b hold the same value
+// once canonical (see Canonical). It fails tb on malformed JSON.
+func SameJSON(tb testing.TB, a, b []byte) bool {
+	tb.Helper()
+	return reflect.DeepEqual(MustCanonical(tb, a), MustCanonical(tb, b))
+}
+
+// AssertPlainJSON reports through tb.Errorf when got, made plain (Plain)
+// and encoded as JSON, is not the JSON value want (see SameJSON).
+func AssertPlainJSON(tb testing.TB, got any, want []byte) {
+	tb.Helper()
+	gb, err := json.Marshal(Plain(got))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if !SameJSON(tb, gb, want) {
+		tb.Errorf("got  %s\nwant %s", gb, want)
+	}
 }
 
 func canonical(v any) any {

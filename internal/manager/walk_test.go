@@ -20,17 +20,9 @@ import (
 // stored bytes and ttl(i) the TTL (0: none).
 func fillSessions(tb testing.TB, c redis.UniversalClient, prefix string, n int, value func(i int) string, ttl func(i int) time.Duration) {
 	tb.Helper()
-	ctx := context.Background()
-	const chunk = 5000
-	for i := 0; i < n; i += chunk {
-		pipe := c.Pipeline()
-		for j := i; j < i+chunk && j < n; j++ {
-			pipe.Set(ctx, prefix+strconv.Itoa(j), value(j), ttl(j))
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			tb.Fatalf("fill %s: %v", prefix, err)
-		}
-	}
+	redistest.Fill(tb, c, n, func(i int) (string, string, time.Duration) {
+		return prefix + strconv.Itoa(i), value(i), ttl(i)
+	})
 }
 
 func noTTL(int) time.Duration { return 0 }

@@ -32,7 +32,7 @@ func allocated(f func()) uint64 {
 	return after.TotalAlloc - before.TotalAlloc
 }
 
-// selfBuild is the review's input: a one-item dict BUILT with itself as
+// selfBuild is a self-referencing BUILD: a one-item dict BUILT with itself as
 // state 20 times holds 2^20 items; each further 4-byte step (EMPTY_DICT,
 // BINGET, BUILD) copies those into a new dict. padTo makes it that long.
 func selfBuild(padTo int) []byte {
@@ -120,10 +120,10 @@ type hostileInput struct {
 	decodes bool // a valid pickle whose cost is linear: it may decode
 }
 
-// hostileInputs are the review's inputs and the other amplifications: each
-// is small, and each made the decoder at f293166 copy, build or walk far
-// more than its size (the floods are linear, and there to pin the
-// constants).
+// hostileInputs are the self-referencing BUILDs and the other
+// amplifications: each is small, and each would make a decoder without
+// bounds copy, build or walk far more than its size (the floods are linear,
+// and there to pin the constants).
 func hostileInputs() []hostileInput {
 	dict20 := func(b *bytes.Buffer) { bigDict(b, 1, 20) }
 	list := bigList(50_000)
@@ -155,7 +155,7 @@ func hostileInputs() []hostileInput {
 	return append(inputs, worstInputs()...)
 }
 
-// TestHostileBounded (issue 9 finding 1): every hostile input is refused,
+// TestHostileBounded: every hostile input is refused,
 // or decoded when it is linear, within the allocation bound.
 func TestHostileBounded(t *testing.T) {
 	for _, c := range hostileInputs() {
@@ -189,7 +189,9 @@ func TestHostileRefused(t *testing.T) {
 	}
 }
 
-func TestReviewInputSizes(t *testing.T) {
+// TestSelfBuildSizes: selfBuild pads its input to exactly the length asked
+// for, so the hostile inputs are the sizes their names say.
+func TestSelfBuildSizes(t *testing.T) {
 	for _, n := range []int{70, 134, 198} {
 		if got := len(selfBuild(n)); got != n {
 			t.Errorf("selfBuild(%d) is %d bytes", n, got)

@@ -4,10 +4,12 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+
+	"github.com/wsess/wsess/internal/interop"
 )
 
 func FuzzDecode(f *testing.F) {
-	for _, v := range loadVectors(f) {
+	for _, v := range interop.MustVectors(f) {
 		if v.Format == "pickle" {
 			raw, err := hex.DecodeString(v.ValueHex)
 			if err != nil {

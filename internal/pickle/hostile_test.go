@@ -3,11 +3,15 @@ package pickle
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsess/wsess/internal/interop"
+	"github.com/wsess/wsess/internal/testutil"
 )
 
 func le8(n uint64) []byte { return binary.LittleEndian.AppendUint64(nil, n) }
@@ -132,9 +136,9 @@ func BenchmarkHostile(b *testing.B) {
 			var spent int
 			for b.Loop() {
 				var err error
-				start := cpuTime()
+				start := testutil.CPUTime()
 				total += allocated(func() { _, spent, err = Decoder{}.decode(c.in) })
-				cpu += cpuTime() - start
+				cpu += testutil.CPUTime() - start
 				if (err == nil) != c.decodes {
 					b.Fatalf("err = %v", err)
 				}
@@ -173,9 +177,9 @@ func BenchmarkHostile(b *testing.B) {
 
 func BenchmarkDecodeVectors(b *testing.B) {
 	var inputs [][]byte
-	for _, v := range loadVectors(b) {
+	for _, v := range interop.MustVectors(b) {
 		if v.Format == "pickle" {
-			raw, _ := hexDecode(v.ValueHex)
+			raw, _ := hex.DecodeString(v.ValueHex)
 			inputs = append(inputs, raw)
 		}
 	}

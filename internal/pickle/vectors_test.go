@@ -7,20 +7,9 @@ import (
 	"github.com/wsess/wsess/internal/interop"
 )
 
-type vector = interop.Vector
-
-func loadVectors(t testing.TB) []vector {
-	t.Helper()
-	vs, err := interop.Vectors()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vs
-}
-
 func TestDecodeVectors(t *testing.T) {
 	n := 0
-	for i, v := range loadVectors(t) {
+	for i, v := range interop.MustVectors(t) {
 		if v.Format != "pickle" {
 			continue
 		}
@@ -38,7 +27,7 @@ func TestDecodeVectors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("vector %d: %v", i, err)
 			}
-			assertJSONEqual(t, got, v.Expected)
+			interop.AssertPlainJSON(t, got, v.Expected)
 		})
 	}
 	if n != 16 {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsess/wsess/internal/testutil"
 )
 
 // nearMB is the size the worst-case inputs are built to: just under 1 MB.
@@ -198,7 +200,7 @@ func forgetZones(t testing.TB) {
 	zones.Unlock()
 }
 
-// TestZoneNames (issue 9 finding 1): only names of the tz database's form
+// TestZoneNames: only names of the tz database's form
 // are looked up; each name is loaded once per decode, and a load is
 // charged before it is done, so that a pickle cannot make a decode read
 // one file per value.
@@ -284,11 +286,11 @@ func BenchmarkZoneLoads(b *testing.B) {
 	loads := 0
 	for b.Loop() {
 		forgetZones(b)
-		start := cpuTime()
+		start := testutil.CPUTime()
 		d := &decoder{lim: DefaultLimits(), data: in, budget: &budget{left: DefaultLimits().budget(len(in))}}
 		d.limit = d.left
 		_, err := d.run()
-		cpu += cpuTime() - start
+		cpu += testutil.CPUTime() - start
 		if !errors.Is(err, ErrTooLarge) {
 			b.Fatalf("err = %v, want ErrTooLarge", err)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -15,16 +14,10 @@ import (
 
 type vector = interop.Vector
 
-func jsonEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
-
 func cookieVectors(t testing.TB) []vector {
 	t.Helper()
-	vs, err := interop.Vectors()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []vector
-	for _, v := range vs {
+	for _, v := range interop.MustVectors(t) {
 		if v.IsCookie() {
 			out = append(out, v)
 		}
@@ -48,13 +41,7 @@ func checkDecodes(t *testing.T, pk []byte, want json.RawMessage) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gb, err := json.Marshal(interop.Plain(got))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(interop.MustCanonical(t, gb), interop.MustCanonical(t, want)) {
-		t.Errorf("got  %s\nwant %s", gb, want)
-	}
+	interop.AssertPlainJSON(t, got, want)
 }
 
 // TestOpenVectors opens every cookie that the real weppy and Emmett code

@@ -15,10 +15,7 @@ import (
 // read-cookie) open them: it must load the vector's expected value, with
 // and (for Emmett, whose apps may set compression_level) without zlib.
 func TestPythonOpensGoCookies(t *testing.T) {
-	vs, err := interop.Vectors()
-	if err != nil {
-		t.Fatal(err)
-	}
+	vs := interop.MustVectors(t)
 	const secret = "go-sealed-secret"
 	for _, fw := range pyreal.Frameworks(t) {
 		t.Run(fw, func(t *testing.T) {
@@ -54,7 +51,7 @@ func TestPythonOpensGoCookies(t *testing.T) {
 						req["compression"] = level
 					}
 					back := py.Must(t, req)
-					if !jsonSame(t, back.Data(), v.Expected) {
+					if !interop.SameJSON(t, back.Data(), v.Expected) {
 						t.Errorf("%s level %d: %s read %s, want %s", v.Case, level, fw, back.Data(), v.Expected)
 					}
 				}
@@ -101,8 +98,4 @@ func TestPythonRefusesTamperedGoCookies(t *testing.T) {
 			}
 		})
 	}
-}
-
-func jsonSame(t testing.TB, a, b []byte) bool {
-	return jsonEqual(interop.MustCanonical(t, a), interop.MustCanonical(t, b))
 }

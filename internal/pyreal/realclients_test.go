@@ -177,7 +177,7 @@ func manager(t *testing.T, s *pyreal.Server, key string, target session.Target) 
 	return m
 }
 
-// TestRealFrameworks is the matrix of issue 11: for every framework the
+// TestRealFrameworks is the interop matrix: for every framework the
 // runner offers, every session case, both directions for cookies (every
 // key) and Redis values. "theirs": the real code writes, wsess reads (the
 // library and the CLI's decoder) and must show what the real code itself

@@ -16,12 +16,6 @@ import (
 	"github.com/wsess/wsess/internal/redistest"
 )
 
-// reply is a Redis error reply as go-redis hands over one it has no type for.
-type reply string
-
-func (r reply) Error() string { return string(r) }
-func (reply) RedisError()     {}
-
 // TestClassifyReplies covers the replies no test can provoke cheaply from a
 // real server (LOADING needs a data set that takes long to load, TRYAGAIN a
 // slot migration under a multi-key command, KVRocks's "ERR " prefixes), and
@@ -34,26 +28,26 @@ func TestClassifyReplies(t *testing.T) {
 		want rediserr.Kind
 	}{
 		{"nil", nil, rediserr.None},
-		{"LOADING", reply("LOADING Redis is loading the dataset in memory"), rediserr.Unavailable},
-		{"ERR LOADING (KVRocks)", reply("ERR LOADING restoring the db from backup"), rediserr.Unavailable},
-		{"READONLY", reply("READONLY You can't write against a read only replica."), rediserr.Unavailable},
-		{"READONLY from a script", reply("ERR Error running script (call to f_1): @user_script:1: -READONLY You can't write against a read only replica."), rediserr.Unavailable},
-		{"BUSY", reply("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."), rediserr.Unavailable},
-		{"BUSYKEY is about data", reply("BUSYKEY Target key name already exists."), rediserr.Reply},
-		{"BUSYGROUP is about data", reply("BUSYGROUP Consumer Group name already exists"), rediserr.Reply},
-		{"CLUSTERDOWN", reply("CLUSTERDOWN The cluster is down"), rediserr.Unavailable},
-		{"MASTERDOWN", reply("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."), rediserr.Unavailable},
-		{"TRYAGAIN", reply("TRYAGAIN Multiple keys request during rehashing of slot"), rediserr.Unavailable},
-		{"NOREPLICAS", reply("NOREPLICAS Not enough good replicas to write."), rediserr.Unavailable},
-		{"max clients", reply("ERR max number of clients reached"), rediserr.Unavailable},
-		{"MOVED", reply("MOVED 3999 127.0.0.1:6381"), rediserr.Redirected},
-		{"ASK", reply("ASK 3999 127.0.0.1:6381"), rediserr.Redirected},
-		{"WRONGTYPE", reply("WRONGTYPE Operation against a key holding the wrong kind of value"), rediserr.Reply},
+		{"LOADING", redistest.Reply("LOADING Redis is loading the dataset in memory"), rediserr.Unavailable},
+		{"ERR LOADING (KVRocks)", redistest.Reply("ERR LOADING restoring the db from backup"), rediserr.Unavailable},
+		{"READONLY", redistest.Reply("READONLY You can't write against a read only replica."), rediserr.Unavailable},
+		{"READONLY from a script", redistest.Reply("ERR Error running script (call to f_1): @user_script:1: -READONLY You can't write against a read only replica."), rediserr.Unavailable},
+		{"BUSY", redistest.Reply("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."), rediserr.Unavailable},
+		{"BUSYKEY is about data", redistest.Reply("BUSYKEY Target key name already exists."), rediserr.Reply},
+		{"BUSYGROUP is about data", redistest.Reply("BUSYGROUP Consumer Group name already exists"), rediserr.Reply},
+		{"CLUSTERDOWN", redistest.Reply("CLUSTERDOWN The cluster is down"), rediserr.Unavailable},
+		{"MASTERDOWN", redistest.Reply("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."), rediserr.Unavailable},
+		{"TRYAGAIN", redistest.Reply("TRYAGAIN Multiple keys request during rehashing of slot"), rediserr.Unavailable},
+		{"NOREPLICAS", redistest.Reply("NOREPLICAS Not enough good replicas to write."), rediserr.Unavailable},
+		{"max clients", redistest.Reply("ERR max number of clients reached"), rediserr.Unavailable},
+		{"MOVED", redistest.Reply("MOVED 3999 127.0.0.1:6381"), rediserr.Redirected},
+		{"ASK", redistest.Reply("ASK 3999 127.0.0.1:6381"), rediserr.Redirected},
+		{"WRONGTYPE", redistest.Reply("WRONGTYPE Operation against a key holding the wrong kind of value"), rediserr.Reply},
 		{"NOSCRIPT", redis.ErrNoScript, rediserr.Reply},
-		{"OOM", reply("OOM command not allowed when used memory > 'maxmemory'."), rediserr.Reply},
-		{"NOAUTH", reply("NOAUTH Authentication required."), rediserr.Reply},
-		{"unknown command", reply("ERR unknown command 'getex', with args beginning with: "), rediserr.Reply},
-		{"wrapped reply", fmt.Errorf("manager: get: %w", reply("LOADING Redis is loading")), rediserr.Unavailable},
+		{"OOM", redistest.Reply("OOM command not allowed when used memory > 'maxmemory'."), rediserr.Reply},
+		{"NOAUTH", redistest.Reply("NOAUTH Authentication required."), rediserr.Reply},
+		{"unknown command", redistest.Reply("ERR unknown command 'getex', with args beginning with: "), rediserr.Reply},
+		{"wrapped reply", fmt.Errorf("manager: get: %w", redistest.Reply("LOADING Redis is loading")), rediserr.Unavailable},
 		{"canceled", context.Canceled, rediserr.Canceled},
 		{"wrapped canceled", fmt.Errorf("x: %w", context.Canceled), rediserr.Canceled},
 		{"deadline", context.DeadlineExceeded, rediserr.Unavailable},

@@ -1,6 +1,8 @@
 // Package redistest starts private redis-server processes for tests: a single
 // node on a free loopback port, stopped when the test ends, and (see
-// cluster.go) a local cluster of masters.
+// cluster.go) a local cluster of masters. It also fills a server with keys
+// (Fill) and stands in for the error replies no real server gives cheaply
+// (Reply); see data.go.
 //
 // Nothing here talks to a Redis someone else started: every test gets its own
 // server in its own temporary directory. The redis-server binary is

@@ -15,11 +15,7 @@ import (
 // pickled returns the stored value of the first pickle vector of a case.
 func pickled(t *testing.T, c string) []byte {
 	t.Helper()
-	vs, err := interop.Vectors()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range vs {
+	for _, v := range interop.MustVectors(t) {
 		if v.Format == "pickle" && v.Case == c {
 			b, err := hex.DecodeString(v.ValueHex)
 			if err != nil {

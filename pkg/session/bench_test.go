@@ -90,7 +90,7 @@ func BenchmarkRedis(b *testing.B) {
 
 // BenchmarkOuterHeaders: a read-only request through the cookie manager
 // behind an outer handler that sets three security headers; the middleware
-// remembers them for a failed commit (issue 9 finding 9).
+// remembers them for a failed commit.
 func BenchmarkOuterHeaders(b *testing.B) {
 	m, err := session.NewCookieManager(testSecret, session.CookieOptions{})
 	if err != nil {
@@ -109,8 +109,8 @@ func BenchmarkOuterHeaders(b *testing.B) {
 }
 
 // BenchmarkRedisManagement: the per-request cost of session management in
-// the Redis store (issue 10): raw ids and no absolute lifetime (the store
-// before it), hashed ids, the absolute lifetime, a logged-in session whose
+// the Redis store: raw ids and no absolute lifetime (no management: the
+// baseline), hashed ids, the absolute lifetime, a logged-in session whose
 // last-seen is not due, and one whose last-seen is recorded (its marker
 // removed, outside the timer, before each request).
 func BenchmarkRedisManagement(b *testing.B) {

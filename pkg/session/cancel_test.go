@@ -13,7 +13,7 @@ import (
 // TestLoadOutlivesClientCancel: a request whose client went away while its
 // session loads (a browser cancelling a favicon request) still loads it,
 // bounded by the manager's own timeouts, instead of reaching the error
-// handler as a store outage (e2e's TestBrowser saw such a 503 in the log).
+// handler as a store outage (a 503 in the log).
 // Both the Redis load and the cookie store's revocation lookup.
 func TestLoadOutlivesClientCancel(t *testing.T) {
 	rdb := redistest.Start(t, redistest.Options{}).Client()

@@ -47,8 +47,8 @@ func (c opaque) Unmarshal(b []byte) (map[string]any, error) { return c.inner.Unm
 
 // TestCompatWrappedJSONCodec: a wrapped JSONCodec keeps the JSON store's
 // defaults: hashed ids and the 24 h absolute lifetime. A session used every
-// 50 minutes ends at 24 h, not later (the codec's concrete type used to
-// decide, and a wrapper silently lost the absolute lifetime).
+// 50 minutes ends at 24 h, not later (the absolute lifetime must not
+// depend on the codec's concrete type, or a wrapper would silently lose it).
 func TestCompatWrappedJSONCodec(t *testing.T) {
 	rdb := redistest.Start(t, redistest.Options{}).Client()
 	clk := newFakeClock()

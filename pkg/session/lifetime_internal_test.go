@@ -91,8 +91,8 @@ func TestHashID(t *testing.T) {
 	}
 }
 
-// sealLegacy seals values the way wsess did before creation times
-// (f293166): nonce || GCM(expiry[8] || payload), no flag.
+// sealLegacy seals values in the cookie format without a creation time:
+// nonce || GCM(expiry[8] || payload), no flag.
 func sealLegacy(t *testing.T, m *CookieManager, values map[string]any, exp time.Time) string {
 	t.Helper()
 	payload, err := m.opts.Codec.Marshal(values)

@@ -41,7 +41,7 @@ func newManagedServer(t *testing.T, rdb redis.UniversalClient, opts session.Redi
 	return srv, m
 }
 
-// TestRedisAbsoluteLifetime (issue 10 Done-when 1, Redis): a session used
+// TestRedisAbsoluteLifetime: a session used
 // every minute, by reads and by writes, ends at its absolute limit: its
 // key's TTL never runs past created + AbsoluteTimeout, the request at the
 // limit gets a new anonymous session, and the old cookie never brings the
@@ -90,7 +90,7 @@ func TestRedisAbsoluteLifetime(t *testing.T) {
 	}
 }
 
-// TestRedisIdleTimeout (issue 10 Done-when 1, Redis): an idle session ends
+// TestRedisIdleTimeout: an idle session ends
 // at its idle limit (the key's TTL) and does not come back.
 func TestRedisIdleTimeout(t *testing.T) {
 	rdb := redistest.Start(t, redistest.Options{}).Client()
@@ -110,7 +110,7 @@ func TestRedisIdleTimeout(t *testing.T) {
 	}
 }
 
-// TestRedisUserSessionsRevoke (issue 10 Done-when 2): 50 sessions of one
+// TestRedisUserSessionsRevoke: 50 sessions of one
 // user, on a single node and across the slots of a 3-master cluster, are
 // listed exactly; RevokeUser ends all but the kept one, each revoked cookie
 // then gets a new anonymous session, another user's session is untouched,
@@ -186,7 +186,7 @@ func TestRedisUserSessionsRevoke(t *testing.T) {
 	})
 }
 
-// TestRedisIndexNeverOutlivesSessions (issue 10 Done-when 2): with short
+// TestRedisIndexNeverOutlivesSessions: with short
 // TTLs, once the sessions expired no index key (nor any other key) is left.
 func TestRedisIndexNeverOutlivesSessions(t *testing.T) {
 	redistest.EachTopology(t, func(t *testing.T, rdb redis.UniversalClient) {
@@ -206,7 +206,7 @@ func TestRedisIndexNeverOutlivesSessions(t *testing.T) {
 	})
 }
 
-// TestRedisLoggedInReadCost (issue 10 Done-when 3): 100 read-only requests
+// TestRedisLoggedInReadCost: 100 read-only requests
 // of a logged-in session cost exactly 100 runs of the load script (its
 // GET and sliding EXPIRE) and no write; once the touch interval has passed
 // (its marker gone), 100 requests record last-seen once.
@@ -266,7 +266,7 @@ func TestRedisLoggedInReadCost(t *testing.T) {
 	}
 }
 
-// TestRedisIDsHashedAtRest (issue 10 Done-when 4): with hashed ids (the
+// TestRedisIDsHashedAtRest: with hashed ids (the
 // default), no key and no value in Redis (every type, read whole and
 // dumped) contains any id the client's cookie ever held; with HashIDs off
 // the same search finds it, so the search works.

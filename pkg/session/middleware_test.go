@@ -168,7 +168,7 @@ func TestTwoManagersInOneChain(t *testing.T) {
 	}
 }
 
-// TestFailedCommitKeepsOuterHeaders (issue 9 finding 9): when the commit
+// TestFailedCommitKeepsOuterHeaders: when the commit
 // fails (a cookie over 4096 bytes), the error response keeps the headers
 // outer middleware set and drops only what the inner handler added.
 func TestFailedCommitKeepsOuterHeaders(t *testing.T) {

@@ -14,26 +14,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/wsess/wsess/internal/redistest"
+	"github.com/wsess/wsess/internal/testutil"
 	"github.com/wsess/wsess/pkg/session"
 )
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // waitGoroutines waits (up to 10 s) for the goroutine count to fall to
 // baseline and returns the last count seen.
@@ -59,7 +42,7 @@ func TestRedisOutageUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serverLog := &syncBuffer{}
+	serverLog := &testutil.SyncBuffer{}
 	srv := httptest.NewUnstartedServer(m.Middleware(counterMux()))
 	srv.Config.ErrorLog = log.New(serverLog, "", 0)
 	srv.Start()

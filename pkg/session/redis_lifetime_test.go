@@ -18,8 +18,8 @@ import (
 // TestRedisCommitAcrossDeadline: a request whose session reaches its
 // absolute lifetime between its load and its commit ends it, as if it had
 // expired: 200, the cookie cleared, its changes dropped, and no key left
-// without a TTL (before the fix: SET ... EX 0 answered 500, and after
-// RenewID the new key and its marker had no TTL).
+// without a TTL, after a RenewID neither the new key nor its marker (and
+// no SET ... EX 0, which Redis refuses, turned into a 500).
 func TestRedisCommitAcrossDeadline(t *testing.T) {
 	redistest.EachTopology(t, func(t *testing.T, rdb redis.UniversalClient) {
 		for _, op := range []string{"incr", "renew", "read"} {
@@ -75,7 +75,7 @@ func TestRedisCommitAcrossDeadline(t *testing.T) {
 // TestRedisAbsoluteLifetimeWithoutCreationTime: a session stored without a
 // creation time (by an earlier release, or another writer) still ends at
 // the absolute lifetime, counted from its first read, even when it is only
-// read (before the fix each read slid it forever).
+// read (each read must not slide it forever).
 func TestRedisAbsoluteLifetimeWithoutCreationTime(t *testing.T) {
 	rdb := redistest.Start(t, redistest.Options{}).Client()
 	ctx := context.Background()
@@ -102,7 +102,7 @@ func TestRedisAbsoluteLifetimeWithoutCreationTime(t *testing.T) {
 
 // TestRedisCombinedCommitBadValue: when the commits of one session are
 // combined, one request's value that cannot be encoded fails that request
-// only; the others keep their updates (before the fix 11 of 12 failed).
+// only; the other 11 of the 12 keep their updates.
 func TestRedisCombinedCommitBadValue(t *testing.T) {
 	rs := redistest.Start(t, redistest.Options{})
 	admin := rs.Client()

@@ -109,8 +109,8 @@ func renew(t *testing.T, srv *httptest.Server, id string) string {
 // TestRedisRevokeUserFollowsRenames: a victim renamed (RenewID) between
 // RevokeUser's read of the index and its deletes is ended all the same,
 // when the revoke comes from another RedisManager built with only the
-// prefix (an admin tool, as the CLI builds it); before the fix the renamed
-// session survived and stayed listed.
+// prefix (an admin tool, as the CLI builds it): the renamed session must
+// neither survive nor stay listed.
 func TestRedisRevokeUserFollowsRenames(t *testing.T) {
 	redistest.EachTopology(t, func(t *testing.T, rdb redis.UniversalClient) {
 		ctx := context.Background()
@@ -189,8 +189,8 @@ func TestRedisRevokeUserKeepsRenamedKeep(t *testing.T) {
 
 // TestRedisSetExpireStaysListed: a session whose TTL was raised after login
 // (SetExpire, "remember me") stays in its user's index while it lives, with
-// its real expiry; before the fix its entry was pruned at the old expiry
-// and no listing or revoke could reach it.
+// its real expiry: its entry must not be pruned at the old expiry, where
+// no listing or revoke could reach it.
 func TestRedisSetExpireStaysListed(t *testing.T) {
 	redistest.EachTopology(t, func(t *testing.T, rdb redis.UniversalClient) {
 		ctx := context.Background()

@@ -82,14 +82,7 @@ type Session struct {
 	renew     bool      // RenewID was called
 	expires   time.Time // when the stored session expires, if known
 
-	loaded   string        // the stored bytes it was loaded from (Redis), for conflict checks
-	touched  time.Duration // the TTL the load gave the stored session (Redis)
-	renamed  string        // the request's id when RenewID had renamed it (Redis): Destroy follows it
-	user     string        // the user bound when the session was loaded (Redis): whose index lists it
-	touchDue bool          // the load asked to record last-seen in the user's index (Redis)
-	stampDue bool          // stored without a creation time: record the one it now counts from (Redis)
-	key      string        // the Redis key of keyID, computed once (RedisManager.keyOf)
-	keyID    string
+	rs redisState // what only the Redis manager keeps; zero for cookie sessions
 
 	created time.Time        // when the session began (or last logged in); zero for a new one
 	clock   func() time.Time // the manager's Options.Clock; nil means time.Now
@@ -102,6 +95,19 @@ type Session struct {
 
 	sealed bool     // committed: later changes are not saved
 	late   []string // the keys (or "Destroy", "RenewID", "Clear") changed after the commit
+}
+
+// redisState is the part of a Session that only the Redis manager uses
+// (RedisManager's load and commit); the cookie manager leaves it zero.
+type redisState struct {
+	loaded   string        // the stored bytes it was loaded from (Redis), for conflict checks
+	touched  time.Duration // the TTL the load gave the stored session (Redis)
+	renamed  string        // the request's id when RenewID had renamed it (Redis): Destroy follows it
+	user     string        // the user bound when the session was loaded (Redis): whose index lists it
+	touchDue bool          // the load asked to record last-seen in the user's index (Redis)
+	stampDue bool          // stored without a creation time: record the one it now counts from (Redis)
+	key      string        // the Redis key of keyID, computed once (RedisManager.keyOf)
+	keyID    string
 }
 
 // ID returns the session's id: the value of a Redis session's cookie. It

@@ -14,36 +14,30 @@ import (
 	"github.com/wsess/wsess/internal/redistest"
 )
 
-// reply is a Redis error reply as go-redis returns one it has no type for.
-type reply string
-
-func (r reply) Error() string { return string(r) }
-func (reply) RedisError()     {}
-
 // TestStoreErr checks which failures the library calls an outage (503 by
 // default) and which a store error (500), where the library and the
-// manager used to disagree: READONLY, BUSY, MOVED, ASK and "ERR LOADING".
+// manager must agree on: READONLY, BUSY, MOVED, ASK and "ERR LOADING".
 func TestStoreErr(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
 		want error
 	}{
-		{"LOADING", reply("LOADING Redis is loading the dataset in memory"), ErrUnavailable},
-		{"ERR LOADING (KVRocks)", reply("ERR LOADING restoring the db"), ErrUnavailable},
-		{"READONLY", reply("READONLY You can't write against a read only replica."), ErrUnavailable},
-		{"BUSY", reply("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."), ErrUnavailable},
-		{"BUSYKEY", reply("BUSYKEY Target key name already exists."), ErrStore},
-		{"MOVED", reply("MOVED 3999 127.0.0.1:6381"), ErrStore},
-		{"ASK", reply("ASK 3999 127.0.0.1:6381"), ErrStore},
-		{"CLUSTERDOWN", reply("CLUSTERDOWN The cluster is down"), ErrUnavailable},
-		{"WRONGTYPE", reply("WRONGTYPE Operation against a key holding the wrong kind of value"), ErrStore},
-		{"OOM", reply("OOM command not allowed when used memory > 'maxmemory'."), ErrStore},
+		{"LOADING", redistest.Reply("LOADING Redis is loading the dataset in memory"), ErrUnavailable},
+		{"ERR LOADING (KVRocks)", redistest.Reply("ERR LOADING restoring the db"), ErrUnavailable},
+		{"READONLY", redistest.Reply("READONLY You can't write against a read only replica."), ErrUnavailable},
+		{"BUSY", redistest.Reply("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."), ErrUnavailable},
+		{"BUSYKEY", redistest.Reply("BUSYKEY Target key name already exists."), ErrStore},
+		{"MOVED", redistest.Reply("MOVED 3999 127.0.0.1:6381"), ErrStore},
+		{"ASK", redistest.Reply("ASK 3999 127.0.0.1:6381"), ErrStore},
+		{"CLUSTERDOWN", redistest.Reply("CLUSTERDOWN The cluster is down"), ErrUnavailable},
+		{"WRONGTYPE", redistest.Reply("WRONGTYPE Operation against a key holding the wrong kind of value"), ErrStore},
+		{"OOM", redistest.Reply("OOM command not allowed when used memory > 'maxmemory'."), ErrStore},
 		{"deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), ErrUnavailable},
 		{"canceled", context.Canceled, ErrUnavailable},
 		{"EOF", io.EOF, ErrUnavailable},
 		{"manager outage (Clear)", &manager.Error{Op: "expire", Kind: rediserr.Unavailable, Err: io.EOF}, ErrUnavailable},
-		{"manager reply (Clear)", &manager.Error{Op: "expire", Kind: rediserr.Reply, Err: reply("NOPERM this user has no permissions")}, ErrStore},
+		{"manager reply (Clear)", &manager.Error{Op: "expire", Kind: rediserr.Reply, Err: redistest.Reply("NOPERM this user has no permissions")}, ErrStore},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

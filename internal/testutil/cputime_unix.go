@@ -1,16 +1,16 @@
 //go:build unix
 
-package pickle
+package testutil
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the user and system CPU time this process has used so far
+// CPUTime is the user and system CPU time this process has used so far
 // (the garbage collector's included): on a machine shared with other work
-// it varies far less than the wall clock.
-func cpuTime() time.Duration {
+// it varies far less than the wall clock. It is 0 when getrusage fails.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

@@ -1,0 +1,93 @@
+package session_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/wsess/wsess/internal/redistest"
+	"github.com/wsess/wsess/pkg/session"
+)
+
+// TestRedisReplayRecomputesExpiry: a commit that replays
+// onto a value another request gave a 30-day SetExpire writes the key with
+// that TTL and sends Max-Age=2592000, not the default hour.
+func TestRedisReplayRecomputesExpiry(t *testing.T) {
+	for _, processes := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d processes", processes), func(t *testing.T) {
+			// No absolute lifetime: it would cut the 30 days to 24 hours.
+			servers, admin, m, g := twoApps(t, processes, false, session.RedisOptions{Options: session.Options{AbsoluteTimeout: -1}})
+			id := newSession(t, servers[0])
+			finish := held(t, g, servers[0], id, "a", "incr")
+			send(t, servers[len(servers)-1], id, "/op?do=expire30d")
+			c, ok := sessionCookie(finish())
+			if !ok || c.MaxAge != 2592000 {
+				t.Fatalf("replayed commit sent cookie %v, want Max-Age=2592000", c)
+			}
+			if ttl := admin.TTL(context.Background(), m.Key(id)).Val(); ttl <= time.Hour {
+				t.Fatalf("replayed commit left TTL %v, want 30 days", ttl)
+			}
+		})
+	}
+}
+
+// TestRedisExpiryOverrideHolds: a session's SetExpire
+// override is applied by the load itself: a request whose handler panics
+// leaves the overridden TTL, and an unchanged overridden session costs one
+// round trip, for both codecs.
+func TestRedisExpiryOverrideHolds(t *testing.T) {
+	for _, codec := range []session.Codec{session.JSONCodec{}, session.PickleCodec{}, session.PickleCodec{Protocol: 2}} {
+		t.Run(fmt.Sprintf("%T%+v", codec, codec), func(t *testing.T) {
+			rs := redistest.Start(t, redistest.Options{})
+			admin := rs.Client()
+			rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, PoolSize: 1})
+			defer rdb.Close()
+			g := &gates{}
+			m, err := session.NewRedisManager(rdb, session.RedisOptions{Options: session.Options{Codec: codec}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(m.Middleware(opMux(g)))
+			defer srv.Close()
+			id := newSession(t, srv)
+			send(t, srv, id, "/op?do=short")
+			send(t, srv, id, "/op") // warm the load script
+			ttlAtMost30s := func(when string) {
+				t.Helper()
+				if ttl := admin.TTL(context.Background(), m.Key(id)).Val(); ttl <= 0 || ttl > 30*time.Second {
+					t.Fatalf("%s: TTL %v, want (0, 30s]", when, ttl)
+				}
+			}
+			ttlAtMost30s("after SetExpire")
+			got := commandsDuring(t, admin, func() {
+				c, ok := sessionCookie(send(t, srv, id, "/op"))
+				if _, pickle := codec.(session.PickleCodec); !pickle {
+					// JSON sessions have an absolute lifetime: the cookie
+					// ends at its deadline and an unchanged session does
+					// not send it again.
+					if ok {
+						t.Errorf("unchanged session with an absolute lifetime sent its cookie again: %v", c)
+					}
+				} else if !ok || c.MaxAge != 30 {
+					t.Errorf("unchanged overridden session sent cookie %v, want Max-Age=30", c)
+				}
+			})
+			if len(got) != 3 || got["evalsha"] != 1 || got["get"] != 1 || got["expire"] != 1 {
+				t.Fatalf("commands for an unchanged overridden session = %v, want one EVALSHA (get, expire)", got)
+			}
+			ttlAtMost30s("after an unchanged request")
+			// The handler panics: the connection is dropped, nothing is committed.
+			req, _ := http.NewRequest("GET", srv.URL+"/op?do=panic", nil)
+			req.AddCookie(&http.Cookie{Name: session.DefaultIDCookieName, Value: id})
+			if resp, err := srv.Client().Do(req); err == nil {
+				resp.Body.Close()
+				t.Fatalf("a panicking handler answered %d", resp.StatusCode)
+			}
+			ttlAtMost30s("after a panicking handler")
+		})
+	}
+}
