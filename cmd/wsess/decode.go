@@ -21,7 +21,7 @@ type decodeOptions struct {
 	Input  string // the cookie, or "-" for stdin
 	Name   string // pick this cookie; also the name a bare value was sealed under
 	Format string // auto, wsess, weppy, emmett
-	Output string // table, json
+	Output string // table, json, tsv (addOutputFlag)
 }
 
 var decodeFormats = []string{"auto", "wsess", "weppy", "emmett"}
@@ -48,7 +48,12 @@ also recognised by its shape and taken as the cookie, not as flags.
 Formats: wsess (this library), weppy, and Emmett (legacy and modern); auto
 detects them. The secret comes from --key (repeatable: every key is tried),
 --key-file (one a line) or WSESS_KEY. A wrong key or a tampered cookie exits
-with status 1.`,
+with status 1.
+
+On a terminal the session is shown as labelled lines and a table of its
+data (-o table, which a pipe gets only when asked for); elsewhere as
+"field<TAB>value" lines (-o tsv); -o json prints one JSON object, with
+"expires" left out when the cookie has no expiry.`,
 		Example: `  export WSESS_KEY="$(cat key.txt)"
   pbpaste | wsess decode
   pbpaste | wsess decode --key-file keys.txt --name wpp_session_data_myapp -o json
@@ -71,7 +76,7 @@ with status 1.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Name, "name", "", "cookie `name` to pick from a Cookie header (and to open a bare value with)")
 	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", decodeFormats, "cookie format")
-	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json"}, "output")
+	addOutputFlag(cmd, f.IOStreams, &opts.Output, outTable, outJSON, outTSV)
 	addKeyFlags(cmd, &keys)
 	return cmd
 }
@@ -104,13 +109,13 @@ func decodeRun(opts *decodeOptions) error {
 	for _, w := range s.Warnings {
 		printWarning(opts.IO, w)
 	}
-	if opts.Output == "json" {
+	if opts.Output == outJSON {
 		return writeSessionJSON(opts.IO.Out, s, nil)
 	}
 	// Warnings went to stderr; the rendering shows the session only.
 	shown := *s
 	shown.Warnings = nil
-	return renderSession(opts.IO.Out, &shown, opts.IO.Styles(), opts.Now(), nil)
+	return renderSession(opts.IO.Out, &shown, opts.IO.Styles(), isTable(opts.IO, opts.Output), opts.Now(), nil)
 }
 
 // decodeError turns inspect's errors into one line for people: what went
