@@ -68,12 +68,14 @@ there are few. The value is decoded as JSON (pkg/session) or pickle
 On a terminal the session is shown as labelled lines and a table of its
 data (-o table, which a pipe gets only when asked for); elsewhere as
 "field<TAB>value" lines (-o tsv); -o json prints one JSON object, in which
-ttl_seconds and expires are left out for a key that never expires.`,
+ttl_seconds and expires are left out for a key that never expires. A
+session id that starts with "-" is taken as the id, not as flags.`,
 		Example: `  pbpaste | wsess redis show -
   wsess redis show wppsess:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg
   wsess redis show --raw-ids --prefix emtsess: 7c9e6679-7425-40de-944b-e07fc1f90ae7
   wsess redis show emtsess:7c9e6679-7425-40de-944b-e07fc1f90ae7 -o json`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args:        usageArgs(cobra.ExactArgs(1)),
+		Annotations: map[string]string{dashArgAnnotation: dashArgSessionID},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Arg = args[0]
 			if opts.Arg == "-" {

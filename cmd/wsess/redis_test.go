@@ -331,7 +331,7 @@ func runRedis(t *testing.T, tty bool, stdin string, args ...string) cliResult {
 	f.Now = func() time.Time { return fixedNow }
 	defer f.CloseRedis()
 	root := newRootCmd(f)
-	root.SetArgs(args)
+	root.SetArgs(cliArgs(root, append([]string{}, args...))) // as run does
 	_, err := root.ExecuteContextC(context.Background())
 	code := exitCode(err, errOut)
 	return cliResult{Stdout: out.String(), Stderr: errOut.String(), Code: code}
