@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +19,7 @@ type decodeOptions struct {
 	Input  string // the cookie, or "-" for stdin
 	Name   string // pick this cookie; also the name a bare value was sealed under
 	Format string // auto, wsess, weppy, emmett
-	Output string // table, json
+	Output string // table, json, tsv (addOutputFlag)
 }
 
 var decodeFormats = []string{"auto", "wsess", "weppy", "emmett"}
@@ -48,14 +46,20 @@ also recognised by its shape and taken as the cookie, not as flags.
 Formats: wsess (this library), weppy, and Emmett (legacy and modern); auto
 detects them. The secret comes from --key (repeatable: every key is tried),
 --key-file (one a line) or WSESS_KEY. A wrong key or a tampered cookie exits
-with status 1.`,
+with status 1.
+
+On a terminal the session is shown as labelled lines and a table of its
+data (-o table, which a pipe gets only when asked for); elsewhere as
+"field<TAB>value" lines (-o tsv); -o json prints one JSON object, with
+"expires" left out when the cookie has no expiry.`,
 		Example: `  export WSESS_KEY="$(cat key.txt)"
   pbpaste | wsess decode
   pbpaste | wsess decode --key-file keys.txt --name wpp_session_data_myapp -o json
   wsess decode < cookie.txt
   wsess decode -- '-Xq3...=:Vf0...=:1bKx...'
   wsess decode 'wsess_session_data=w1.YSukcTHSYLB4...' -o json`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+		Args:        usageArgs(cobra.MaximumNArgs(1)),
+		Annotations: map[string]string{dashArgAnnotation: dashArgCookie},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Input = "-"
 			if len(args) == 1 {
@@ -71,7 +75,7 @@ with status 1.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Name, "name", "", "cookie `name` to pick from a Cookie header (and to open a bare value with)")
 	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", decodeFormats, "cookie format")
-	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json"}, "output")
+	addOutputFlag(cmd, f.IOStreams, &opts.Output, outTable, outJSON, outTSV)
 	addKeyFlags(cmd, &keys)
 	return cmd
 }
@@ -104,13 +108,13 @@ func decodeRun(opts *decodeOptions) error {
 	for _, w := range s.Warnings {
 		printWarning(opts.IO, w)
 	}
-	if opts.Output == "json" {
+	if opts.Output == outJSON {
 		return writeSessionJSON(opts.IO.Out, s, nil)
 	}
 	// Warnings went to stderr; the rendering shows the session only.
 	shown := *s
 	shown.Warnings = nil
-	return renderSession(opts.IO.Out, &shown, opts.IO.Styles(), opts.Now(), nil)
+	return renderSession(opts.IO.Out, &shown, opts.IO.Styles(), isTable(opts.IO, opts.Output), opts.Now(), nil)
 }
 
 // decodeError turns inspect's errors into one line for people: what went
@@ -140,52 +144,4 @@ func decodeError(err error, opts *decodeOptions) error {
 		return withHint(errors.New("the cookie opened but its data cannot be decoded"), "the app may use a codec wsess does not know")
 	}
 	return err
-}
-
-// valueFlags are decode's flags that take a value as the next argument.
-var valueFlags = []string{"--name", "--format", "--output", "-o", "--key", "--key-file"}
-
-// cliArgs prepares the process's arguments for cobra: for "wsess decode",
-// an argument that starts with "-" but looks like an Emmett cookie (see
-// dashLedCookie) is a cookie value, not flags, and is moved after "--".
-// Without this, pflag reads "-Xq3...=:..." as the shorthand flags X, q, 3,
-// ... and refuses it, or worse, takes "-o..." as an output format. No flag
-// has that shape, so nothing a user meant as a flag is moved. Arguments
-// after a "--" and values of flags that take one are left alone.
-func cliArgs(args []string) []string {
-	if len(args) == 0 || args[0] != "decode" {
-		return args
-	}
-	out := []string{args[0]}
-	var moved []string
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			out = append(out, args[i:]...)
-			break
-		}
-		if dashLedCookie(a) && !slices.Contains(valueFlags, args[i-1]) {
-			moved = append(moved, a)
-			continue
-		}
-		out = append(out, a)
-	}
-	if len(moved) == 0 {
-		return args
-	}
-	if !slices.Contains(out, "--") {
-		out = append(out, "--")
-	}
-	return append(out, moved...)
-}
-
-// dashLedCookie reports whether a starts with a single "-" and looks like
-// an Emmett cookie value: at least 64 characters with a ":" (a real one has
-// a 44-character salt, a ":", a 44-character signature, a ":" and the
-// data). No flag of decode looks like that: its only shorthand flags are
-// -o (a short output name) and -h. The shape is kept loose on purpose, so
-// that a damaged cookie is still taken as a cookie (and refused as one)
-// rather than echoed in a flag error.
-func dashLedCookie(a string) bool {
-	return strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(a) >= 64 && strings.Contains(a, ":")
 }

@@ -64,6 +64,7 @@ func TestCLIArgs(t *testing.T) {
 	salt := strings.Repeat("A", 43) + "="
 	oCookie := "-o" + salt[2:] + ":" + salt + ":" + "AAAA"
 	hCookie := "-h" + salt[2:] + ":" + salt + ":" + "QUJD"
+	dashID := "-" + strings.Repeat("A", 42) // a valid session id
 	tests := []struct {
 		name string
 		in   []string
@@ -79,10 +80,28 @@ func TestCLIArgs(t *testing.T) {
 		{"damaged cookie still a cookie", []string{"decode", "-o=" + salt[3:] + "::" + salt + ":A"}, []string{"decode", "--", "-o=" + salt[3:] + "::" + salt + ":A"}},
 		{"other command", []string{"encode", oCookie}, []string{"encode", oCookie}},
 		{"no command", nil, nil},
+		{"unknown command", []string{"decod", oCookie}, []string{"decod", oCookie}},
+		// The command and its flags come from the command tree: flags of
+		// the root, before or after the subcommand, take their values too.
+		{"root flag before the subcommand", []string{"--redis-url", "redis://h/0", "decode", "--key", "K", oCookie},
+			[]string{"--redis-url", "redis://h/0", "decode", "--key", "K", "--", oCookie}},
+		{"value of a root flag", []string{"decode", "--redis-url", oCookie}, []string{"decode", "--redis-url", oCookie}},
+		{"value of a root flag before the subcommand", []string{"--redis-url", oCookie, "decode"}, []string{"--redis-url", oCookie, "decode"}},
+		{"--flag=value takes no argument", []string{"decode", "--key=K", oCookie}, []string{"decode", "--key=K", "--", oCookie}},
+		{"-o value", []string{"decode", "-o", oCookie}, []string{"decode", "-o", oCookie}},
+		{"-ojson takes no argument", []string{"decode", "-ojson", hCookie}, []string{"decode", "-ojson", "--", hCookie}},
+		{"bool flag takes no argument", []string{"--help", hCookie, "decode"}, []string{"--help", "decode", "--", hCookie}},
+		// redis show takes a session id, which starts with "-" 1 time in 64.
+		{"show: dash-led id", []string{"redis", "show", "--raw-ids", dashID}, []string{"redis", "show", "--raw-ids", "--", dashID}},
+		{"show: value of --prefix", []string{"redis", "show", "--prefix", dashID, "x"}, []string{"redis", "show", "--prefix", dashID, "x"}},
+		{"show: not an id", []string{"redis", "show", dashID[:42]}, []string{"redis", "show", dashID[:42]}},
+		{"show: a cookie is no id", []string{"redis", "show", oCookie}, []string{"redis", "show", oCookie}},
+		{"ls takes no dash-led argument", []string{"redis", "ls", dashID}, []string{"redis", "ls", dashID}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := cliArgs(tt.in); !reflect.DeepEqual(got, tt.want) {
+			ios, _, _, _ := testIO()
+			if got := cliArgs(newRootCmd(newFactory(ios, nil)), tt.in); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("cliArgs(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})

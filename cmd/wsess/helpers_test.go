@@ -47,7 +47,7 @@ func runCLIAt(t *testing.T, now time.Time, env testEnv, tty bool, stdin string, 
 	f.Now = func() time.Time { return now }
 	defer f.CloseRedis()
 	root := newRootCmd(f)
-	root.SetArgs(cliArgs(append([]string{}, args...))) // never nil: cobra would read os.Args
+	root.SetArgs(cliArgs(root, append([]string{}, args...))) // never nil: cobra would read os.Args
 	_, err := root.ExecuteContextC(context.Background())
 	code := exitCode(err, errOut)
 	return cliResult{Stdout: out.String(), Stderr: errOut.String(), Code: code}

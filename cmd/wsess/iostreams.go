@@ -20,6 +20,9 @@ type IOStreams struct {
 	stdinTTY  bool
 	stdoutTTY bool
 	stderrTTY bool
+	// tableLayout is set by -o table given explicitly (addOutputFlag):
+	// stdout gets the layout for people even when it is no terminal.
+	tableLayout bool
 	// noColor is true when NO_COLOR is set (any value).
 	noColor bool
 	// colorProfile forces a colour profile where colour is on (tests);
@@ -46,6 +49,16 @@ func (s *IOStreams) SetStdinTTY(v bool)  { s.stdinTTY = v }
 func (s *IOStreams) SetStdoutTTY(v bool) { s.stdoutTTY = v; s.resetStyles() }
 func (s *IOStreams) SetStderrTTY(v bool) { s.stderrTTY = v; s.resetStyles() }
 
+// SetTableLayout says whether -o table was asked for explicitly: stdout
+// then gets the layout for people (TableLayout) even when it is no
+// terminal. Colour stays a terminal's only (ColorEnabled).
+func (s *IOStreams) SetTableLayout(v bool) { s.tableLayout = v }
+
+// TableLayout reports whether a table on stdout is for people: stdout is a
+// terminal, or -o table was asked for explicitly (e.g. to page it with
+// less). Otherwise "table" output is written as tsv (see isTable).
+func (s *IOStreams) TableLayout() bool { return s.stdoutTTY || s.tableLayout }
+
 // SetNoColor turns colour off on every stream.
 func (s *IOStreams) SetNoColor(v bool) { s.noColor = v; s.resetStyles() }
 
@@ -62,19 +75,19 @@ func (s *IOStreams) resetStyles() {
 // Styles returns the styles of stdout, built on the first call and kept:
 // every writer of stdout shares one renderer and one colour decision.
 func (s *IOStreams) Styles() *styles {
-	return s.cachedStyles(&s.outStyles, s.Out, s.stdoutTTY, s.ColorEnabled())
+	return s.cachedStyles(&s.outStyles, s.Out, s.ColorEnabled())
 }
 
 // StderrStyles returns the styles of stderr, built once like Styles.
 func (s *IOStreams) StderrStyles() *styles {
-	return s.cachedStyles(&s.errStyles, s.ErrOut, s.stderrTTY, s.ColorEnabledStderr())
+	return s.cachedStyles(&s.errStyles, s.ErrOut, s.ColorEnabledStderr())
 }
 
-func (s *IOStreams) cachedStyles(p **styles, w io.Writer, tty, color bool) *styles {
+func (s *IOStreams) cachedStyles(p **styles, w io.Writer, color bool) *styles {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if *p == nil {
-		*p = newStyles(w, tty, color, s.colorProfile)
+		*p = newStyles(w, color, s.colorProfile)
 	}
 	return *p
 }

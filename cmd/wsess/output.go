@@ -2,13 +2,19 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wsess/wsess/internal/manager"
 	"github.com/wsess/wsess/internal/textesc"
@@ -16,7 +22,8 @@ import (
 
 // This file holds the text helpers every command prints with: the one
 // escaping function, widths in display cells, the one duration formatter,
-// and warnings. Rows go through rows.go, sessions through render.go.
+// warnings, and the one -o/--output flag with its formats and JSON policy.
+// Rows go through rows.go, sessions through render.go.
 
 // jsonSafe rewrites the characters textesc.Escape escapes that JSON leaves
 // raw (DEL, C1 controls, bidi overrides and isolates) as \u escapes: the
@@ -192,4 +199,125 @@ func printWarning(ios *IOStreams, msg string) {
 func printNotice(ios *IOStreams, msg string) {
 	st := ios.StderrStyles()
 	fmt.Fprintf(ios.ErrOut, "%s %s\n", st.Faint.Render("wsess: notice:"), textesc.Escape(msg))
+}
+
+// The output formats of -o/--output. A command offers the formats it can
+// print, drawn from this one set, and each means the same in every command:
+//
+//	table  for people: aligned columns with headers (or labelled lines),
+//	       human sizes and durations, relative times. The default on a
+//	       terminal; on a pipe only when asked for with -o table (then
+//	       without colour, e.g. for less).
+//	tsv    for programs reading lines: tab-separated fields, no header,
+//	       whole numbers (seconds, bytes), RFC 3339 times, text escaped so
+//	       that a field stays in its column. The default off a terminal.
+//	json   one JSON document.
+//	jsonl  one JSON object a line, each written as it is found (streams).
+//
+// JSON (json and jsonl) follows one policy in every command: a member whose
+// value is absent (unknown, or not there: a key without a TTL, an unknown
+// idle time, a session without an expiry) is left out, never null and
+// never a -1 sentinel; times are RFC 3339 strings in UTC to the second;
+// durations are whole seconds in members whose name ends in _seconds (a
+// TTL rounded up, an idle time rounded down); sizes are bytes. Text is
+// terminal-safe (jsonSafe). writeJSON writes a document this way.
+const (
+	outTable = "table"
+	outTSV   = "tsv"
+	outJSON  = "json"
+	outJSONL = "jsonl"
+)
+
+// outputFormats is the one set every command's formats are drawn from, in
+// the order help lists them.
+var outputFormats = []string{outTable, outJSON, outJSONL, outTSV}
+
+// addOutputFlag registers -o/--output on cmd, taking one of formats (a
+// subset of outputFormats, listed in that order), into *p. *p starts as
+// "table", which stays a table on a terminal and is tsv elsewhere (see
+// isTable); -o table given explicitly asks for the table on a pipe too.
+// A value not in formats is a usage error (exit 2) that lists the valid
+// ones, as stringEnumFlag does; the shells complete the formats.
+func addOutputFlag(cmd *cobra.Command, ios *IOStreams, p *string, formats ...string) *pflag.Flag {
+	for _, f := range formats {
+		if !slices.Contains(outputFormats, f) {
+			panic("wsess: unknown output format " + f) // a programming error: every test builds the tree
+		}
+	}
+	*p = outTable
+	v := &outputValue{enumValue: enumValue{p: p, options: formats}, ios: ios}
+	usage := fmt.Sprintf("output format: {%s}; default table on a terminal", strings.Join(formats, "|"))
+	if slices.Contains(formats, outTSV) {
+		usage += ", tsv otherwise"
+	}
+	f := cmd.Flags().VarPF(v, "output", "o", usage)
+	f.DefValue = "" // the usage says what the default is: it depends on stdout
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
+	return f
+}
+
+// outputValue is -o/--output: an enumValue that also tells the streams
+// whether a table was asked for explicitly.
+type outputValue struct {
+	enumValue
+	ios *IOStreams
+}
+
+func (o *outputValue) Set(v string) error {
+	if err := o.enumValue.Set(v); err != nil {
+		return err
+	}
+	o.ios.SetTableLayout(v == outTable)
+	return nil
+}
+
+// writeJSON writes v as one JSON document under the JSON policy: indented
+// by two spaces, HTML characters as they are, terminal-safe, with a final
+// newline. v's types say what is left out (omitempty).
+func writeJSON(w io.Writer, v any) error {
+	raw, err := marshalJSON(v)
+	if err != nil {
+		return fmt.Errorf("wsess: %w", err)
+	}
+	return writeJSONRaw(w, raw)
+}
+
+// writeJSONRaw writes raw, one JSON value, as writeJSON does.
+func writeJSONRaw(w io.Writer, raw []byte) error {
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return fmt.Errorf("wsess: %w", err)
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(jsonSafe(b.Bytes()))
+	return err
+}
+
+// jsonTTL is a TTL for JSON (ttl_seconds): whole seconds rounded up, or
+// nil, left out, for a key that never expires.
+func jsonTTL(d time.Duration) *int64 {
+	if d < 0 {
+		return nil
+	}
+	s := ttlSeconds(d)
+	return &s
+}
+
+// jsonIdle is an idle time for JSON (idle_seconds): whole seconds, or nil,
+// left out, when unknown.
+func jsonIdle(d time.Duration) *int64 {
+	if d < 0 {
+		return nil
+	}
+	s := idleSeconds(d)
+	return &s
+}
+
+// jsonTime is a point in time for JSON: RFC 3339 in UTC, or "", left out
+// with omitempty, for the zero time.
+func jsonTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -25,11 +25,9 @@ type redisLsOptions struct {
 	Decode   bool
 	Format   string // value format for --decode: auto, json, pickle
 	KeysOnly bool
-	Output   string // table, json, jsonl, tsv
+	Output   string // table, json, jsonl, tsv (addOutputFlag)
 	walkFlags
 }
-
-var lsOutputs = []string{"table", "json", "jsonl", "tsv"}
 
 // valueFormats are the stored value formats inspect knows.
 var valueFormats = []string{"auto", "json", "pickle"}
@@ -43,10 +41,13 @@ func newCmdRedisLs(f *factory, runF func(*redisLsOptions) error) *cobra.Command 
 are found (SCAN, every master of a cluster, constant memory; the order is
 Redis's). --decode adds a one-line preview of each session's data.
 
-On a terminal the rows form a table; to a pipe they are tab-separated with
-no header: key, TTL in seconds (-1: none), size in bytes, idle seconds,
-expiry time (RFC 3339, empty for none) and, with --decode, the preview.
--o json prints one JSON array, -o jsonl one JSON object a line.
+On a terminal the rows form a table (-o table, which a pipe gets only when
+asked for); elsewhere they are tab-separated with no header (-o tsv): key,
+TTL in seconds (-1: none), size in bytes (-1: not a string), idle seconds
+(-1: unknown), expiry time (RFC 3339, empty for none) and, with --decode,
+the preview. -o json prints one JSON array, -o jsonl one JSON object a
+line: key, ttl_seconds, size, idle_seconds, expires and type, each left out
+when there is none.
 
 The keys pkg/session keeps for itself are no sessions: --decode says what
 each is (a tombstone RenewID or Login left under a session's old key, a
@@ -67,7 +68,7 @@ stderr. Ctrl-C stops after the batch in flight; the rows so far stay
 printed and wsess exits with status 1.`,
 		Example: `  wsess redis ls
   wsess redis ls --prefix myapp:sess: --decode --limit 20
-  wsess redis ls -o jsonl | jq -r 'select(.idle > 86400) | .key'
+  wsess redis ls -o jsonl | jq -r 'select(.idle_seconds > 86400) | .key'
   wsess redis ls --keys-only | wc -l
   wsess redis ls --where '.auth.user.id == 42'
   wsess redis ls --where '.cart | length > 50' -o jsonl --rate 5000 > big-carts.jsonl`,
@@ -95,7 +96,7 @@ printed and wsess exits with status 1.`,
 	fl.BoolVar(&opts.Decode, "decode", false, "decode each value and show a preview of its data")
 	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", valueFormats, "stored value format for --decode and --where")
 	fl.BoolVar(&opts.KeysOnly, "keys-only", false, "print the keys only (no TTL, size or idle: fastest)")
-	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", lsOutputs, "output")
+	addOutputFlag(cmd, f.IOStreams, &opts.Output, outTable, outJSON, outJSONL, outTSV)
 	addWalkFlags(cmd, &opts.walkFlags)
 	cmd.MarkFlagsMutuallyExclusive("keys-only", "decode")
 	return cmd
@@ -173,9 +174,9 @@ var (
 	lsKeyColumns = []column{{Name: "key", Header: "KEY"}}
 	lsColumns    = []column{
 		{Name: "key", Header: "KEY"},
-		{Name: "ttl", Header: "TTL", Right: true, Width: 9},
+		{Name: "ttl_seconds", Header: "TTL", Right: true, Width: 9},
 		{Name: "size", Header: "SIZE", Right: true, Width: 10},
-		{Name: "idle", Header: "IDLE", Right: true, Width: 8},
+		{Name: "idle_seconds", Header: "IDLE", Right: true, Width: 8},
 		{Name: "expires"},
 		{Name: "type", NoTSV: true},
 	}
@@ -231,7 +232,7 @@ func (w *lsWriter) row(inf manager.Info) error {
 		if w.table {
 			hTTL, hSize, hIdle = humanTTL(inf.TTL), humanSize(inf.Size), humanIdle(inf.Idle)
 		}
-		ttl := intCell(ttlSeconds(inf.TTL), hTTL)
+		ttl := optIntCell(ttlSeconds(inf.TTL), hTTL, inf.TTL >= 0)
 		if inf.TTL < 0 {
 			ttl = ttl.styled(styleFaint)
 		}
@@ -240,8 +241,8 @@ func (w *lsWriter) row(inf manager.Info) error {
 			typ = textCell(inf.Type)
 		}
 		c = append(c, ttl,
-			intCell(inf.Size, hSize),
-			intCell(idleSeconds(inf.Idle), hIdle),
+			optIntCell(inf.Size, hSize, inf.Size >= 0),
+			optIntCell(idleSeconds(inf.Idle), hIdle, inf.Idle >= 0),
 			timeCell(expiryTime(w.now, inf.TTL)),
 			typ)
 	}

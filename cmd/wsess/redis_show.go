@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +26,7 @@ type redisShowOptions struct {
 	Arg    string // a session id or a whole key
 	Prefix string
 	Format string // auto, json, pickle
-	Output string // table, json
+	Output string // table, json, tsv (addOutputFlag)
 	// RawIDs says the app stores sessions under prefix + the id itself
 	// (weppy, Emmett, RedisOptions.HashIDs false), not prefix + its hash.
 	RawIDs bool
@@ -65,12 +63,19 @@ refused.
 
 When nothing is found, the error names the prefixes that do hold keys, if
 there are few. The value is decoded as JSON (pkg/session) or pickle
-(weppy, Emmett); --format forces one. Reading it does not change its TTL.`,
+(weppy, Emmett); --format forces one. Reading it does not change its TTL.
+
+On a terminal the session is shown as labelled lines and a table of its
+data (-o table, which a pipe gets only when asked for); elsewhere as
+"field<TAB>value" lines (-o tsv); -o json prints one JSON object, in which
+ttl_seconds and expires are left out for a key that never expires. A
+session id that starts with "-" is taken as the id, not as flags.`,
 		Example: `  pbpaste | wsess redis show -
   wsess redis show wppsess:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg
   wsess redis show --raw-ids --prefix emtsess: 7c9e6679-7425-40de-944b-e07fc1f90ae7
   wsess redis show emtsess:7c9e6679-7425-40de-944b-e07fc1f90ae7 -o json`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args:        usageArgs(cobra.ExactArgs(1)),
+		Annotations: map[string]string{dashArgAnnotation: dashArgSessionID},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Arg = args[0]
 			if opts.Arg == "-" {
@@ -93,7 +98,7 @@ there are few. The value is decoded as JSON (pkg/session) or pickle
 	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "key `prefix` of the sessions")
 	fl.BoolVar(&opts.RawIDs, "raw-ids", false, "the app stores prefix + the id itself, not its hash (weppy, Emmett)")
 	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", valueFormats, "stored value format")
-	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json"}, "output")
+	addOutputFlag(cmd, f.IOStreams, &opts.Output, outTable, outJSON, outTSV)
 	return cmd
 }
 
@@ -173,12 +178,16 @@ func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
 	}
 	now := opts.Now()
 	s.Expires = expiryTime(now, inf.TTL)
-	if opts.Output == "json" {
-		return writeSessionJSON(opts.IO.Out, s, map[string]any{"key": key, "ttl": ttlSeconds(inf.TTL)})
+	if opts.Output == outJSON {
+		extra := map[string]any{"key": key}
+		if ttl := jsonTTL(inf.TTL); ttl != nil {
+			extra["ttl_seconds"] = *ttl
+		}
+		return writeSessionJSON(opts.IO.Out, s, extra)
 	}
 	b := outBuffer(opts.IO)
 	st := opts.IO.Styles()
-	err = renderSession(b, s, st, now, func(l labelLines) {
+	err = renderSession(b, s, st, isTable(opts.IO, opts.Output), now, func(l labelLines) {
 		l.line("key", textesc.Escape(key), textesc.Escape(key))
 		ttl := humanTTL(inf.TTL)
 		if inf.TTL < 0 {
@@ -254,6 +263,21 @@ var ownKindText = map[manager.OwnKind]string{
 	manager.OwnRevocation: "revocation of a user's cookie sessions",
 }
 
+// ownJSON is one of wsess's own keys in -o json (members in key order, as
+// they always were).
+type ownJSON struct {
+	Bookkeeping string `json:"bookkeeping"`
+	Key         string `json:"key"`
+	// RevokedAt is when a revocation starts (RFC 3339).
+	RevokedAt string `json:"revoked_at,omitempty"`
+	// Sessions is the number of live sessions an index (or its metadata)
+	// lists; nil, left out, for other keys.
+	Sessions *int64 `json:"sessions,omitempty"`
+	Target   string `json:"target,omitempty"`
+	TTL      *int64 `json:"ttl_seconds,omitempty"`
+	User     string `json:"user,omitempty"`
+}
+
 // showOwn shows one of wsess's own keys (own, described by inf, with value
 // for a string) for what it is, rather than as a session that cannot be
 // decoded: its kind, and what it is about (the key a tombstone names, the
@@ -277,35 +301,19 @@ func showOwn(ctx context.Context, opts *redisShowOptions, m *manager.Manager, in
 			revokedAt = time.UnixMilli(ms).UTC()
 		}
 	}
-	if opts.Output == "json" {
-		doc := map[string]any{"key": inf.Key, "ttl": ttlSeconds(inf.TTL), "bookkeeping": string(own.Kind)}
-		if own.Target != "" {
-			doc["target"] = own.Target
-		}
-		if own.User != "" {
-			doc["user"] = own.User
+	if opts.Output == outJSON {
+		doc := ownJSON{
+			Key: inf.Key, TTL: jsonTTL(inf.TTL), Bookkeeping: string(own.Kind), Target: own.Target, User: own.User,
+			RevokedAt: jsonTime(revokedAt),
 		}
 		if sessions >= 0 {
-			doc["sessions"] = sessions
+			doc.Sessions = &sessions
 		}
-		if !revokedAt.IsZero() {
-			doc["revoked_at"] = revokedAt.Format(time.RFC3339)
-		}
-		b, err := marshalJSON(doc)
-		if err != nil {
-			return err
-		}
-		var out bytes.Buffer
-		if err := json.Indent(&out, b, "", "  "); err != nil {
-			return fmt.Errorf("wsess: %w", err)
-		}
-		out.WriteByte('\n')
-		_, err = opts.IO.Out.Write(jsonSafe(out.Bytes()))
-		return err
+		return writeJSON(opts.IO.Out, doc)
 	}
 	st := opts.IO.Styles()
 	var b strings.Builder
-	l := labelLines{b: &b, st: st}
+	l := labelLines{b: &b, st: st, table: isTable(opts.IO, opts.Output)}
 	l.line("key", textesc.Escape(inf.Key), textesc.Escape(inf.Key))
 	ttl := humanTTL(inf.TTL)
 	if inf.TTL < 0 {

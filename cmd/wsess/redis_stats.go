@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -22,7 +21,7 @@ type redisStatsOptions struct {
 
 	Prefix string
 	Match  string
-	Output string // table, json
+	Output string // table, json, tsv (addOutputFlag)
 	Top    int    // largest sessions to show
 	Format string // value format for --where: auto, json, pickle
 	walkFlags
@@ -51,8 +50,10 @@ constant memory) and print:
     old key for a few minutes, per-user index keys, last-seen markers and
     the cookie store's revocations. They are in no other count.
 
-On a terminal as bar charts, to a pipe as "name<TAB>value" lines, or as
-JSON with -o json (durations in seconds, sizes in bytes). --where counts
+On a terminal as bar charts (-o table, which a pipe gets only when asked
+for), elsewhere as "name<TAB>value" lines (-o tsv), or as JSON with -o json
+(durations in seconds in members named *_seconds, sizes in bytes; a TTL or
+idle time that is not there is left out). --where counts
 only the sessions whose decoded data satisfy a jq expression (values that
 cannot be decoded are counted apart); --rate N walks at most N keys a
 second. Ctrl-C stops after the batch in flight, prints the statistics of
@@ -83,7 +84,7 @@ sizes resets the keys' idle time.)`,
 	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "key `prefix` of the sessions (matched literally; '' for every key)")
 	fl.StringVar(&opts.Match, "match", "", "extra `glob` on the rest of the key (Redis MATCH syntax)")
 	fl.IntVar(&opts.Top, "top", 10, "show the `N` largest sessions (0 to 1000)")
-	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json"}, "output")
+	addOutputFlag(cmd, f.IOStreams, &opts.Output, outTable, outJSON, outTSV)
 	addWalkFlags(cmd, &opts.walkFlags)
 	stringEnumFlag(cmd, &opts.Format, "format", "", "auto", valueFormats, "stored value format for --where")
 	return cmd
@@ -113,22 +114,23 @@ func redisStatsRun(cmd *cobra.Command, opts *redisStatsOptions) error {
 	return nil
 }
 
-// statsBucketJSON is one bucket in -o json.
+// statsBucketJSON is one bucket in -o json: its exclusive upper bound is
+// in BelowSeconds for TTLs and idle times, in Below (bytes) for sizes, and
+// left out for an open-ended bucket.
 type statsBucketJSON struct {
-	Label string `json:"label"`
-	// Below is the exclusive upper bound (seconds for TTLs and idle times,
-	// bytes for sizes), absent for an open-ended bucket.
-	Below *int64 `json:"below,omitempty"`
-	Count int64  `json:"count"`
+	Label        string `json:"label"`
+	Below        *int64 `json:"below,omitempty"`
+	BelowSeconds *int64 `json:"below_seconds,omitempty"`
+	Count        int64  `json:"count"`
 }
 
-// statsEntryJSON is one of the largest sessions in -o json (TTL -1: none;
-// idle -1: unknown).
+// statsEntryJSON is one of the largest sessions in -o json (TTL left out
+// for none, idle time when unknown).
 type statsEntryJSON struct {
 	Key  string `json:"key"`
 	Size int64  `json:"size"`
-	TTL  int64  `json:"ttl"`
-	Idle int64  `json:"idle"`
+	TTL  *int64 `json:"ttl_seconds,omitempty"`
+	Idle *int64 `json:"idle_seconds,omitempty"`
 }
 
 type statsJSON struct {
@@ -157,12 +159,20 @@ type statsJSON struct {
 	Bookkeeping manager.OwnCounts `json:"bookkeeping"`
 }
 
-func bucketsJSON(bs []manager.Bucket, unit int64) []statsBucketJSON {
+// bucketsJSON is bs in -o json: bounds of durations (seconds true) in
+// whole seconds, bounds of sizes in bytes.
+func bucketsJSON(bs []manager.Bucket, seconds bool) []statsBucketJSON {
 	out := make([]statsBucketJSON, len(bs))
 	for i, b := range bs {
 		out[i] = statsBucketJSON{Label: b.Label, Count: b.Count}
-		if b.Upper > 0 {
-			v := b.Upper / unit
+		if b.Upper <= 0 {
+			continue
+		}
+		v := b.Upper
+		if seconds {
+			v /= int64(time.Second)
+			out[i].BelowSeconds = &v
+		} else {
 			out[i].Below = &v
 		}
 	}
@@ -181,15 +191,15 @@ func writeStats(opts *redisStatsOptions, st manager.Stats, interrupted bool) err
 	mem := st.Memory
 	mem.PerKey = round1(mem.PerKey)
 	switch {
-	case opts.Output == "json":
+	case opts.Output == outJSON:
 		doc := statsJSON{
 			Prefix: opts.Prefix, Where: opts.Where, Complete: !interrupted,
 			Keys: st.Keys, NoTTL: st.NoTTL, Strings: st.Strings, Bytes: st.Bytes,
 			MeanSize: round1(st.MeanSize()), MinSize: st.MinSize, MaxSize: st.MaxSize,
 			Memory:   mem,
-			TTL:      bucketsJSON(st.TTL, int64(time.Second)),
-			Size:     bucketsJSON(st.Size, 1),
-			Idle:     bucketsJSON(st.Idle, int64(time.Second)),
+			TTL:      bucketsJSON(st.TTL, true),
+			Size:     bucketsJSON(st.Size, false),
+			Idle:     bucketsJSON(st.Idle, true),
 			Top:      make([]statsEntryJSON, 0, len(st.Top)),
 			Prefixes: append([]manager.Group{}, st.Prefixes...),
 			Nodes:    st.Nodes,
@@ -197,15 +207,12 @@ func writeStats(opts *redisStatsOptions, st manager.Stats, interrupted bool) err
 			Bookkeeping: st.Bookkeeping,
 		}
 		for _, e := range st.Top {
-			doc.Top = append(doc.Top, statsEntryJSON{Key: e.Key, Size: e.Size, TTL: ttlSeconds(e.TTL), Idle: idleSeconds(e.Idle)})
+			doc.Top = append(doc.Top, statsEntryJSON{Key: e.Key, Size: e.Size, TTL: jsonTTL(e.TTL), Idle: jsonIdle(e.Idle)})
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(doc); err != nil {
+		if err := writeJSON(w, doc); err != nil {
 			return err
 		}
-	case !opts.IO.IsStdoutTTY():
+	case !isTable(opts.IO, opts.Output):
 		fmt.Fprintf(w, "prefix\t%s\n", textesc.Escape(opts.Prefix))
 		if opts.Where != "" {
 			fmt.Fprintf(w, "where\t%s\n", textesc.Escape(opts.Where))

@@ -71,7 +71,7 @@ func TestRedisShowFlags(t *testing.T) {
 		{"no arg", []string{}, redisShowOptions{}, true},
 		{"two args", []string{"a", "b"}, redisShowOptions{}, true},
 		{"empty id", []string{""}, redisShowOptions{}, true},
-		{"bad output", []string{"-o", "tsv", "a"}, redisShowOptions{}, true},
+		{"bad output", []string{"-o", "jsonl", "a"}, redisShowOptions{}, true},
 		{"bad format", []string{"--format", "xml", "a"}, redisShowOptions{}, true},
 	}
 	for _, tt := range tests {
@@ -232,7 +232,8 @@ func TestRedisLsRender(t *testing.T) {
 	}
 }
 
-func TestRedisStatsRender(t *testing.T) {
+// statsFixture is the statistics the stats golden files show.
+func statsFixture() manager.Stats {
 	st := manager.Stats{Keys: 1200, NoTTL: 250, Strings: 1190, Bytes: 1190 * 150, MinSize: 20, MaxSize: 70000, Scanned: 1206,
 		Memory: manager.Memory{Sampled: 12, SampledBytes: 1800, SampledUsage: 3000, Estimated: 297500, PerKey: 250},
 		Top: []manager.Entry{
@@ -268,6 +269,11 @@ func TestRedisStatsRender(t *testing.T) {
 	} {
 		st.Idle = append(st.Idle, b)
 	}
+	return st
+}
+
+func TestRedisStatsRender(t *testing.T) {
+	st := statsFixture()
 	for _, tt := range []struct {
 		golden string
 		tty    bool
@@ -325,7 +331,7 @@ func runRedis(t *testing.T, tty bool, stdin string, args ...string) cliResult {
 	f.Now = func() time.Time { return fixedNow }
 	defer f.CloseRedis()
 	root := newRootCmd(f)
-	root.SetArgs(args)
+	root.SetArgs(cliArgs(root, append([]string{}, args...))) // as run does
 	_, err := root.ExecuteContextC(context.Background())
 	code := exitCode(err, errOut)
 	return cliResult{Stdout: out.String(), Stderr: errOut.String(), Code: code}
@@ -395,13 +401,13 @@ func TestRedisCommands(t *testing.T) {
 			for sc.Scan() {
 				var row struct {
 					Key  string `json:"key"`
-					TTL  int64  `json:"ttl"`
+					TTL  *int64 `json:"ttl_seconds"` // left out: no TTL
 					Size int64  `json:"size"`
 				}
 				if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
 					t.Fatalf("ls -o jsonl line %q: %v", sc.Text(), err)
 				}
-				if !strings.HasPrefix(row.Key, "wppsess:s") || row.TTL != -1 || row.Size < 14 || seen[row.Key] {
+				if !strings.HasPrefix(row.Key, "wppsess:s") || row.TTL != nil || row.Size < 14 || seen[row.Key] {
 					t.Fatalf("ls -o jsonl: unexpected or repeated row %q", sc.Text())
 				}
 				seen[row.Key] = true

@@ -20,16 +20,18 @@ import (
 // preview (redis ls --decode). internal/inspect returns the data; how it
 // looks is decided here only.
 
-// labelLines writes "label value" lines: on a terminal a bold label padded
-// to 8 cells and the value for people; to a pipe "label<TAB>value" for
-// programs. Values from outside are escaped by the caller.
+// labelLines writes "label value" lines: in a table (see isTable) a bold
+// label padded to 8 cells and the value for people; otherwise (tsv)
+// "label<TAB>value" for programs. Values from outside are escaped by the
+// caller.
 type labelLines struct {
-	b  *strings.Builder
-	st *styles
+	b     *strings.Builder
+	st    *styles
+	table bool
 }
 
 func (l labelLines) line(label, human, machine string) {
-	if l.st.TTY {
+	if l.table {
 		fmt.Fprintf(l.b, "%s %s\n", l.st.Bold.Render(padCells(label, 8, false)), human)
 		return
 	}
@@ -39,15 +41,15 @@ func (l labelLines) line(label, human, machine string) {
 // maxValueWidth is the widest a value is shown in the data table, in cells.
 const maxValueWidth = 60
 
-// renderSession writes s for people. head comes first (e.g. the key and TTL
-// of a Redis session). On a terminal (st.TTY): labelled lines, the expiry
-// with a relative time, warnings, and a table of the data. Otherwise:
-// "field<TAB>value" lines (format, name, size, expires in RFC 3339, warning,
-// then data.<path>), which cut and awk can read. Keys, names and values are
-// escaped (textesc.Escape).
-func renderSession(w io.Writer, s *inspect.Session, st *styles, now time.Time, head func(labelLines)) error {
+// renderSession writes s as -o table or tsv. head comes first (e.g. the key
+// and TTL of a Redis session). As a table (asTable, see isTable):
+// labelled lines, the expiry with a relative time, warnings, and a table of
+// the data. As tsv: "field<TAB>value" lines (format, name, size, expires in
+// RFC 3339, warning, then data.<path>), which cut and awk can read. Keys,
+// names and values are escaped (textesc.Escape).
+func renderSession(w io.Writer, s *inspect.Session, st *styles, asTable bool, now time.Time, head func(labelLines)) error {
 	var b strings.Builder
-	l := labelLines{b: &b, st: st}
+	l := labelLines{b: &b, st: st, table: asTable}
 	if head != nil {
 		head(l)
 	}
@@ -61,14 +63,14 @@ func renderSession(w io.Writer, s *inspect.Session, st *styles, now time.Time, h
 		l.line("expires", at+" "+st.Faint.Render("("+relativeTime(now, s.Expires)+")"), at)
 	}
 	for _, wn := range s.Warnings {
-		if st.TTY {
+		if asTable {
 			fmt.Fprintf(&b, "%s\n", st.Warning.Render("! "+textesc.Escape(wn)))
 		} else {
 			fmt.Fprintf(&b, "warning\t%s\n", textesc.Escape(wn))
 		}
 	}
 	fields := inspect.Fields(s.Data)
-	if !st.TTY {
+	if !asTable {
 		for _, f := range fields {
 			fmt.Fprintf(&b, "data.%s\t%s\n", textesc.Escape(f.Path), textesc.Escape(f.Value))
 		}
@@ -110,23 +112,21 @@ type sessionJSONDoc struct {
 	Name     string         `json:"name,omitempty"`
 	Data     map[string]any `json:"data"`
 	Size     int            `json:"size"`
-	Expires  *string        `json:"expires"`
+	Expires  string         `json:"expires,omitempty"`
 	Warnings []string       `json:"warnings,omitempty"`
 }
 
-// sessionJSON returns s as one line of JSON: {"format", "name" (when
-// known), "data", "size", "expires" (RFC 3339 or null), "warnings" (when
-// any)}, followed by the members of extra in key order (for example "key"
-// and "ttl" for a Redis session). Members of extra never replace the fixed
-// ones.
+// sessionJSON returns s as one line of JSON, under the JSON policy
+// (output.go): {"format", "name" (when known), "data", "size", "expires"
+// (RFC 3339, when the session has an expiry), "warnings" (when any)},
+// followed by the members of extra in key order (for example "key" and
+// "ttl_seconds" for a Redis session). Members of extra never replace the
+// fixed ones.
 func sessionJSON(s *inspect.Session, extra map[string]any) ([]byte, error) {
-	doc := sessionJSONDoc{Format: s.Format, Name: s.Name, Data: s.Data, Size: s.Size, Warnings: s.Warnings}
+	doc := sessionJSONDoc{Format: s.Format, Name: s.Name, Data: s.Data, Size: s.Size,
+		Expires: jsonTime(s.Expires), Warnings: s.Warnings}
 	if doc.Data == nil {
 		doc.Data = map[string]any{}
-	}
-	if !s.Expires.IsZero() {
-		e := s.Expires.UTC().Format(time.RFC3339)
-		doc.Expires = &e
 	}
 	out, err := marshalJSON(doc)
 	if err != nil {
@@ -150,20 +150,13 @@ func sessionJSON(s *inspect.Session, extra map[string]any) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-// writeSessionJSON writes sessionJSON(s, extra) indented by two spaces,
-// with a final newline, terminal-safe (jsonSafe).
+// writeSessionJSON writes sessionJSON(s, extra) as writeJSON does.
 func writeSessionJSON(w io.Writer, s *inspect.Session, extra map[string]any) error {
 	raw, err := sessionJSON(s, extra)
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	if err := json.Indent(&b, raw, "", "  "); err != nil {
-		return fmt.Errorf("wsess: %w", err)
-	}
-	b.WriteByte('\n')
-	_, err = w.Write(jsonSafe(b.Bytes()))
-	return err
+	return writeJSONRaw(w, raw)
 }
 
 // preview is a one-line summary of data for listings, escaped, at most

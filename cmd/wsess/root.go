@@ -15,7 +15,7 @@ func run(ctx context.Context, args []string, ios *IOStreams, lookupEnv func(stri
 	f := newFactory(ios, lookupEnv)
 	defer f.CloseRedis()
 	root := newRootCmd(f)
-	root.SetArgs(cliArgs(append([]string{}, args...))) // never nil: cobra would read os.Args
+	root.SetArgs(cliArgs(root, append([]string{}, args...))) // never nil: cobra would read os.Args
 	_, err := root.ExecuteContextC(ctx)
 	return exitCode(err, ios.ErrOut)
 }

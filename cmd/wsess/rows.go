@@ -55,9 +55,13 @@ const (
 type cell struct {
 	kind  cellKind
 	style cellStyle
-	text  string // cellText: the value; cellInt: the value for people
-	n     int64  // cellInt: the value; cellTime: Unix seconds
-	raw   []byte // cellJSON: the value
+	// absent marks a cellInt whose value is unknown or not there (a key
+	// without a TTL): JSON leaves the member out, a table and TSV show
+	// text and n (e.g. "none" and -1), as they always did.
+	absent bool
+	text   string // cellText: the value; cellInt: the value for people
+	n      int64  // cellInt: the value; cellTime: Unix seconds
+	raw    []byte // cellJSON: the value
 }
 
 func textCell(s string) cell             { return cell{kind: cellText, text: s} }
@@ -73,6 +77,14 @@ func timeCell(t time.Time) cell {
 
 func (c cell) time() time.Time { return time.Unix(c.n, 0).UTC() }
 
+// optIntCell is intCell for a value that may be absent (ok false): see
+// cell.absent.
+func optIntCell(n int64, human string, ok bool) cell {
+	c := intCell(n, human)
+	c.absent = !ok
+	return c
+}
+
 // rowWriter writes the rows of one listing in one format.
 type rowWriter interface {
 	// Row writes one row: one cell per column.
@@ -83,19 +95,22 @@ type rowWriter interface {
 	End(note string) error
 }
 
-// isTable reports whether newRowWriter(ios, output, ...) writes a table:
-// only then are the texts of number cells for people needed.
-func isTable(ios *IOStreams, output string) bool { return output == "table" && ios.IsStdoutTTY() }
+// isTable reports whether output (an -o format) is written as a table for
+// people: "table" on a terminal, or anywhere when -o table was given
+// explicitly (IOStreams.TableLayout). "table" elsewhere is written as tsv.
+// Every command decides its layout with it; only for a table are the texts
+// for people (human sizes, relative times) needed.
+func isTable(ios *IOStreams, output string) bool { return output == outTable && ios.TableLayout() }
 
 // newRowWriter returns the writer for output ("table", "tsv", "json",
-// "jsonl") on the streams' stdout; "table" off a terminal is "tsv". now is
+// "jsonl") on the streams' stdout; "table" is tsv unless isTable. now is
 // the time relative times count from.
 func newRowWriter(ios *IOStreams, output string, cols []column, now time.Time) rowWriter {
 	w := outBuffer(ios)
 	switch output {
-	case "json", "jsonl":
-		return newJSONRows(w, cols, output == "jsonl")
-	case "table":
+	case outJSON, outJSONL:
+		return newJSONRows(w, cols, output == outJSONL)
+	case outTable:
 		if isTable(ios, output) {
 			return &tableRows{w: w, cols: cols, st: ios.Styles(), now: now}
 		}
@@ -241,7 +256,8 @@ func (t *tsvRows) Batch() error       { return nil }
 func (t *tsvRows) End(_ string) error { return t.w.Flush() }
 
 // jsonRows is one JSON array of objects, or one object a line (lines).
-// Empty cells are left out of the objects.
+// Empty and absent cells are left out of the objects (the JSON policy in
+// output.go).
 type jsonRows struct {
 	w       *bufio.Writer
 	cols    []column
@@ -273,7 +289,7 @@ func (j *jsonRows) Row(cells []cell) error {
 	first := true
 	for i, c := range j.cols {
 		v := cells[i]
-		if c.Name == "" || v.kind == cellEmpty {
+		if c.Name == "" || v.kind == cellEmpty || v.absent {
 			continue
 		}
 		if !first {

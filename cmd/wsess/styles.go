@@ -16,11 +16,10 @@ import (
 // The palette is the 16 ANSI colours (blue 4, green 2, yellow 3, red 1):
 // they follow the user's terminal theme and need no background query
 // (lipgloss's adaptive colours would ask the terminal).
+//
+// Whether a stream gets the layout for people is not a style: see
+// IOStreams.TableLayout and isTable.
 type styles struct {
-	// TTY reports whether the stream is a terminal: the layout for people
-	// (headers, human sizes, relative times) rather than for programs.
-	TTY bool
-
 	Bold    lipgloss.Style
 	Faint   lipgloss.Style
 	Heading lipgloss.Style
@@ -38,7 +37,7 @@ type styles struct {
 // a test) the ASCII profile is forced, so no escape code is ever written;
 // with color true, profile forces a colour profile when it is not
 // termenv.Ascii (tests), otherwise lipgloss detects the terminal's.
-func newStyles(w io.Writer, tty, color bool, profile termenv.Profile) *styles {
+func newStyles(w io.Writer, color bool, profile termenv.Profile) *styles {
 	r := lipgloss.NewRenderer(w)
 	switch {
 	case !color:
@@ -48,7 +47,6 @@ func newStyles(w io.Writer, tty, color bool, profile termenv.Profile) *styles {
 	}
 	blue := lipgloss.Color("4")
 	return &styles{
-		TTY:     tty,
 		Bold:    r.NewStyle().Bold(true),
 		Faint:   r.NewStyle().Faint(true),
 		Heading: r.NewStyle().Bold(true).Foreground(blue),
