@@ -16,7 +16,7 @@ import (
 )
 
 // outputNotAdopted are the commands whose -o is not addOutputFlag's yet.
-var outputNotAdopted = []string{"wsess redis sessions"}
+var outputNotAdopted []string
 
 // TestOutputFlagEverywhere: every command's -o is addOutputFlag's, with
 // formats drawn from the one set, in its order.

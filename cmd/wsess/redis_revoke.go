@@ -25,6 +25,8 @@ func newCmdRedisRevoke(f *factory, runF func(*redisRevokeOptions) error) *cobra.
 	cmd := &cobra.Command{
 		Use:   "revoke {--user ID [--keep HANDLE]... | [--] HANDLE...}",
 		Short: "End one user's sessions, or sessions by handle",
+		// A handle may start with "-": it is read as one, not as flags.
+		Annotations: map[string]string{dashArgAnnotation: dashArgSessionID},
 		Long: `End sessions stored by pkg/session's RedisManager (ids hashed): every
 session of a user (--user), except those named by --keep, or the sessions
 named by their handles (see wsess redis sessions; a handle may start with

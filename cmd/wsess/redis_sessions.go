@@ -61,7 +61,7 @@ touch interval (5 minutes by default). On a terminal the output is a table;
 	fl := cmd.Flags()
 	fl.StringVar(&opts.User, "user", "", "the user `id` (what the app passed to Login)")
 	fl.StringVar(&opts.Prefix, "prefix", session.DefaultPrefix, "key `prefix` of the sessions")
-	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json", "jsonl", "tsv"}, "output")
+	addOutputFlag(cmd, f.IOStreams, &opts.Output, outTable, outJSON, outJSONL, outTSV)
 	return cmd
 }
 
