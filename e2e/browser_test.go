@@ -102,6 +102,20 @@ func newBrowser(t *testing.T, exe string) context.Context {
 	return bctx
 }
 
+// visitCounter navigates to url (the demo's /counter) and returns what
+// the page says: "This is your N visit".
+func visitCounter(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("navigate to %s: %v", url, err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(e => e ? e.innerText : document.body.innerText)(document.getElementById("visit"))`))
+	if err != nil {
+		t.Fatalf("read the visit of %s: %v", url, err)
+	}
+	return strings.TrimSpace(text)
+}
+
 // pageText navigates to url and returns the page's visible text.
 func pageText(t *testing.T, ctx context.Context, url string) string {
 	t.Helper()
@@ -136,7 +150,7 @@ func browserCookies(t *testing.T, ctx context.Context, name string) []*network.C
 
 // TestBrowser drives the demo server with headless Chromium for both stores,
 // with and without --secure: the counter counts, the cookie has the right
-// attributes, and the reset link starts over.
+// attributes, and the reset button starts over.
 func TestBrowser(t *testing.T) {
 	exe := chromiumPath(t)
 	tests := []struct {
@@ -177,7 +191,7 @@ func TestBrowser(t *testing.T) {
 
 func testBrowserFlow(t *testing.T, ctx context.Context, srv *demoServer, cookieName string, secure bool, rdb *redis.Client) {
 	for i, want := range []string{"This is your 1 visit", "This is your 2 visit", "This is your 3 visit"} {
-		if got := pageText(t, ctx, srv.URL+"/counter"); got != want {
+		if got := visitCounter(t, ctx, srv.URL+"/counter"); got != want {
 			t.Fatalf("visit %d to /counter: page says %q, want %q", i+1, got, want)
 		}
 	}
@@ -228,17 +242,17 @@ func testBrowserFlow(t *testing.T, ctx context.Context, srv *demoServer, cookieN
 	if count != "3" {
 		t.Fatalf("/ shows count %q, want 3", count)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="/reset"]`), chromedp.NodeVisible)); err != nil {
-		t.Fatalf("click the reset link: %v", err)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#reset`), chromedp.NodeVisible)); err != nil {
+		t.Fatalf("click the reset button: %v", err)
 	}
-	// /reset answers 303 to /, which shows a count of 0.
+	// The reset form's POST answers 303 to /, which shows a count of 0.
 	if err := waitFor(ctx, 20*time.Second,
 		`location.pathname === "/" && document.getElementById("count") !== null && document.getElementById("count").textContent === "0"`); err != nil {
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
 		t.Fatalf("after clicking reset (at %s): the page never showed a count of 0: %v", loc, err)
 	}
-	if !logged(srv, "GET", "/reset", 303) {
-		t.Errorf("the server did not log GET /reset 303:\n%s", srv.Stderr())
+	if !logged(srv, "POST", "/reset", 303) {
+		t.Errorf("the server did not log POST /reset 303:\n%s", srv.Stderr())
 	}
 	if left := browserCookies(t, ctx, cookieName); len(left) != 0 {
 		t.Errorf("after reset the browser still holds %s: %+v", cookieName, left)
@@ -250,7 +264,7 @@ func testBrowserFlow(t *testing.T, ctx context.Context, srv *demoServer, cookieN
 		}
 	}
 
-	if got := pageText(t, ctx, srv.URL+"/counter"); got != "This is your 1 visit" {
+	if got := visitCounter(t, ctx, srv.URL+"/counter"); got != "This is your 1 visit" {
 		t.Fatalf("/counter after reset: page says %q, want the first visit", got)
 	}
 	if rdb != nil {
