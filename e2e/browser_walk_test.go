@@ -212,7 +212,13 @@ func (pc *pageChecker) check(b *tab, page string, screenshot bool) {
 				page, scheme, got.Header, got.Background, bodyBackground[scheme], got.Icon, got.Nowrap)
 		}
 		if pc.axe != "" {
-			pc.runAxe(b, page+" ("+scheme+")")
+			// Only colours change with the scheme: dark mode needs only
+			// the contrast rule.
+			var rules []string
+			if scheme == "dark" {
+				rules = []string{"color-contrast", "link-in-text-block"}
+			}
+			pc.runAxe(b, page+" ("+scheme+")", rules)
 		}
 		if screenshot {
 			png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
@@ -262,9 +268,10 @@ type axeViolation struct {
 	Nodes  []string `json:"nodes"`
 }
 
-// runAxe injects axe-core into the page (once per page) and fails the test
-// on each violation of impact serious or critical; the others are logged.
-func (pc *pageChecker) runAxe(b *tab, page string) {
+// runAxe injects axe-core into the page (once per page), runs its rules
+// (all of them when rules is nil) and fails the test on each violation of
+// impact serious or critical; the others are logged.
+func (pc *pageChecker) runAxe(b *tab, page string, rules []string) {
 	b.t.Helper()
 	loaded, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`typeof axe !== "undefined"`))
 	if err != nil {
@@ -275,7 +282,15 @@ func (pc *pageChecker) runAxe(b *tab, page string) {
 			b.t.Fatalf("%s: inject axe-core: %v", page, err)
 		}
 	}
-	raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]byte](`axe.run(document, {resultTypes: ["violations"]}).then(r =>
+	opts := map[string]any{"resultTypes": []string{"violations"}}
+	if rules != nil {
+		opts["runOnly"] = map[string]any{"type": "rule", "values": rules}
+	}
+	optsJSON, err := json.Marshal(opts)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]byte](`axe.run(document, `+string(optsJSON)+`).then(r =>
 		r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help,
 			nodes: v.nodes.map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " "))})))`,
 		chromedp.EvalAwaitPromise))
