@@ -1,11 +1,7 @@
 package e2e
 
 import (
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/chromedp/chromedp"
 
 	"github.com/wsess/wsess/internal/redistest"
 )
@@ -24,38 +20,26 @@ func TestBrowserLogoutOtherDevices(t *testing.T) {
 				args = append(args, "--revocations")
 			}
 			srv := startDemo(t, args...)
-			a := newBrowser(t, exe)
-			b, cancel := chromedp.NewContext(a, chromedp.WithNewBrowserContext())
-			t.Cleanup(cancel)
-
-			if got := pageText(t, a, srv.URL+"/login?user=ana"); !strings.Contains(got, "Signed in as ana") {
-				t.Fatalf("first browser after login: %q", got)
+			a := &tab{t: t, ctx: newBrowser(t, exe), name: "A", srv: srv}
+			b := newTab(t, a.ctx, "B", srv)
+			for _, x := range []*tab{a, b} {
+				x.open("/")
+				x.logIn("ana")
 			}
-			if got := pageText(t, b, srv.URL+"/login?user=ana"); !strings.Contains(got, "Signed in as ana") {
-				t.Fatalf("second browser after login: %q", got)
-			}
-			page := pageText(t, a, srv.URL+"/sessions")
-			if store == "redis" && !strings.Contains(page, "(this one)") {
-				t.Fatalf("first browser's /sessions: %q", page)
-			}
+			a.click(`header nav a[href="/sessions"]`, "/sessions", 200)
 			if store == "redis" {
-				rows, err := chromedp.Run(a, chromedp.Evaluate[int](`document.querySelectorAll("#sessions tr").length - 1`))
-				if err != nil || rows != 2 {
-					t.Fatalf("/sessions lists %d sessions (%v), want 2", rows, err)
+				if rows := a.count("#sessions tbody tr"); rows != 2 {
+					t.Fatalf("/sessions lists %d sessions, want 2", rows)
 				}
+				a.want("#sessions tr.current", "This browser")
 			}
-			if err := chromedp.Do(a, chromedp.Click(chromedp.CSS("#logout-others"), chromedp.NodeVisible)); err != nil {
-				t.Fatalf("click 'log out my other devices': %v", err)
-			}
-			if err := waitFor(a, 20*time.Second, `location.search === "?others=out" && document.getElementById("others-out") !== null && document.getElementById("user").textContent.includes("Signed in as ana")`); err != nil {
-				t.Fatalf("after the click the first browser never showed its session again: %v", err)
-			}
-			if got := pageText(t, b, srv.URL+"/sessions"); !strings.Contains(got, "Not signed in") {
-				t.Fatalf("the logged-out browser's next visit: %q, want anonymous", got)
-			}
-			if got := pageText(t, a, srv.URL+"/sessions"); !strings.Contains(got, "Signed in as ana") {
-				t.Fatalf("the first browser after logging out the other: %q", got)
-			}
+			a.click("#logout-others", "/sessions", 200)
+			a.want("#notice", "Your other devices are logged out")
+			a.want("#user", "Signed in as ana")
+			b.click(`header nav a[href="/sessions"]`, "/sessions", 200)
+			b.want("#user", "Not signed in")
+			a.click(`header nav a[href="/sessions"]`, "/sessions", 200)
+			a.want("#user", "Signed in as ana")
 		})
 	}
 }

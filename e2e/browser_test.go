@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +17,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wsess/wsess/internal/redistest"
-	"github.com/wsess/wsess/internal/testutil"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -40,13 +40,34 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
+// lockedBuffer collects the browser's output for failure messages.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() < 64*1024 {
+		l.b.Write(p)
+	}
+	return len(p), nil
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // newBrowser starts headless Chromium with a fresh profile and returns a
 // chromedp context for one tab, bounded by browserTimeout. The browser stops
 // (and its profile is removed) when the test ends.
 func newBrowser(t *testing.T, exe string) context.Context {
 	t.Helper()
-	profile := t.TempDir()                      // registered first, so removed after the browser stops
-	out := &testutil.SyncBuffer{Max: 64 * 1024} // the browser's output, for failure messages
+	profile := t.TempDir() // registered first, so removed after the browser stops
+	out := &lockedBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	actx, acancel := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(exe),
@@ -79,6 +100,20 @@ func newBrowser(t *testing.T, exe string) context.Context {
 		t.Fatalf("start chromium (%s): %v\n%s", exe, err, out.String())
 	}
 	return bctx
+}
+
+// visitCounter navigates to url (the demo's /counter) and returns what
+// the page says: "This is your N visit".
+func visitCounter(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("navigate to %s: %v", url, err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(e => e ? e.innerText : document.body.innerText)(document.getElementById("visit"))`))
+	if err != nil {
+		t.Fatalf("read the visit of %s: %v", url, err)
+	}
+	return strings.TrimSpace(text)
 }
 
 // pageText navigates to url and returns the page's visible text.
@@ -115,7 +150,7 @@ func browserCookies(t *testing.T, ctx context.Context, name string) []*network.C
 
 // TestBrowser drives the demo server with headless Chromium for both stores,
 // with and without --secure: the counter counts, the cookie has the right
-// attributes, and the reset link starts over.
+// attributes, and the reset button starts over.
 func TestBrowser(t *testing.T) {
 	exe := chromiumPath(t)
 	tests := []struct {
@@ -156,7 +191,7 @@ func TestBrowser(t *testing.T) {
 
 func testBrowserFlow(t *testing.T, ctx context.Context, srv *demoServer, cookieName string, secure bool, rdb *redis.Client) {
 	for i, want := range []string{"This is your 1 visit", "This is your 2 visit", "This is your 3 visit"} {
-		if got := pageText(t, ctx, srv.URL+"/counter"); got != want {
+		if got := visitCounter(t, ctx, srv.URL+"/counter"); got != want {
 			t.Fatalf("visit %d to /counter: page says %q, want %q", i+1, got, want)
 		}
 	}
@@ -185,16 +220,16 @@ func testBrowserFlow(t *testing.T, ctx context.Context, srv *demoServer, cookieN
 	if c.Session {
 		t.Errorf("cookie %s is a session cookie, want Max-Age/Expires set", c.Name)
 	}
-	// The cookie store's cookie slides with the hour of idle time; the
-	// Redis store's id cookie lives until the session's absolute deadline
-	// (24 h; the server ends an idle session sooner), so that a response
-	// that changes nothing need not send it again.
-	want := time.Hour
+	// The sealed cookie slides with the idle timeout (an hour); the Redis
+	// id cookie lives until the session's absolute deadline (a day, with
+	// the JSON codec), the server ending an idle session sooner (CHANGELOG:
+	// "the id cookie lives until the session's deadline").
+	life := time.Hour
 	if rdb != nil {
-		want = 24 * time.Hour
+		life = session.DefaultAbsoluteTimeout
 	}
-	if exp := time.Unix(int64(c.Expires), 0); time.Until(exp) < want-10*time.Minute || time.Until(exp) > want+time.Minute {
-		t.Errorf("cookie %s expires at %v, want about %v from now", c.Name, exp, want)
+	if exp := time.Unix(int64(c.Expires), 0); time.Until(exp) < life-10*time.Minute || time.Until(exp) > life+time.Minute {
+		t.Errorf("cookie %s expires at %v, want about %v from now", c.Name, exp, life)
 	}
 	if strings.Contains(c.Value, "counter") {
 		t.Errorf("cookie %s shows the session's content: %q", c.Name, c.Value)
@@ -215,17 +250,17 @@ func testBrowserFlow(t *testing.T, ctx context.Context, srv *demoServer, cookieN
 	if count != "3" {
 		t.Fatalf("/ shows count %q, want 3", count)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="/reset"]`), chromedp.NodeVisible)); err != nil {
-		t.Fatalf("click the reset link: %v", err)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#reset`), chromedp.NodeVisible)); err != nil {
+		t.Fatalf("click the reset button: %v", err)
 	}
-	// /reset answers 303 to /, which shows a count of 0.
+	// The reset form's POST answers 303 to /, which shows a count of 0.
 	if err := waitFor(ctx, 20*time.Second,
 		`location.pathname === "/" && document.getElementById("count") !== null && document.getElementById("count").textContent === "0"`); err != nil {
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
 		t.Fatalf("after clicking reset (at %s): the page never showed a count of 0: %v", loc, err)
 	}
-	if !logged(srv, "GET", "/reset", 303) {
-		t.Errorf("the server did not log GET /reset 303:\n%s", srv.Stderr())
+	if !logged(srv, "POST", "/reset", 303) {
+		t.Errorf("the server did not log POST /reset 303:\n%s", srv.Stderr())
 	}
 	if left := browserCookies(t, ctx, cookieName); len(left) != 0 {
 		t.Errorf("after reset the browser still holds %s: %+v", cookieName, left)
@@ -237,7 +272,7 @@ func testBrowserFlow(t *testing.T, ctx context.Context, srv *demoServer, cookieN
 		}
 	}
 
-	if got := pageText(t, ctx, srv.URL+"/counter"); got != "This is your 1 visit" {
+	if got := visitCounter(t, ctx, srv.URL+"/counter"); got != "This is your 1 visit" {
 		t.Fatalf("/counter after reset: page says %q, want the first visit", got)
 	}
 	if rdb != nil {

@@ -91,12 +91,15 @@ func TestVectorsThroughTheBinary(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// Stored under the raw id, as weppy and Emmett store
+				// sessions: redis show looks ids up that way only with
+				// --raw-ids (CHANGELOG, Fixed (wsess)).
 				prefix := prefixes[i%2]
 				id := fmt.Sprintf("9b2f4a0e-6f4c-4e0e-8d2a-%012x", i)
 				if err := rdb.Set(context.Background(), prefix+id, raw, 0).Err(); err != nil {
 					t.Fatal(err)
 				}
-				got = dataOf(t, base, "redis", "show", "--prefix", prefix, id, "-o", "json")
+				got = dataOf(t, base, "redis", "show", "--prefix", prefix, "--raw-ids", id, "-o", "json")
 			default:
 				t.Fatalf("unknown vector format %q", v.Format)
 			}

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net"
 	"net/http"
@@ -63,12 +62,20 @@ func newCmdServeDemo(f *factory, runF func(context.Context, *serveDemoOptions) e
 		Short: "Run weppy's counter app on wsess sessions",
 		Long: `Run weppy's session example as a web app:
 
-  GET /         an HTML page with the count, the session and its expiry
-  GET /counter  counts your visits: "This is your N visit"
-  GET /reset    destroys the session and goes back to /
-  GET /login?user=NAME  logs in as NAME (a demo: no password) and shows /sessions
-  GET /logout   logs out (destroys the session)
-  GET /sessions the signed-in user's sessions, with "log out my other devices"
+  GET  /                 the count, this session's handle or cookie size, its times
+  GET  /counter          counts your visits: an HTML page for a browser (Accept:
+                         text/html), "This is your N visit" in plain text otherwise
+  POST /reset            destroys the session and goes back to /
+  GET  /login            the login form (a demo: a name, no password)
+  POST /login            logs in as the form's user and shows /sessions
+  POST /logout           logs out (destroys the session)
+  GET  /sessions         the signed-in user's sessions
+  POST /sessions/revoke  ends one of them (--store redis), by handle
+  POST /sessions/others  "log out my other devices"
+
+Every POST is a form carrying the session's CSRF token: one without it, or
+with another, is refused (403) and changes nothing. A GET of /logout or
+/reset answers 405 (Allow: POST) with a button that does it.
 
 Sessions live in an encrypted cookie by default (--store cookie), sealed with
 the secret from WSESS_KEY, --key-file or --key; without one a random secret
@@ -174,12 +181,23 @@ func newDemoHandler(ctx context.Context, opts *serveDemoOptions, log io.Writer) 
 		LateChange: func(r *http.Request, changes []string) {
 			fmt.Fprintf(log, "wsess: %s %s changed the session after the response began (not saved): %s\n", textesc.Escape(r.Method), textesc.Escape(r.URL.Path), textesc.Escape(strings.Join(changes, ", ")))
 		}}
+	pages, err := parseDemoPages()
+	if err != nil {
+		return nil, "", err
+	}
+	assets, err := newDemoAssets()
+	if err != nil {
+		return nil, "", err
+	}
 	var (
 		mgr        sessionManager
 		cookieName string
 		storeDesc  string
-		app        = &demoApp{store: opts.Store}
+		app        = &demoApp{store: opts.Store, now: opts.Now, pages: pages, assets: assets}
 	)
+	if app.now == nil {
+		app.now = time.Now
+	}
 	switch opts.Store {
 	case "cookie":
 		secrets, err := demoSecrets(opts)
@@ -218,8 +236,8 @@ func newDemoHandler(ctx context.Context, opts *serveDemoOptions, log io.Writer) 
 	default:
 		return nil, "", newUsageError("use --store cookie or --store redis", "unknown store %q", opts.Store)
 	}
-	app.cookieName = cookieName
-	return reqlog.Handler(log, opts.Now, mgr.Middleware(app.routes())), storeDesc, nil
+	app.cookieName, app.storeDesc = cookieName, storeDesc
+	return reqlog.Handler(log, opts.Now, app.handler(mgr)), storeDesc, nil
 }
 
 // demoSecrets returns the configured secrets (the first seals, the others
@@ -276,80 +294,92 @@ func pingRedis(ctx context.Context, opts *serveDemoOptions) (redis.UniversalClie
 // demoApp is weppy's counter example, with login and a user's sessions.
 type demoApp struct {
 	store      string // "cookie" or "redis"
+	storeDesc  string // for the pages' footer
 	cookieName string
 	redis      *session.RedisManager  // --store redis
 	cookies    *session.CookieManager // --store cookie with --revocations
+	now        func() time.Time
+	pages      demoPages
+	assets     *demoAssets
 }
 
+// handler returns the demo: its assets as they are, every other path
+// behind the session middleware mgr.
+func (a *demoApp) handler(mgr sessionManager) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/style.css", a.assets)
+	mux.Handle("GET /favicon.ico", a.assets)
+	mux.Handle("/", mgr.Middleware(a.routes()))
+	return mux
+}
+
+// routes are the demo's pages and forms. Every state change is a POST
+// checked by withCSRF (the counter excepted: weppy's GET /counter counts).
 func (a *demoApp) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.index)
 	mux.HandleFunc("GET /counter", a.counter)
-	mux.HandleFunc("GET /reset", a.reset)
-	mux.HandleFunc("POST /reset", a.reset)
-	mux.HandleFunc("GET /login", a.login)
-	mux.HandleFunc("GET /logout", a.reset)
-	mux.HandleFunc("POST /logout", a.reset)
+	mux.HandleFunc("POST /reset", a.withCSRF(a.reset))
+	mux.HandleFunc("GET /login", a.loginForm)
+	mux.HandleFunc("POST /login", a.withCSRF(a.login))
+	mux.HandleFunc("POST /logout", a.withCSRF(a.reset))
 	mux.HandleFunc("GET /sessions", a.sessions)
-	mux.HandleFunc("POST /sessions/others", a.logoutOthers)
-	return mux
+	mux.HandleFunc("POST /sessions/revoke", a.withCSRF(a.revoke))
+	mux.HandleFunc("POST /sessions/others", a.withCSRF(a.logoutOthers))
+	return a.withErrorPages(mux)
 }
 
+// counterData is the counter page's.
+type counterData struct {
+	Count  int64
+	Origin string
+}
+
+// counter is weppy's: it counts a visit and says "This is your N visit",
+// in plain text, unless the client asks for HTML (a browser), which gets
+// the same sentence in a page.
 func (a *demoApp) counter(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r.Context())
 	n := s.Incr("counter", 1)
+	w.Header().Set("Vary", "Accept")
+	if acceptsHTML(r.Header.Get("Accept")) {
+		a.render(w, http.StatusOK, "counter", a.page(r, "Counter", "counter", true, counterData{Count: n, Origin: origin(r)}))
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintf(w, "This is your %d visit", n)
 }
 
+// reset destroys the session (the logout too) and goes back to /.
 func (a *demoApp) reset(w http.ResponseWriter, r *http.Request) {
 	session.From(r.Context()).Destroy()
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// indexData is the home page's.
 type indexData struct {
 	Count      int
-	Store      string
-	ID         string
+	HasSession bool   // a session came with the request: there is something to reset
+	Handle     string // the Redis session's handle (never its id: that is a credential)
 	CookieName string
-	CookieSize int
-	Expires    string
-	New        bool
+	CookieSize int // the cookie store's cookie, name and value, in bytes
+	Created    time.Time
+	Expires    time.Time
+	Keys       []string
+	Origin     string
 }
 
+// index shows the count and the session. It changes nothing, except that a
+// session that came with the request gets its CSRF token (the reset form).
 func (a *demoApp) index(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r.Context())
-	d := indexData{Count: s.Int("counter"), Store: a.store, ID: s.ID(), CookieName: a.cookieName, New: s.IsNew()}
-	if c, err := r.Cookie(a.cookieName); err == nil {
+	d := indexData{Count: s.Int("counter"), HasSession: !s.IsNew(), Handle: s.Handle(), CookieName: a.cookieName,
+		Created: s.Created(), Expires: s.Expires(), Origin: origin(r)}
+	if c, err := r.Cookie(a.cookieName); err == nil && a.store == "cookie" {
 		d.CookieSize = len(c.Name) + 1 + len(c.Value)
 	}
-	if exp := s.Expires(); !exp.IsZero() {
-		d.Expires = exp.UTC().Format(time.RFC3339)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if err := indexTemplate.Execute(w, d); err != nil {
-		http.Error(w, "template error", http.StatusInternalServerError)
-	}
+	p := a.page(r, "Home", "home", d.HasSession, nil)
+	d.Keys = s.Keys() // after page: the CSRF token is one
+	p.Data = d
+	a.render(w, http.StatusOK, "index", p)
 }
-
-var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>wsess demo</title></head>
-<body>
-<h1>wsess demo</h1>
-<p>You visited the counter <strong id="count">{{.Count}}</strong> times.</p>
-<table>
-<tr><th>store</th><td>{{.Store}}</td></tr>
-{{- if eq .Store "redis"}}
-<tr><th>session id</th><td><code>{{if .ID}}{{.ID}}{{else}}none yet{{end}}</code></td></tr>
-{{- else}}
-<tr><th>cookie size</th><td>{{if .CookieSize}}{{.CookieSize}} bytes{{else}}no cookie yet{{end}}</td></tr>
-{{- end}}
-<tr><th>cookie name</th><td><code>{{.CookieName}}</code></td></tr>
-<tr><th>expires</th><td>{{if .Expires}}{{.Expires}}{{else}}not saved yet{{end}}</td></tr>
-</table>
-<p><a href="/counter">count a visit</a> &middot; <a href="/reset">reset the session</a></p>
-</body>
-</html>
-`))

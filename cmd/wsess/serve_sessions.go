@@ -1,8 +1,10 @@
 package main
 
 import (
-	"html/template"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -12,55 +14,128 @@ import (
 // maxDemoUser bounds a demo user name, in bytes.
 const maxDemoUser = 64
 
-// login signs the session in as ?user= (a demo: no password) and shows the
-// user's sessions.
+// flashKey is the session key of the notice that /sessions shows once,
+// after a revoke (Session.SetFlash).
+const flashKey = "notice"
+
+// loginData is the login page's.
+type loginData struct {
+	Name  string // the name to show in the field
+	Error string
+}
+
+// loginForm shows the login form, its field filled from ?user= when given.
+func (a *demoApp) loginForm(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("user")
+	if len(name) > maxDemoUser || !utf8.ValidString(name) {
+		name = ""
+	}
+	a.render(w, http.StatusOK, "login", a.page(r, "Log in", "login", true, loginData{Name: name}))
+}
+
+// login signs the session in as the form's user (a demo: no password) and
+// shows the user's sessions.
 func (a *demoApp) login(w http.ResponseWriter, r *http.Request) {
-	user := r.URL.Query().Get("user")
-	if user == "" || len(user) > maxDemoUser || !utf8.ValidString(user) {
-		http.Error(w, "give ?user=NAME (1 to 64 bytes of UTF-8)", http.StatusBadRequest)
+	user := r.PostForm.Get("user")
+	if strings.TrimSpace(user) == "" || len(user) > maxDemoUser || !utf8.ValidString(user) {
+		d := loginData{Error: "Give a name of 1 to 64 bytes of UTF-8, not only spaces."}
+		if utf8.ValidString(user) && len(user) <= maxDemoUser {
+			d.Name = user
+		}
+		a.render(w, http.StatusBadRequest, "login", a.page(r, "Log in", "login", true, d))
 		return
 	}
-	session.From(r.Context()).Login(user)
+	loginWithNewToken(session.From(r.Context()), user)
 	http.Redirect(w, r, "/sessions", http.StatusSeeOther)
 }
 
 type sessionsData struct {
-	User     string
-	Store    string
-	Current  string // the current session's handle (Redis)
+	Notice   string // the flash left by a revoke
+	Listed   bool   // the store lists sessions (Redis)
 	Sessions []sessionRow
-	Listed   bool // the store lists sessions (Redis)
+	Others   bool // the user has other sessions to log out (always true for the cookie store: it cannot tell)
 	Revoke   bool // the store can log out the other devices
-	Out      bool // the other devices were just logged out
+	ShowIP   bool // some session has an IP (RedisOptions.RecordIP)
+	// The current session, for the cookie store, which lists none.
+	AuthTime, Created, Expires time.Time
 }
 
 type sessionRow struct {
 	session.Info
 	Current bool
+	Device  string // the User-Agent in a few words
+	Short   string // the handle's first characters, for the revoke button's label
 }
 
 // sessions shows the signed-in user's sessions: a list with the Redis
-// store; with the cookie store only the button, and only with revocations.
+// store; with the cookie store this browser's session only, and "log out my
+// other devices" with revocations.
 func (a *demoApp) sessions(w http.ResponseWriter, r *http.Request) {
 	s := session.From(r.Context())
-	d := sessionsData{User: s.UserID(), Store: a.store, Current: s.Handle(),
-		Listed: a.redis != nil, Revoke: a.redis != nil || a.cookies != nil,
-		Out: r.URL.Query().Get("others") == "out"}
-	if d.User != "" && a.redis != nil {
-		infos, err := a.redis.UserSessions(r.Context(), d.User)
+	user := s.UserID()
+	d := sessionsData{Listed: a.redis != nil, Revoke: a.redis != nil || a.cookies != nil,
+		AuthTime: s.AuthTime(), Created: s.Created(), Expires: s.Expires()}
+	if v, ok := s.Flash(flashKey); ok {
+		d.Notice, _ = v.(string)
+	}
+	if user != "" && a.redis != nil {
+		infos, err := a.redis.UserSessions(r.Context(), user)
 		if err != nil {
-			http.Error(w, "cannot list the sessions", http.StatusServiceUnavailable)
+			a.errorPage(w, r, http.StatusServiceUnavailable, "The sessions cannot be listed now: Redis did not answer. Try again in a moment.")
 			return
 		}
+		current := s.Handle()
 		for _, in := range infos {
-			d.Sessions = append(d.Sessions, sessionRow{Info: in, Current: in.Handle == d.Current})
+			d.Sessions = append(d.Sessions, sessionRow{Info: in, Current: in.Handle == current,
+				Device: deviceName(in.UserAgent), Short: shortHandle(in.Handle)})
+			d.ShowIP = d.ShowIP || in.IP != ""
+		}
+		d.Others = len(d.Sessions) > 1
+	} else {
+		d.Others = a.cookies != nil
+	}
+	a.render(w, http.StatusOK, "sessions", a.page(r, "Your sessions", "sessions", false, d))
+}
+
+// revoke ends one of the user's sessions, by handle (Redis store). A handle
+// that is not one of the user's own sessions revokes nothing: a user cannot
+// end another's session, and cannot tell whether the handle exists.
+func (a *demoApp) revoke(w http.ResponseWriter, r *http.Request) {
+	s := session.From(r.Context())
+	user := s.UserID()
+	switch {
+	case a.redis == nil:
+		a.errorPage(w, r, http.StatusNotImplemented, "A cookie session lives in the browser: the cookie store cannot end one session by handle.")
+		return
+	case user == "":
+		http.Redirect(w, r, "/sessions", http.StatusSeeOther)
+		return
+	}
+	handle := r.PostForm.Get("handle")
+	if handle != "" && handle == s.Handle() {
+		// This browser's own session: a logout.
+		s.Destroy()
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	infos, err := a.redis.UserSessions(r.Context(), user)
+	if err != nil {
+		a.errorPage(w, r, http.StatusServiceUnavailable, "The session cannot be revoked now: Redis did not answer. Try again in a moment.")
+		return
+	}
+	notice := "That session had already ended."
+	if slices.ContainsFunc(infos, func(in session.Info) bool { return in.Handle == handle }) {
+		n, err := a.redis.Revoke(r.Context(), handle)
+		if err != nil {
+			a.errorPage(w, r, http.StatusServiceUnavailable, "The session cannot be revoked now: Redis did not answer. Try again in a moment.")
+			return
+		}
+		if n > 0 {
+			notice = fmt.Sprintf("Session %s is revoked: its next request starts anonymous.", shortHandle(handle))
 		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if err := sessionsTemplate.Execute(w, d); err != nil {
-		http.Error(w, "template error", http.StatusInternalServerError)
-	}
+	s.SetFlash(flashKey, notice)
+	http.Redirect(w, r, "/sessions", http.StatusSeeOther)
 }
 
 // logoutOthers ends the user's other sessions ("log out my other
@@ -72,66 +147,38 @@ func (a *demoApp) logoutOthers(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/sessions", http.StatusSeeOther)
 		return
 	}
+	notice := "Your other devices are logged out."
 	switch {
 	case a.redis != nil:
-		if _, err := a.redis.RevokeUser(r.Context(), user, s.Handle()); err != nil {
-			http.Error(w, "cannot log out the other devices", http.StatusServiceUnavailable)
+		n, err := a.redis.RevokeUser(r.Context(), user, s.Handle())
+		if err != nil {
+			a.errorPage(w, r, http.StatusServiceUnavailable, "Your other devices cannot be logged out now: Redis did not answer. Try again in a moment.")
 			return
 		}
+		notice = fmt.Sprintf("Your other devices are logged out (%s ended).", plural(int64(n), "session"))
 	case a.cookies != nil:
 		// Refuse every cookie of the user whose login was committed until
 		// now, then log this browser in again: its login is committed when
 		// the response starts, after the revocation (Redis orders the two,
 		// not the clock), so its new cookie stands and only the others end.
 		if err := a.cookies.RevokeUser(r.Context(), user); err != nil {
-			http.Error(w, "cannot log out the other devices", http.StatusServiceUnavailable)
+			a.errorPage(w, r, http.StatusServiceUnavailable, "Your other devices cannot be logged out now: Redis did not answer. Try again in a moment.")
 			return
 		}
 		s.Login(user)
 	default:
-		http.Error(w, "this store cannot log out other devices (start the demo with --revocations)", http.StatusNotImplemented)
+		a.errorPage(w, r, http.StatusNotImplemented, "This demo cannot log out other devices: start it with --revocations (and a Redis URL) to keep revocations for the cookie store.")
 		return
 	}
-	http.Redirect(w, r, "/sessions?others=out", http.StatusSeeOther)
+	s.SetFlash(flashKey, notice)
+	http.Redirect(w, r, "/sessions", http.StatusSeeOther)
 }
 
-// at formats a time for the page (RFC 3339, UTC), "" for none.
-func at(t time.Time) string {
-	if t.IsZero() {
-		return ""
+// shortHandle is the first characters of a handle, enough to tell a
+// user's sessions apart.
+func shortHandle(h string) string {
+	if len(h) > 8 {
+		return h[:8]
 	}
-	return t.UTC().Format(time.RFC3339)
+	return h
 }
-
-var sessionsTemplate = template.Must(template.New("sessions").Funcs(template.FuncMap{"at": at}).Parse(`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>wsess demo: your sessions</title></head>
-<body>
-<h1>Your sessions</h1>
-{{- if not .User}}
-<p id="user">Not signed in. <a href="/login?user=demo">Log in as demo</a></p>
-{{- else}}
-<p id="user">Signed in as <strong>{{.User}}</strong> ({{.Store}} store). <a href="/logout">Log out</a></p>
-{{- if .Out}}
-<p id="others-out">Your other devices are logged out.</p>
-{{- end}}
-{{- if .Listed}}
-<table id="sessions">
-<tr><th>handle</th><th>created</th><th>last seen</th><th>expires</th><th>user agent</th></tr>
-{{- range .Sessions}}
-<tr{{if .Current}} class="current"{{end}}><td><code>{{.Handle}}</code>{{if .Current}} (this one){{end}}</td><td>{{at .Created}}</td><td>{{at .LastSeen}}</td><td>{{at .Expires}}</td><td>{{.UserAgent}}</td></tr>
-{{- end}}
-</table>
-{{- else}}
-<p id="unlisted">A cookie session lives in the browser: the cookie store cannot list your sessions.</p>
-{{- end}}
-{{- if .Revoke}}
-<form method="post" action="/sessions/others"><button id="logout-others" type="submit">Log out my other devices</button></form>
-{{- else}}
-<p id="no-revoke">Start the demo with --revocations (and a Redis URL) to log out your other devices.</p>
-{{- end}}
-{{- end}}
-<p><a href="/">back</a></p>
-</body>
-</html>
-`))

@@ -105,17 +105,22 @@ func TestServeDemoCookie(t *testing.T) {
 		t.Errorf("decoded %s", r.Stdout)
 	}
 
-	// /reset destroys the session and goes back to /.
-	code, body := get(t, c, d.URL.JoinPath("reset").String())
+	// The reset form (a POST with the page's CSRF token) destroys the
+	// session and goes back to /.
+	_, home := get(t, c, d.URL.String())
+	code, body := postForm(t, c, d.URL.JoinPath("reset").String(), url.Values{csrfField: {csrfFrom(t, home)}})
 	if code != http.StatusOK || !strings.Contains(body, `<strong id="count">0</strong>`) {
 		t.Errorf("after reset: %d\n%s", code, body)
+	}
+	if left := jar.Cookies(d.URL); len(left) != 0 {
+		t.Errorf("after reset the jar still holds %v", left)
 	}
 	if _, body := get(t, c, d.URL.JoinPath("counter").String()); body != "This is your 1 visit" {
 		t.Errorf("after reset: %q", body)
 	}
 
 	logs := d.Log.String()
-	for _, want := range []string{" GET /counter 200 ", " GET / 200 ", " GET /reset 303 "} {
+	for _, want := range []string{" GET /counter 200 ", " GET / 200 ", " POST /reset 303 "} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}
@@ -184,12 +189,20 @@ func TestServeDemoRedis(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &stored); err != nil || stored["counter"] != float64(3) {
 		t.Errorf("stored value %q (%v), want counter 3", raw, err)
 	}
-	if _, body := get(t, c, d.URL.String()); !strings.Contains(body, id) {
-		t.Errorf("the page does not show the session id:\n%s", body)
+	// The page names the session by its handle, never by its id (a
+	// credential).
+	_, body := get(t, c, d.URL.String())
+	if !strings.Contains(body, `<code class="handle" id="handle">`+session.HashID(id)+`</code>`) {
+		t.Errorf("the page does not show the session's handle:\n%s", body)
+	}
+	if strings.Contains(body, id) {
+		t.Errorf("the page shows the session id:\n%s", body)
 	}
 
-	// /reset removes the key.
-	get(t, c, d.URL.JoinPath("reset").String())
+	// The reset form removes the key.
+	if code, _ := postForm(t, c, d.URL.JoinPath("reset").String(), url.Values{csrfField: {csrfFrom(t, body)}}); code != http.StatusOK {
+		t.Errorf("reset: %d", code)
+	}
 	if n, err := rdb.Exists(ctx, key).Result(); err != nil || n != 0 {
 		t.Errorf("after reset, EXISTS %s = %d, %v", key, n, err)
 	}
