@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -341,39 +341,72 @@ func TestPrepare(t *testing.T) {
 	}
 }
 
-// TestInterleave checks that Interleave measures every app as often, with
-// sane times, a slower app as slower, and fails on an app that errs.
+// fakeClocks are clocks that advance by step at each read, and by what a
+// fake app adds.
+type fakeClocks struct{ wall, cpu, step int64 }
+
+func (f *fakeClocks) clocks() clocks {
+	return clocks{
+		wall: func() int64 { f.wall += f.step; return f.wall },
+		cpu:  func() int64 { f.cpu += f.step; return f.cpu },
+	}
+}
+
+// TestInterleave checks Interleave's bookkeeping on fake clocks: every app
+// is measured as often, a request's time is what it added to the clocks
+// (the reads' own cost taken off), the turns alternate, and an app that
+// answers another status than 200 is an error.
 func TestInterleave(t *testing.T) {
-	bare := prepare(t, "", "bare", KindExisting, "/read")
-	slow := &Prepared{Name: "slow", Path: "/read", App: App{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		end := time.Now().Add(200 * time.Microsecond)
-		for time.Now().Before(end) {
-		}
-	}), Close: func() {}}}
-	ms, err := Interleave([]*Prepared{bare, slow}, InterleaveOptions{PerApp: 30 * time.Millisecond, ThreadCPU: true})
+	fc := &fakeClocks{step: 7}
+	var turns []string
+	fake := func(name string, wall, cpu int64) *Prepared {
+		return &Prepared{Name: name, Path: "/read", App: App{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fc.wall += wall
+			fc.cpu += cpu
+			if len(turns) < 6 {
+				turns = append(turns, name)
+			}
+		}), Close: func() {}}}
+	}
+	a, b := fake("a", 1000, 600), fake("b", 50000, 40000)
+	o := InterleaveOptions{PerApp: 10 * time.Millisecond, ThreadCPU: true}
+	ms, err := interleave([]*Prepared{a, b}, o, fc.clocks())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != 2 || ms[0].Name != bare.Name || ms[1].Name != "slow" {
+	if len(ms) != 2 || ms[0].Name != "a" || ms[1].Name != "b" {
 		t.Fatalf("measurements %+v", ms)
 	}
-	if ms[0].N != ms[1].N || ms[0].N < 10 {
-		t.Fatalf("requests measured: %d and %d, want the same, at least 10", ms[0].N, ms[1].N)
+	if ms[0].N != ms[1].N || ms[0].N < 100 {
+		t.Fatalf("requests measured: %d and %d, want the same, at least 100", ms[0].N, ms[1].N)
 	}
-	for _, m := range ms {
-		if !(m.WallP50 > 0 && m.WallMean > 0) {
-			t.Fatalf("%s: wall %+v", m.Name, m)
+	for i, want := range []struct{ wall, cpu float64 }{{1000, 600}, {50000, 40000}} {
+		m := ms[i]
+		if m.WallP50 != want.wall || m.WallMean != want.wall || m.CPUP50 != want.cpu || m.CPUMean != want.cpu {
+			t.Errorf("%s: wall %v/%v cpu %v/%v, want wall %v cpu %v", m.Name, m.WallP50, m.WallMean, m.CPUP50, m.CPUMean, want.wall, want.cpu)
 		}
 	}
-	if ms[1].WallP50 < 150e3 || ms[1].WallP50 < 5*ms[0].WallP50 {
-		t.Fatalf("the 200 µs app's median %.0f ns, the bare one's %.0f ns", ms[1].WallP50, ms[0].WallP50)
+	if got := strings.Join(turns, " "); got != "a b a b a b" {
+		t.Errorf("turns %q, want a b a b a b", got)
 	}
-	if runtime.GOOS == "linux" && !(ms[1].CPUP50 > 100e3 && ms[1].CPUP50 > 5*ms[0].CPUP50) {
-		t.Fatalf("thread CPU: the 200 µs app's median %.0f ns, the bare one's %.0f ns", ms[1].CPUP50, ms[0].CPUP50)
+
+	ms, err = interleave([]*Prepared{a, b}, InterleaveOptions{PerApp: time.Millisecond}, fc.clocks())
+	if err != nil {
+		t.Fatal(err)
 	}
+	if !math.IsNaN(ms[0].CPUP50) || !math.IsNaN(ms[0].CPUMean) {
+		t.Errorf("CPU measured without ThreadCPU: %+v", ms[0])
+	}
+
 	failing := &Prepared{Name: "failing", Path: "/read", App: App{Handler: http.NotFoundHandler(), Close: func() {}}}
-	if _, err := Interleave([]*Prepared{bare, failing}, InterleaveOptions{PerApp: time.Millisecond}); err == nil {
+	if _, err := interleave([]*Prepared{a, failing}, o, fc.clocks()); err == nil {
 		t.Fatal("an app answering 404: no error")
+	}
+	// The real clocks run too.
+	bare := prepare(t, "", "bare", KindExisting, "/read")
+	ms, err = Interleave([]*Prepared{bare}, InterleaveOptions{PerApp: time.Millisecond, ThreadCPU: true})
+	if err != nil || ms[0].N == 0 {
+		t.Fatalf("real clocks: %v, %+v", err, ms)
 	}
 }
 

@@ -46,17 +46,34 @@ type InterleaveOptions struct {
 // apps are warmed up with 20 requests each first. A request answered with
 // another status than 200 is an error.
 func Interleave(apps []*Prepared, o InterleaveOptions) ([]Measurement, error) {
+	return interleave(apps, o, realClocks())
+}
+
+// clocks are the clocks Interleave reads, in ns: wall (monotonic) and the
+// CPU time of the calling thread (-1: none).
+type clocks struct {
+	wall, cpu func() int64
+}
+
+// realClocks returns the monotonic wall clock, counting from now, and the
+// thread's CPU clock.
+func realClocks() clocks {
+	start := time.Now()
+	return clocks{wall: func() int64 { return int64(time.Since(start)) }, cpu: threadCPU}
+}
+
+func interleave(apps []*Prepared, o InterleaveOptions, c clocks) ([]Measurement, error) {
 	if o.PerApp <= 0 {
 		o.PerApp = 300 * time.Millisecond
 	}
 	if o.ThreadCPU {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		if threadCPU() < 0 {
+		if c.cpu() < 0 {
 			o.ThreadCPU = false
 		}
 	}
-	start := time.Now()
+	t0 := c.wall()
 	for range 20 {
 		for _, a := range apps {
 			if w := Serve(a.App.Handler, a.Path, a.Cookie); w.Code != http.StatusOK {
@@ -64,13 +81,13 @@ func Interleave(apps []*Prepared, o InterleaveOptions) ([]Measurement, error) {
 			}
 		}
 	}
-	cycle := time.Since(start) / 20
-	wallOver, cpuOver := clockCost(o.ThreadCPU)
+	cycle := (c.wall() - t0) / 20
+	wallOver, cpuOver := clockCost(c, o.ThreadCPU)
 
-	total := o.PerApp * time.Duration(len(apps))
+	total := int64(o.PerApp) * int64(len(apps))
 	capacity := 1024
 	if cycle > 0 {
-		capacity += int(total / cycle * 3 / 2)
+		capacity += int(min(total/cycle*3/2, 1<<22))
 	}
 	wall := make([][]int64, len(apps))
 	cpu := make([][]int64, len(apps))
@@ -81,13 +98,13 @@ func Interleave(apps []*Prepared, o InterleaveOptions) ([]Measurement, error) {
 		}
 	}
 	runtime.GC()
-	deadline := time.Now().Add(total)
-	for time.Now().Before(deadline) {
+	deadline := c.wall() + total
+	for c.wall() < deadline {
 		for i, a := range apps {
 			var c0, c1 int64
-			w0 := time.Now()
+			w0 := c.wall()
 			if o.ThreadCPU {
-				c0 = threadCPU()
+				c0 = c.cpu()
 			}
 			r := httptest.NewRequest(http.MethodGet, a.Path, nil)
 			if a.Cookie != "" {
@@ -96,13 +113,13 @@ func Interleave(apps []*Prepared, o InterleaveOptions) ([]Measurement, error) {
 			rec := httptest.NewRecorder()
 			a.App.Handler.ServeHTTP(rec, r)
 			if o.ThreadCPU {
-				c1 = threadCPU()
+				c1 = c.cpu()
 			}
-			d := time.Since(w0)
+			d := c.wall() - w0
 			if rec.Code != http.StatusOK {
 				return nil, fmt.Errorf("bench: %s: status %d: %s", a.Name, rec.Code, rec.Body.String())
 			}
-			wall[i] = append(wall[i], int64(d)-wallOver)
+			wall[i] = append(wall[i], d-wallOver)
 			if o.ThreadCPU {
 				cpu[i] = append(cpu[i], c1-c0-cpuOver)
 			}
@@ -122,18 +139,18 @@ func Interleave(apps []*Prepared, o InterleaveOptions) ([]Measurement, error) {
 
 // clockCost returns the median wall time and thread CPU time that
 // Interleave's clock reads add to a request that does nothing.
-func clockCost(threadCPUToo bool) (wall, cpu int64) {
+func clockCost(c clocks, threadCPUToo bool) (wall, cpu int64) {
 	const n = 1001
 	ws := make([]int64, n)
 	cs := make([]int64, n)
 	for i := range n {
 		var c0, c1 int64
-		w0 := time.Now()
+		w0 := c.wall()
 		if threadCPUToo {
-			c0 = threadCPU()
-			c1 = threadCPU()
+			c0 = c.cpu()
+			c1 = c.cpu()
 		}
-		ws[i] = int64(time.Since(w0))
+		ws[i] = c.wall() - w0
 		cs[i] = c1 - c0
 	}
 	slices.Sort(ws)
