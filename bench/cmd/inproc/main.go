@@ -5,7 +5,7 @@
 // alike, and prints one line per app in go test -bench's format (benchstat
 // and bench/cmd/report read it):
 //
-//	inproc [-round N] [-time 0.3s] [-redis-addr HOST:PORT] [-groups REGEXP]
+//	inproc [-round N] [-time 0.3s] [-redis-addr HOST:PORT] [-groups REGEXP] [-list]
 //
 // Units: ns/op and p50-ns/op, the mean and the median wall time of a
 // request (a fresh httptest request and recorder through the app);
@@ -79,12 +79,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 	per := fs.Duration("time", 300*time.Millisecond, "wall time per app and group")
 	redisAddr := fs.String("redis-addr", "", "Redis host:port for the Redis groups (none: they are skipped)")
 	only := fs.String("groups", ".", "run the groups whose names match this regexp: "+groupNames())
+	list := fs.Bool("list", false, "print the names of the groups -groups matches, one a line, and run nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	re, err := regexp.Compile(*only)
 	if err != nil {
 		return fmt.Errorf("-groups: %w", err)
+	}
+	if *list {
+		for _, g := range groups {
+			if re.MatchString(g.name) {
+				fmt.Fprintln(stdout, g.name)
+			}
+		}
+		return nil
 	}
 	ctx := context.Background()
 	fmt.Fprintf(stdout, "goos: %s\ngoarch: %s\npkg: github.com/wsess/wsess/bench\n", runtime.GOOS, runtime.GOARCH)
