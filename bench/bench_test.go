@@ -8,9 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,14 +28,6 @@ func TestMain(m *testing.M) {
 
 func runMain(m *testing.M) int {
 	redisAddr = os.Getenv("WSESS_BENCH_REDIS_ADDR")
-	if v := os.Getenv("WSESS_BENCH_ROUND"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "bench: WSESS_BENCH_ROUND=%q is not a number\n", v)
-			return 2
-		}
-		round = n
-	}
 	if redisAddr == "" {
 		srv, err := StartRedis(context.Background())
 		if err != nil {
@@ -61,23 +51,6 @@ func firstCookie(tb testing.TB, w *httptest.ResponseRecorder) string {
 		tb.Fatal(err)
 	}
 	return c
-}
-
-// round is this process's round of an interleaved run (WSESS_BENCH_ROUND,
-// set by bench/compare, which runs the benchmarks once per round in a fresh
-// process, counting from 1; 0 when unset). On even rounds each group of
-// compared benchmarks runs in reverse order, so that no app always runs
-// first.
-var round int
-
-// inOrder returns xs in this round's order.
-func inOrder[T any](xs []T) []T {
-	if round == 0 || round%2 == 1 {
-		return xs
-	}
-	out := slices.Clone(xs)
-	slices.Reverse(out)
-	return out
 }
 
 // prepare is Prepare for a benchmark or test: it skips a Redis app when
@@ -178,18 +151,18 @@ func cpuTime() int64 {
 type benchCase struct{ app, kind string }
 
 // runGroups runs the requests to path of each group's cases, one group
-// after the other, each group in this round's order.
+// after the other.
 func runGroups(b *testing.B, path string, groups [][]benchCase) {
 	for _, g := range groups {
-		for _, c := range inOrder(g) {
+		for _, c := range g {
 			b.Run(c.app+"/"+c.kind, func(b *testing.B) { benchApp(b, c.app, c.kind, path) })
 		}
 	}
 }
 
-// These go test benchmarks time each app alone, the way go test does
-// (bench/compare uses them); bench/cmd/inproc, which run.sh runs, serves
-// the apps of a group interleaved request by request instead (Interleave).
+// These go test benchmarks time each app alone, the way go test does;
+// bench/cmd/inproc, which run.sh and bench/compare run, serves the apps of
+// a group interleaved request by request instead (Interleave).
 
 // BenchmarkCounter is weppy's /counter: read an int, add one, write it back.
 // Groups: the cookie stores and the bare handler; the Redis stores and
