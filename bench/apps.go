@@ -8,6 +8,10 @@
 //	GET /counter  read an int, add one, write it back: "This is your N visit"
 //	GET /read     read the int and answer with it, changing nothing
 //
+// wsess's apps also have GET /login (log user "ana" in, counter 1), which
+// the benchmarks use to make a logged-in session; RedisFloor is the floor of
+// a Redis store.
+//
 // The benchmarks in this package drive them in-process; cmd/peerserver serves
 // them on loopback for wrk. See BENCHMARKS.md at the repository root and
 // run.sh beside this file.
@@ -40,6 +44,8 @@ const (
 	Prefix = "wsess:bench:"
 	// SCSPrefix is the Redis key prefix of the scs Redis benchmarks.
 	SCSPrefix = "scs:bench:"
+	// User is the user wsess's GET /login logs in.
+	User = "ana"
 )
 
 var (
@@ -74,7 +80,7 @@ func Bare() App {
 }
 
 func wsessRoutes() *http.ServeMux {
-	return routes(func(w http.ResponseWriter, r *http.Request) {
+	mux := routes(func(w http.ResponseWriter, r *http.Request) {
 		s := session.From(r.Context())
 		n := s.Int("counter") + 1
 		s.Set("counter", n)
@@ -82,6 +88,13 @@ func wsessRoutes() *http.ServeMux {
 	}, func(w http.ResponseWriter, r *http.Request) {
 		text(w, session.From(r.Context()).Int("counter"))
 	})
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		s := session.From(r.Context())
+		s.Login(User)
+		s.Set("counter", 1)
+		text(w, 1)
+	})
+	return mux
 }
 
 // WsessCookie is wsess's cookie manager (AES-256-GCM).
@@ -103,6 +116,40 @@ func WsessRedis(rdb redis.UniversalClient) (App, error) {
 		return App{}, err
 	}
 	return App{Name: "wsess-redis", Handler: m.Middleware(wsessRoutes()), Close: func() {}}, nil
+}
+
+// WsessRedisKey returns the Redis key of the wsess Redis session whose
+// cookie value is id: Prefix + session.HashID(id) (WsessRedis hashes ids, the
+// default).
+func WsessRedisKey(id string) string { return Prefix + session.HashID(id) }
+
+// RedisFloor is the floor of a Redis session store, on the caller's client
+// and pool: the bare handler after exactly one GETEX of key that sets its TTL
+// to Expire (a read-only request: the least a store that slides the
+// session's lifetime must send), and with write, one SET of the value read
+// back to key with that TTL after it (a changing request: GETEX, SET). It
+// reads no cookie and decodes nothing; it answers 500 when key is missing,
+// so a benchmark of the wrong key fails instead of timing a miss.
+func RedisFloor(rdb redis.UniversalClient, key string, write bool) App {
+	h := func(w http.ResponseWriter, r *http.Request) {
+		val, err := rdb.GetEx(r.Context(), key, Expire).Result()
+		if err != nil {
+			http.Error(w, fmt.Sprintf("bench: GETEX %s: %v", key, err), http.StatusInternalServerError)
+			return
+		}
+		if write {
+			if err := rdb.Set(r.Context(), key, val, Expire).Err(); err != nil {
+				http.Error(w, fmt.Sprintf("bench: SET %s: %v", key, err), http.StatusInternalServerError)
+				return
+			}
+		}
+		text(w, 1)
+	}
+	name := "redis-floor-getex"
+	if write {
+		name = "redis-floor-getex-set"
+	}
+	return App{Name: name, Handler: routes(h, h), Close: func() {}}
 }
 
 // Gorilla is gorilla/sessions' CookieStore with a hash key and a block key,
@@ -159,11 +206,14 @@ func scsApp(name string, sm *scs.SessionManager, closeFn func()) App {
 }
 
 // SCSMem is alexedwards/scs with its in-memory store, IdleTimeout set.
+// Close leaves the store's cleanup goroutine running: memstore's
+// StopCleanup reads the channel that goroutine assigns once it has started,
+// a data race when called soon after New (scs v2.9.0), and the goroutine
+// only wakes once a minute.
 func SCSMem() App {
 	sm := scs.New()
-	store := memstore.New()
-	sm.Store = store
-	return scsApp("scs-mem", sm, store.StopCleanup)
+	sm.Store = memstore.New()
+	return scsApp("scs-mem", sm, func() {})
 }
 
 // SCSRedis is alexedwards/scs with its Redis store (redigo pool), IdleTimeout

@@ -207,3 +207,32 @@ func (p *Proxy) pipe(dst, src net.Conn, seen func()) {
 		}
 	}
 }
+
+// Admin is a connection for FLUSHALL and INFO beside the benchmarked apps'
+// clients.
+type Admin struct{ rdb *redis.Client }
+
+// NewAdmin connects to the Redis server at addr and checks that it answers.
+func NewAdmin(ctx context.Context, addr string) (*Admin, error) {
+	rdb, err := NewGoRedis(ctx, addr, 1)
+	if err != nil {
+		return nil, err
+	}
+	return &Admin{rdb: rdb}, nil
+}
+
+// FlushAll empties the server.
+func (a *Admin) FlushAll(ctx context.Context) error {
+	if err := a.rdb.FlushAll(ctx).Err(); err != nil {
+		return fmt.Errorf("bench: flushall: %w", err)
+	}
+	return nil
+}
+
+// CommandStats is CommandStats on the admin connection.
+func (a *Admin) CommandStats(ctx context.Context) (map[string]int64, error) {
+	return CommandStats(ctx, a.rdb)
+}
+
+// Close closes the connection.
+func (a *Admin) Close() error { return a.rdb.Close() }
