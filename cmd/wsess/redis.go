@@ -27,6 +27,7 @@ server, and add --cluster host:port,... for a Redis Cluster.`,
 		newCmdRedisStats(f, nil),
 		newCmdRedisSessions(f, nil),
 		newCmdRedisRevoke(f, nil),
+		newCmdRedisPut(f, nil),
 	)
 	return cmd
 }

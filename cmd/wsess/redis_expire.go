@@ -145,6 +145,7 @@ func redisExpireRun(cmd *cobra.Command, opts *redisExpireOptions) error {
 	if err != nil {
 		return err
 	}
+	noteIdleTimes(cmd.Context(), opts.IO, m, opts.Where != "", false)
 	start := opts.Now()
 	verb := "changed"
 	if opts.DryRun {

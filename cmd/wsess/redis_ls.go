@@ -54,9 +54,11 @@ each is (a tombstone RenewID or Login left under a session's old key, a
 user's index, a last-seen marker, a revocation), and --where never
 selects them nor counts them as undecodable.
 
-Listing never changes a TTL. On Redis 7.2 and later it leaves idle times
-alone too; on older servers reading a size counts as an access, so the idle
-times shown are right but the next listing (or expire --idle) sees 0s.
+Listing never changes a TTL. Without --decode or --where it leaves idle
+times alone too (expire --idle selects on them): before Redis 7.2, where
+no CLIENT NO-TOUCH keeps reading a length from resetting them, the size
+shown is MEMORY USAGE (key and overhead included). There --decode and
+--where, which read the values, do reset them. A notice says which.
 --keys-only reads nothing but the keys.
 
 --where EXPR lists only the sessions whose decoded data (JSON or pickle,
@@ -112,6 +114,7 @@ func redisLsRun(cmd *cobra.Command, opts *redisLsOptions) error {
 	}
 	w := newLsWriter(opts)
 	ctx := cmd.Context()
+	noteIdleTimes(ctx, opts.IO, m, opts.Decode || opts.Where != "", !opts.KeysOnly)
 	var counts filterCounts
 	scan := manager.ScanOptions{Prefix: opts.Prefix, Match: opts.Match, Values: opts.Decode,
 		Filter: counts.wrap(opts.filter()), Rate: opts.Rate}

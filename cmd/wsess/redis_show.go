@@ -165,6 +165,7 @@ func redisShowRun(cmd *cobra.Command, opts *redisShowOptions) error {
 		}
 		return withHint(fmt.Errorf("cannot read the session: %w", err), "the key may not hold a string value")
 	}
+	noteIdleTimes(ctx, opts.IO, m, true, false)
 	if own := manager.Classify(key, "string", val); own.Kind != "" {
 		return showOwn(ctx, opts, m, inf, own, val)
 	}

@@ -95,6 +95,7 @@ func redisStatsRun(cmd *cobra.Command, opts *redisStatsOptions) error {
 	if err != nil {
 		return err
 	}
+	noteIdleTimes(cmd.Context(), opts.IO, m, opts.Where != "", true)
 	prog := newProgress(opts.IO, "counted")
 	st, err := m.Stats(cmd.Context(), manager.ScanOptions{
 		Prefix: opts.Prefix, Match: opts.Match, Top: opts.Top, Rate: opts.Rate,

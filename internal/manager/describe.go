@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,8 +30,14 @@ type Info struct {
 	// TTL is the time left, to the millisecond (PTTL); NoExpiry or Missing.
 	TTL time.Duration
 	// Size is the length of a string value in bytes (STRLEN); -1 for other
-	// types, 0 for a missing key.
+	// types, 0 for a missing key. Where reading the length would reset the
+	// key's idle time (a server without CLIENT NO-TOUCH, before Redis 7.2)
+	// and the value is not read anyway, it is what MEMORY USAGE reports
+	// instead (value, key and allocator overhead: more than the length) and
+	// SizeIsMemory is true.
 	Size int64
+	// SizeIsMemory says that Size is MEMORY USAGE, not the length (see Size).
+	SizeIsMemory bool
 	// Idle is the time since the last access, to the second (OBJECT
 	// IDLETIME), read before the size; IdleUnknown when not available.
 	Idle time.Duration
@@ -42,8 +49,9 @@ type Info struct {
 	// callback.
 	Value []byte
 	// Memory is what MEMORY USAGE reports for the key (value, key and
-	// allocator overhead), read only by Stats for a sample of the keys
-	// (ScanOptions.MemorySample); 0 when not read.
+	// allocator overhead), read by Stats for a sample of the keys
+	// (ScanOptions.MemorySample), and for every key where it stands in for
+	// the size (SizeIsMemory); 0 when not read.
 	Memory int64
 	// Err is a reply error for this key alone (for example MOVED while a
 	// cluster reshards); the other fields are then unreliable.
@@ -63,6 +71,7 @@ type describer struct {
 	size []*redis.IntCmd
 	get  []*redis.StringCmd
 	mem  []*redis.IntCmd
+	typ  []*redis.StatusCmd
 	// values makes describe read the values too.
 	values bool
 	// memEvery, when positive, makes describe ask MEMORY USAGE for every
@@ -81,7 +90,30 @@ type describer struct {
 	headVals [][]byte
 }
 
-// noTouch reports whether pipelines through nd may be wrapped in CLIENT
+// What resets a key's idle time (OBJECT IDLETIME, the LRU clock that
+// Expire's idle filter selects on) on a server without CLIENT NO-TOUCH,
+// found on redis-server 7.0.15 by OBJECT IDLETIME before and after each
+// command on keys idle for seconds:
+//
+//	command                             resets the idle time
+//	SCAN (MATCH, TYPE), RANDOMKEY, DBSIZE   no
+//	TYPE, EXISTS                        no
+//	TTL, PTTL, EXPIRETIME               no
+//	OBJECT IDLETIME/ENCODING/REFCOUNT   no
+//	MEMORY USAGE (also from a script)   no
+//	DEBUG OBJECT                        (refused: enable-debug-command no)
+//	STRLEN (also on another type, and from a script)   yes
+//	GET, GETEX, GETRANGE, SUBSTR, BITCOUNT, LCS, DUMP  yes
+//	HLEN, ZCARD, ZRANGE, SORT_RO, COPY (its source)    yes
+//	TOUCH, SETRANGE k 0 "", EXPIRE/PEXPIRE             yes
+//
+// No command gives the exact length of a string without resetting its
+// idle time there, so where CLIENT NO-TOUCH is missing describe reads
+// TYPE and MEMORY USAGE instead of STRLEN (Info.SizeIsMemory), unless the
+// values are read anyway (List with Values or a Filter, Get), which the
+// caller is told about by ReadsTouch.
+
+// noTouchOn reports whether pipelines through nd may be wrapped in CLIENT
 // NO-TOUCH (only when nd is one server and the server may know it).
 func (m *Manager) noTouchOn(nd node) bool {
 	if nd == node(m.c) && m.isCluster() {
@@ -102,11 +134,73 @@ func (m *Manager) noteNoTouch(cmd *redis.Cmd) {
 	}
 }
 
+// canNoTouch reports whether pipelines through nd are wrapped in CLIENT
+// NO-TOUCH: asked of the server once (CLIENT NO-TOUCH OFF, which changes
+// nothing where it exists) and remembered.
+func (m *Manager) canNoTouch(ctx context.Context, nd node) (bool, error) {
+	if nd == node(m.c) && m.isCluster() {
+		return false, nil
+	}
+	switch m.noTouch.Load() {
+	case noTouchYes:
+		return true, nil
+	case noTouchNo:
+		return false, nil
+	}
+	pipe := nd.Pipeline() // a node is a redis.Cmdable, which has no Do
+	cmd := pipe.Do(ctx, "client", "no-touch", "off")
+	_, _ = pipe.Exec(ctx)
+	err := cmd.Err()
+	if err == nil {
+		m.noTouch.Store(noTouchYes)
+		return true, nil
+	}
+	if err := pipelineFailed(err); err != nil {
+		return false, wrap("describe", err)
+	}
+	m.noTouch.Store(noTouchNo) // unknown subcommand, or refused (ACL)
+	return false, nil
+}
+
+// ReadsTouch reports whether reading a value (or its length) resets the
+// key's idle time on the server, which Expire's idle filter selects on: so
+// it is where CLIENT NO-TOUCH is missing (before Redis 7.2). version is
+// the server's redis_version (INFO server), "" when unknown, for messages.
+// On a cluster or ring one master is asked.
+func (m *Manager) ReadsTouch(ctx context.Context) (touch bool, version string, err error) {
+	ns, err := m.nodes(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	ok, err := m.canNoTouch(ctx, ns[0])
+	if err != nil || ok {
+		return false, "", err
+	}
+	if info, err := ns[0].Info(ctx, "server").Result(); err == nil {
+		for _, line := range strings.Split(info, "\n") {
+			if v, found := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); found {
+				version = v
+				break
+			}
+		}
+	}
+	return true, version, nil
+}
+
 // describe fills out (reused) with one Info per key using one pipeline on nd.
 func (d *describer) describe(ctx context.Context, nd node, keys []string, out []Info) ([]Info, error) {
 	out = out[:0]
 	if len(keys) == 0 {
 		return out, nil
+	}
+	if !d.values {
+		ok, err := d.m.canNoTouch(ctx, nd)
+		if err != nil {
+			return out, err
+		}
+		if !ok {
+			return d.describeGently(ctx, nd, keys, out)
+		}
 	}
 	d.idle, d.ttl, d.size, d.get, d.mem = d.idle[:0], d.ttl[:0], d.size[:0], d.get[:0], d.mem[:0]
 	pipe := nd.Pipeline()
@@ -204,6 +298,63 @@ func (d *describer) describe(ctx context.Context, nd node, keys []string, out []
 	return out, nil
 }
 
+// describeGently is describe where CLIENT NO-TOUCH cannot be used and the
+// values are not read: only commands that leave the idle time alone (see
+// the table above), MEMORY USAGE standing in for the size.
+func (d *describer) describeGently(ctx context.Context, nd node, keys []string, out []Info) ([]Info, error) {
+	d.idle, d.ttl, d.mem = d.idle[:0], d.ttl[:0], d.mem[:0]
+	d.typ = d.typ[:0]
+	pipe := nd.Pipeline()
+	for _, k := range keys {
+		d.idle = append(d.idle, pipe.ObjectIdleTime(ctx, k))
+		d.ttl = append(d.ttl, pipe.PTTL(ctx, k))
+		d.typ = append(d.typ, pipe.Type(ctx, k))
+		d.mem = append(d.mem, pipe.MemoryUsage(ctx, k))
+	}
+	_, err := pipe.Exec(ctx)
+	if err := pipelineFailed(err); err != nil {
+		return out, wrap("describe", err)
+	}
+	for i, k := range keys {
+		inf := Info{Key: k, Idle: IdleUnknown, Size: -1}
+		ttl, err := d.ttl[i].Result()
+		switch {
+		case err != nil:
+			inf.Err = err
+		case ttl == -2:
+			inf.TTL = Missing
+		case ttl == -1:
+			inf.TTL = NoExpiry
+		default:
+			inf.TTL = ttl
+		}
+		if idle, err := d.idle[i].Result(); err == nil {
+			inf.Idle = idle
+		}
+		typ, err := d.typ[i].Result()
+		if err != nil && inf.Err == nil {
+			inf.Err = err
+		}
+		inf.Type = typ
+		if typ == "none" {
+			inf.TTL, inf.Size = Missing, 0
+		}
+		if n, err := d.mem[i].Result(); err == nil {
+			inf.Memory = n
+			if typ == "string" {
+				inf.Size, inf.SizeIsMemory = n, true
+			}
+		}
+		out = append(out, inf)
+	}
+	if d.own {
+		if err := d.classify(ctx, nd, out); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
 // classify fills in the Own of each key of out (see describer.own).
 func (d *describer) classify(ctx context.Context, nd node, out []Info) error {
 	d.headKeys, d.headIdx = d.headKeys[:0], d.headIdx[:0]
@@ -212,7 +363,7 @@ func (d *describer) classify(ctx context.Context, nd node, out []Info) error {
 		if inf.Err != nil || inf.TTL == Missing {
 			continue
 		}
-		if !d.values && inf.Type == "string" && mayBeTombstone(inf.Size) {
+		if !d.values && inf.Type == "string" && mayBeTombstone(inf) {
 			d.headKeys = append(d.headKeys, inf.Key)
 			d.headIdx = append(d.headIdx, i)
 			continue

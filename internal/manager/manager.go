@@ -15,12 +15,17 @@
 // the server resizes its hash table during the walk (for example while keys
 // are being deleted); counts are then an upper bound.
 //
-// Reading values or sizes counts as an access for Redis (it resets the idle
-// clock that OBJECT IDLETIME reports). Where the server supports it (Redis
-// 7.2 and later) every pipeline of this package is wrapped in CLIENT NO-TOUCH
-// so that listing keys leaves their idle time alone; on older servers the
-// idle time is read before the size, so it is right the first time, and
-// Expire's idle filter never reads values or sizes.
+// Reading values or lengths counts as an access for Redis (it resets the
+// idle clock that OBJECT IDLETIME reports, which Expire's idle filter
+// selects on). Where the server supports it (Redis 7.2 and later) every
+// pipeline of this package is wrapped in CLIENT NO-TOUCH so that listing
+// keys leaves their idle time alone. On older servers List, Stats and
+// Describe use only commands that leave it alone (the table in
+// describe.go), with MEMORY USAGE standing in for the length
+// (Info.SizeIsMemory), unless they read the values (ScanOptions.Values, a
+// Filter), which Get always does: ReadsTouch tells a caller when that
+// resets idle times. The idle time is read before anything else, so it is
+// right the first time; Expire's idle filter never reads values or sizes.
 package manager
 
 import (

@@ -117,7 +117,10 @@ func TestLifecycle(t *testing.T) {
 				err := m.List(ctx, manager.ScanOptions{Prefix: prefix}, func(infos []manager.Info) error {
 					for _, inf := range infos {
 						n++
-						if inf.TTL != manager.NoExpiry || inf.Size != int64(len(payload)) || inf.Type != "string" || inf.Err != nil || inf.Idle < 0 {
+						// The length, or MEMORY USAGE (more) where there is no
+						// CLIENT NO-TOUCH.
+						sized := inf.Size == int64(len(payload)) || inf.SizeIsMemory && inf.Size > int64(len(payload))
+						if inf.TTL != manager.NoExpiry || !sized || inf.Type != "string" || inf.Err != nil || inf.Idle < 0 {
 							return fmt.Errorf("unexpected %+v", inf)
 						}
 					}
@@ -298,10 +301,18 @@ func TestGetDescribeStats(t *testing.T) {
 			if err != nil || len(infos) != 4 {
 				t.Fatalf("Describe: %+v, %v", infos, err)
 			}
-			if i := infos[0]; i.Key != "p:b" || i.Size != 2000 || i.TTL <= 0 || i.TTL > 30*time.Second {
+			// The length, or where reading it would reset the idle time (no
+			// CLIENT NO-TOUCH), MEMORY USAGE: more than the length.
+			sized := func(i manager.Info, n int64) bool {
+				if i.SizeIsMemory {
+					return i.Size > n && i.Memory == i.Size
+				}
+				return i.Size == n
+			}
+			if i := infos[0]; i.Key != "p:b" || !sized(i, 2000) || i.TTL <= 0 || i.TTL > 30*time.Second {
 				t.Errorf("p:b: %+v", i)
 			}
-			if i := infos[1]; i.Size != 1 || i.TTL != manager.NoExpiry || i.Type != "string" {
+			if i := infos[1]; !sized(i, 1) || i.TTL != manager.NoExpiry || i.Type != "string" {
 				t.Errorf("p:c: %+v", i)
 			}
 			if i := infos[2]; i.Size != -1 || i.Type != "hash" || i.Err != nil {
@@ -334,8 +345,15 @@ func TestGetDescribeStats(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Keys != 4 || st.Strings != 3 || st.Bytes != int64(len(payload)+2000+1) || st.MinSize != 1 || st.MaxSize != 2000 {
+			if st.SizeIsMemory != infos[0].SizeIsMemory {
+				t.Errorf("Stats.SizeIsMemory %v, Describe's %v", st.SizeIsMemory, infos[0].SizeIsMemory)
+			}
+			if st.Keys != 4 || st.Strings != 3 {
 				t.Errorf("Stats: %+v", st)
+			}
+			if !st.SizeIsMemory && (st.Bytes != int64(len(payload)+2000+1) || st.MinSize != 1 || st.MaxSize != 2000) ||
+				st.SizeIsMemory && (st.Bytes <= int64(len(payload)+2000+1) || st.MinSize <= 1 || st.MaxSize <= 2000 || st.Memory.Estimated != st.Bytes) {
+				t.Errorf("Stats sizes: %+v", st)
 			}
 			counts := func(bs []manager.Bucket) map[string]int64 {
 				out := map[string]int64{}
@@ -349,7 +367,11 @@ func TestGetDescribeStats(t *testing.T) {
 			if got, want := fmt.Sprint(counts(st.TTL)), fmt.Sprint(map[string]int64{"<1m": 1, "<1h": 1, "none": 2}); got != want {
 				t.Errorf("TTL buckets %s, want %s", got, want)
 			}
-			if got, want := fmt.Sprint(counts(st.Size)), fmt.Sprint(map[string]int64{"<64B": 2, "<4KiB": 1, "other": 1}); got != want {
+			wantSizes := map[string]int64{"<64B": 2, "<4KiB": 1, "other": 1}
+			if st.SizeIsMemory { // 1 byte and 47 take 64 bytes or more of memory
+				wantSizes = map[string]int64{"<256B": 2, "<4KiB": 1, "other": 1}
+			}
+			if got, want := fmt.Sprint(counts(st.Size)), fmt.Sprint(wantSizes); got != want {
 				t.Errorf("size buckets %s, want %s", got, want)
 			}
 		})

@@ -220,9 +220,21 @@ func digits(b []byte) bool {
 // without reading every value.
 var tombstoneSizes = [2]int64{int64(len(TombstonePrefix)) + hashLen, int64(len(TombstonePrefix)) + 36}
 
-// mayBeTombstone reports whether a string key of size bytes may hold a
-// tombstone.
-func mayBeTombstone(size int64) bool { return size == tombstoneSizes[0] || size == tombstoneSizes[1] }
+// tombstoneTTL is the longest a tombstone lives (pkg/session's renameGrace).
+const tombstoneTTL = 5 * time.Minute
+
+// mayBeTombstone reports whether the string key inf describes may hold a
+// tombstone: by its length, or where only its MEMORY USAGE is known
+// (SizeIsMemory), by its short TTL, small footprint and session-shaped
+// name. Reading those few values resets their idle time on a server
+// without CLIENT NO-TOUCH; they expire within tombstoneTTL anyway.
+func mayBeTombstone(inf *Info) bool {
+	if !inf.SizeIsMemory {
+		return inf.Size == tombstoneSizes[0] || inf.Size == tombstoneSizes[1]
+	}
+	return inf.TTL > 0 && inf.TTL <= tombstoneTTL && keyPrefix(inf.Key) != inf.Key &&
+		inf.Size <= 256+2*int64(len(inf.Key))
+}
 
 // OwnCounts counts wsess's own keys by kind.
 type OwnCounts struct {

@@ -81,8 +81,14 @@ type Stats struct {
 	Keys int64 `json:"keys"`
 	// NoTTL is the number of those that never expire.
 	NoTTL int64 `json:"no_ttl"`
-	// Bytes is the total length of the string values (STRLEN).
+	// Bytes is the total length of the string values (STRLEN), or of
+	// their MEMORY USAGE where SizeIsMemory.
 	Bytes int64 `json:"bytes"`
+	// SizeIsMemory says that the sizes (Bytes, MinSize, MaxSize, Size, Top)
+	// are MEMORY USAGE, not lengths: the server has no CLIENT NO-TOUCH and
+	// reading a length would have reset the key's idle time (see
+	// Info.Size).
+	SizeIsMemory bool `json:"size_is_memory,omitempty"`
 	// Strings is the number of keys holding a string (the others do not
 	// count towards Bytes or the size buckets except "other").
 	Strings int64 `json:"strings"`
@@ -226,6 +232,7 @@ func (a *acc) add(inf Info) {
 		return
 	}
 	g.Bytes += inf.Size
+	s.SizeIsMemory = s.SizeIsMemory || inf.SizeIsMemory
 	if s.Strings == 0 || inf.Size < s.MinSize {
 		s.MinSize = inf.Size
 	}
@@ -298,6 +305,7 @@ func (a *acc) merge(o *acc) {
 		}
 	}
 	s.Keys += o.s.Keys
+	s.SizeIsMemory = s.SizeIsMemory || o.s.SizeIsMemory
 	s.NoTTL += o.s.NoTTL
 	s.Bytes += o.s.Bytes
 	s.Strings += o.s.Strings

@@ -24,7 +24,8 @@ import (
 	"testing"
 )
 
-// ErrAbsent is returned by Runner when ../shared/upstream is not there.
+// ErrAbsent is returned by Runner when ../shared/upstream is not there; the
+// error wrapping it names the path that is missing.
 var ErrAbsent = errors.New("pyreal: ../shared/upstream is absent")
 
 // Runner returns the path of the pyreal script: ../shared/upstream/pyreal
@@ -35,11 +36,16 @@ func Runner() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("pyreal: %w", err)
 	}
+	return runnerFrom(dir)
+}
+
+// runnerFrom is Runner from the directory dir.
+func runnerFrom(dir string) (string, error) {
 	for i := 0; i < 20; i++ {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			bin := filepath.Join(dir, "..", "shared", "upstream", "pyreal")
+			bin := filepath.Join(filepath.Dir(dir), "shared", "upstream", "pyreal")
 			if _, err := os.Stat(bin); err != nil {
-				return "", ErrAbsent
+				return "", fmt.Errorf("%w: %s does not exist", ErrAbsent, bin)
 			}
 			return bin, nil
 		}
@@ -52,6 +58,20 @@ func Runner() (string, error) {
 	return "", fmt.Errorf("pyreal: no go.mod above the working directory")
 }
 
+// Required reports whether a missing ../shared/upstream fails the tests that
+// need it instead of skipping them: when CI or WSESS_REQUIRE_UPSTREAM is set
+// to anything but "" or "false". CI must run the real weppy/Emmett tests; a
+// developer's quick run may go without them (./scripts/test then says, in
+// one line, that they did not run).
+func Required() bool {
+	for _, v := range []string{"CI", "WSESS_REQUIRE_UPSTREAM"} {
+		if x := os.Getenv(v); x != "" && x != "false" {
+			return true
+		}
+	}
+	return false
+}
+
 var (
 	setupOnce sync.Once
 	setupErr  error
@@ -60,17 +80,12 @@ var (
 )
 
 // Require returns the runner, after running "pyreal setup" once per test
-// binary. It skips tb when ../shared/upstream is absent, saying so, and
-// fails it when setup fails.
+// binary. When ../shared/upstream is absent it skips tb, saying so, or,
+// when Required, fails it with a message naming the missing path. It fails
+// tb when setup fails.
 func Require(tb testing.TB) string {
 	tb.Helper()
-	bin, err := Runner()
-	if errors.Is(err, ErrAbsent) {
-		tb.Skip("../shared/upstream is absent: the real weppy/Emmett tests cannot run")
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
+	bin := locate(tb, Runner)
 	setupOnce.Do(func() {
 		out, err := exec.Command(bin, "setup").CombinedOutput()
 		if err != nil {
@@ -79,6 +94,23 @@ func Require(tb testing.TB) string {
 	})
 	if setupErr != nil {
 		tb.Fatal(setupErr)
+	}
+	return bin
+}
+
+// locate returns what runner finds, skipping or failing tb (see Require)
+// when it finds nothing.
+func locate(tb testing.TB, runner func() (string, error)) string {
+	tb.Helper()
+	bin, err := runner()
+	if errors.Is(err, ErrAbsent) {
+		if Required() {
+			tb.Fatalf("%v: the real weppy/Emmett tests must run under CI (or WSESS_REQUIRE_UPSTREAM); put the runner there (see its README.md)", err)
+		}
+		tb.Skipf("%v: the real weppy/Emmett tests cannot run", err)
+	}
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return bin
 }
