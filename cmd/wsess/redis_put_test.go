@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsess/wsess/internal/pyreal"
 	"github.com/wsess/wsess/internal/redistest"
+	"github.com/wsess/wsess/internal/testutil"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -236,7 +237,7 @@ func TestRedisPutDemoReadsIt(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	d := startDemo(t, nil, testEnv{envRedisURL: srv.URL()}, "--store", "redis")
 	p := put(t, srv.URL(), "", "--cookie-name", session.DefaultIDCookieName, `{"counter": 41}`)
-	c, jar := newJarClient(t)
+	c, jar := testutil.JarClient(t)
 	jar.SetCookies(d.URL, []*http.Cookie{{Name: p.CookieName, Value: p.Cookie}})
 	if code, body := get(t, c, d.URL.JoinPath("counter").String()); code != http.StatusOK || body != "This is your 42 visit" {
 		t.Fatalf("GET /counter with the cookie put printed: %d %q", code, body)
