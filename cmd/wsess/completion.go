@@ -2,8 +2,11 @@ package main
 
 import (
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wsess/wsess/internal/textesc"
 )
 
 //go:generate sh -c "go run . completion bash > ../../completions/wsess.bash"
@@ -43,7 +46,7 @@ The same scripts are shipped in the completions/ folder of the source tree.`,
   # PowerShell:
   wsess completion powershell | Out-String | Invoke-Expression`,
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
-		Args:      usageArgs(cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs)),
+		Args:      completionArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Shell = args[0]
 			opts.Root = cmd.Root()
@@ -73,5 +76,30 @@ func writeCompletion(root *cobra.Command, shell string, w io.Writer) error {
 	case "powershell":
 		return root.GenPowerShellCompletionWithDesc(w)
 	}
-	return newUsageError("use bash, zsh, fish or powershell", "unknown shell %q", shell)
+	return newUsageError(shellsHint, "unknown shell %q", shell)
+}
+
+// shellsHint lists the shells wsess writes completion scripts for.
+var shellsHint = func() string {
+	var names []string
+	for _, s := range completionShells {
+		names = append(names, s.Shell)
+	}
+	return "name one of " + strings.Join(names, ", ") + " (e.g. wsess completion bash)"
+}()
+
+// completionArgs takes exactly one argument, a shell wsess knows.
+func completionArgs(cmd *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return newUsageError(shellsHint, "no shell named")
+	case len(args) > 1:
+		return newUsageError(shellsHint, "one shell at a time, not %d", len(args))
+	}
+	for _, s := range completionShells {
+		if s.Shell == args[0] {
+			return nil
+		}
+	}
+	return newUsageError(shellsHint, "unknown shell %q", textesc.Escape(args[0]))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -47,5 +48,23 @@ func TestCompletionCommand(t *testing.T) {
 	r := runCLI(t, nil, false, "", "completion", "fish")
 	if r.Code != 0 || r.Stdout != want.String() {
 		t.Errorf("exit %d, output differs from writeCompletion", r.Code)
+	}
+}
+
+// TestCompleteNoFiles: commands whose arguments are no files complete
+// nothing rather than file names (ShellCompDirectiveNoFileComp, ":4").
+func TestCompleteNoFiles(t *testing.T) {
+	for _, args := range [][]string{
+		{"redis", "show", ""},
+		{"redis", "sessions", ""},
+		{"redis", "revoke", ""},
+		{"redis", "ls", ""},
+		{"decode", ""},
+		{"keygen", ""},
+	} {
+		r := runCLI(t, nil, false, "", append([]string{"__complete"}, args...)...)
+		if r.Code != 0 || !strings.HasSuffix(r.Stdout, ":4\n") {
+			t.Errorf("__complete %q: exit %d, stdout %q, stderr %q; want the no-file directive :4", args, r.Code, r.Stdout, r.Stderr)
+		}
 	}
 }

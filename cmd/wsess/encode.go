@@ -166,20 +166,57 @@ func encodePython(opts *encodeOptions, values map[string]any, secret string) err
 	return err
 }
 
-// parseJSONObject decodes one JSON object, keeping numbers exact.
+// jsonObjectHint says what encode takes.
+const jsonObjectHint = `give a JSON object of session values, like {"counter": 1}`
+
+// parseJSONObject decodes one JSON object, keeping numbers exact. Its
+// errors say what was given in JSON's words, never Go's.
 func parseJSONObject(raw []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var values map[string]any
-	if err := dec.Decode(&values); err != nil || values == nil {
-		msg := "not a JSON object"
-		if err != nil {
-			msg = "invalid JSON: " + err.Error()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, newUsageError(jsonObjectHint, "no JSON given")
 		}
-		return nil, newUsageError(`give one JSON object, e.g. '{"counter": 1}'`, "%s", msg)
+		return nil, newUsageError(jsonObjectHint, "invalid JSON: %s", jsonSyntaxProblem(err))
+	}
+	values, ok := v.(map[string]any)
+	if !ok {
+		return nil, newUsageError(jsonObjectHint, "expected a JSON object, got %s", jsonKind(v))
 	}
 	if dec.More() {
-		return nil, newUsageError(`give one JSON object, e.g. '{"counter": 1}'`, "unexpected data after the JSON object")
+		return nil, newUsageError(jsonObjectHint, "unexpected data after the JSON object")
 	}
 	return values, nil
+}
+
+// jsonKind names the kind of a decoded JSON value with an article.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case json.Number:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	}
+	return "an object"
+}
+
+// jsonSyntaxProblem is the decoder's error without its "json: " prefix and
+// with the byte offset of a syntax error.
+func jsonSyntaxProblem(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (at byte %d)", strings.TrimPrefix(se.Error(), "json: "), se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "it ends too early"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 
 	"github.com/wsess/wsess/internal/manager"
 	"github.com/wsess/wsess/internal/rediserr"
@@ -96,7 +99,9 @@ func exitCode(err error, errOut io.Writer) int {
 		code = exitUsage
 	case isCobraUsageError(err):
 		code = exitUsage
-		err = &usageError{err: err, hint: "run 'wsess --help' for usage"}
+		if err = flagGroupError(nil, err); !errors.As(err, &ue) {
+			err = &usageError{err: err, hint: "run 'wsess --help' for usage"}
+		}
 	case errors.Is(err, context.Canceled):
 		err = withHint(errors.New("interrupted"), "nothing more was done")
 	}
@@ -166,3 +171,135 @@ type causeError struct {
 
 func (e *causeError) Error() string { return e.msg }
 func (e *causeError) Unwrap() error { return e.err }
+
+// explainRedisError rewrites the Redis failures a new user meets first,
+// whatever command hit them and however it wrapped them, into one line that
+// says what was wrong and what to do: a refused connection, a database
+// number the server does not have, a password missing or wrong. db is the
+// database number the URL selects (-1 if unknown). Other errors pass
+// unchanged. The chain is kept for errors.Is; no part of the URL is shown
+// (it may hold a password).
+func explainRedisError(err error, db int) error {
+	if err == nil {
+		return nil
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" && errors.Is(op.Err, syscall.ECONNREFUSED) {
+		at := "the Redis address"
+		if op.Addr != nil {
+			at = op.Addr.String()
+		}
+		return withHint(&causeError{msg: "Redis refused the connection at " + at, err: err},
+			"is redis-server running? check --redis-url / "+envRedisURL+" (and --cluster)")
+	}
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return err
+	}
+	const urlForm = "redis://:PASSWORD@host:port/0 or redis://USER:PASSWORD@host:port/0, in --redis-url or " + envRedisURL
+	switch msg := reply.Error(); {
+	case strings.HasPrefix(msg, "ERR DB index is out of range"):
+		what := "the Redis database the URL names does not exist"
+		if db >= 0 {
+			what = fmt.Sprintf("Redis database %d does not exist", db)
+		}
+		return withHint(&causeError{msg: what, err: err},
+			"Redis has 16 (0 to 15) by default: check the /N at the end of --redis-url / "+envRedisURL)
+	case strings.HasPrefix(msg, "NOAUTH"):
+		return withHint(&causeError{msg: "Redis requires a password and none was given (NOAUTH)", err: err},
+			"put the password in the URL: "+urlForm)
+	case strings.HasPrefix(msg, "WRONGPASS"), strings.HasPrefix(msg, "ERR invalid password"):
+		return withHint(&causeError{msg: "Redis authentication failed: wrong user name or password (WRONGPASS)", err: err},
+			"check the password in the URL: "+urlForm)
+	}
+	return err
+}
+
+// flagGroupError rewrites the errors cobra makes about flag groups and
+// required flags, which name the flags in Go syntax ("[in delete]") and
+// point at no help, into what the user did wrong in flag syntax, with the
+// failing command's help as the hint (cmd may be nil: then the root's).
+// Any other error is returned as it is.
+func flagGroupError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	var what string
+	switch {
+	case strings.HasPrefix(msg, "if any flags in the group ") && strings.Contains(msg, " are set none of the others can be; "):
+		// if any flags in the group [in delete] are set none of the others can be; [delete in] were all set
+		group := bracketed(msg, 0)
+		set := map[string]bool{}
+		for _, name := range bracketed(msg, 1) {
+			set[name] = true
+		}
+		var used []string
+		for _, name := range group {
+			if set[name] {
+				used = append(used, "--"+name)
+			}
+		}
+		if len(used) < 2 {
+			used = dashed(group)
+		}
+		what = orList(used, "and") + " cannot be used together"
+	case strings.HasPrefix(msg, "at least one of the flags in the group "):
+		// at least one of the flags in the group [in delete] is required
+		what = "one of " + orList(dashed(bracketed(msg, 0)), "or") + " is required"
+	case strings.HasPrefix(msg, "if any flags in the group ") && strings.Contains(msg, " are set they must all be set; "):
+		// if any flags in the group [a b] are set they must all be set; missing [b]
+		what = orList(dashed(bracketed(msg, 0)), "and") + " go together: " + orList(dashed(bracketed(msg, 1)), "and") + " missing"
+	case strings.HasPrefix(msg, "required flag(s) "):
+		// required flag(s) "a", "b" not set
+		var names []string
+		for _, q := range strings.Split(strings.TrimSuffix(strings.TrimPrefix(msg, "required flag(s) "), " not set"), ", ") {
+			names = append(names, "--"+strings.Trim(q, `"`))
+		}
+		what = orList(names, "and") + " is required"
+		if len(names) > 1 {
+			what = orList(names, "and") + " are required"
+		}
+	default:
+		return err
+	}
+	path := "wsess"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	return &usageError{err: &causeError{msg: what, err: err}, hint: "see " + path + " --help"}
+}
+
+// bracketed returns the space-separated words inside the i-th [...] of msg.
+func bracketed(msg string, i int) []string {
+	for ; ; i-- {
+		open := strings.IndexByte(msg, '[')
+		if open < 0 {
+			return nil
+		}
+		end := strings.IndexByte(msg[open:], ']')
+		if end < 0 {
+			return nil
+		}
+		if i == 0 {
+			return strings.Fields(msg[open+1 : open+end])
+		}
+		msg = msg[open+end+1:]
+	}
+}
+
+func dashed(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "--" + n
+	}
+	return out
+}
+
+// orList joins words as "a", "a and b", "a, b and c" (conj "and" or "or").
+func orList(words []string, conj string) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " " + conj + " " + words[len(words)-1]
+}

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 
 	"github.com/wsess/wsess/internal/manager"
 	"github.com/wsess/wsess/internal/rediserr"
@@ -153,6 +156,84 @@ func TestRedisErrorsFromRealServers(t *testing.T) {
 			r := runRedis(t, false, "", tt.args...)
 			if r.Code != exitFailure || !strings.HasPrefix(r.Stderr, tt.prefix) || strings.Count(r.Stderr, "\n") != 1 {
 				t.Errorf("exit %d, stderr %q; want exit 1 and one line starting %q", r.Code, r.Stderr, tt.prefix)
+			}
+		})
+	}
+}
+
+// TestFlagGroupError: every kind of flag-group and required-flag error
+// cobra makes (cobra's own wording, produced by a real command) becomes one
+// line in flag syntax pointing at the command's own help, exit 2.
+func TestFlagGroupError(t *testing.T) {
+	tests := []struct {
+		name string
+		mark func(c *cobra.Command)
+		args []string
+		line string
+	}{
+		{"exclusive", func(c *cobra.Command) { c.MarkFlagsMutuallyExclusive("aa", "bb", "cc") }, []string{"--cc", "--aa"},
+			"wsess: --aa and --cc cannot be used together; see wsess tool --help\n"},
+		{"one required", func(c *cobra.Command) { c.MarkFlagsOneRequired("aa", "bb", "cc") }, nil,
+			"wsess: one of --aa, --bb or --cc is required; see wsess tool --help\n"},
+		{"together", func(c *cobra.Command) { c.MarkFlagsRequiredTogether("aa", "bb", "cc") }, []string{"--bb"},
+			"wsess: --aa, --bb and --cc go together: --aa and --cc missing; see wsess tool --help\n"},
+		{"required", func(c *cobra.Command) { _ = c.MarkFlagRequired("aa"); _ = c.MarkFlagRequired("bb") }, nil,
+			"wsess: --aa and --bb are required; see wsess tool --help\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := &cobra.Command{Use: "wsess", SilenceErrors: true, SilenceUsage: true}
+			sub := &cobra.Command{Use: "tool", RunE: func(*cobra.Command, []string) error { return nil }}
+			for _, n := range []string{"aa", "bb", "cc"} {
+				sub.Flags().Bool(n, false, "")
+			}
+			tt.mark(sub)
+			root.AddCommand(sub)
+			root.SetArgs(append([]string{"tool"}, tt.args...))
+			cmd, err := root.ExecuteC()
+			if err == nil {
+				t.Fatal("cobra accepted the flags")
+			}
+			var buf bytes.Buffer
+			if code := exitCode(flagGroupError(cmd, err), &buf); code != exitUsage || buf.String() != tt.line {
+				t.Errorf("exit %d, %q; want 2, %q", code, buf.String(), tt.line)
+			}
+		})
+	}
+}
+
+// TestExplainRedisError: the failures a first run meets get a line that
+// says what to do; other errors pass unchanged.
+func TestExplainRedisError(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6390},
+		Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}
+	tests := []struct {
+		name string
+		err  error
+		db   int
+		line string
+	}{
+		{"refused", fmt.Errorf("session: store unavailable: index list: %w", refused), 0,
+			"wsess: Redis refused the connection at 127.0.0.1:6390; is redis-server running? check --redis-url / WSESS_REDIS_URL (and --cluster)\n"},
+		{"refused after redisError", redisError(&manager.Error{Op: "scan", Kind: rediserr.Unavailable, Err: refused}), 0,
+			"wsess: Redis refused the connection at 127.0.0.1:6390; is redis-server running? check --redis-url / WSESS_REDIS_URL (and --cluster)\n"},
+		{"db", &manager.Error{Op: "scan", Kind: rediserr.Reply, Err: redistest.Reply("ERR DB index is out of range")}, 20,
+			"wsess: Redis database 20 does not exist; Redis has 16 (0 to 15) by default: check the /N at the end of --redis-url / WSESS_REDIS_URL\n"},
+		{"db unknown", redistest.Reply("ERR DB index is out of range"), -1,
+			"wsess: the Redis database the URL names does not exist; Redis has 16 (0 to 15) by default: check the /N at the end of --redis-url / WSESS_REDIS_URL\n"},
+		{"other reply", redistest.Reply("WRONGTYPE Operation against a key holding the wrong kind of value"), 0,
+			"wsess: WRONGTYPE Operation against a key holding the wrong kind of value\n"},
+		{"timeout passes", errors.New("i/o timeout"), 0, "wsess: i/o timeout\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := explainRedisError(tt.err, tt.db)
+			if !errors.Is(err, tt.err) {
+				t.Errorf("the cause is lost: %v", err)
+			}
+			var buf bytes.Buffer
+			if exitCode(err, &buf); buf.String() != tt.line {
+				t.Errorf("got %q, want %q", buf.String(), tt.line)
 			}
 		})
 	}

@@ -335,3 +335,12 @@ func (f *factory) readKeyFile(path string) ([]string, error) {
 	}
 	return secrets, nil
 }
+
+// redisDB is the database number of the Redis client, for error messages:
+// -1 when no single-node client was built.
+func (f *factory) redisDB() int {
+	if c, ok := f.client.(*redis.Client); ok {
+		return c.Options().DB
+	}
+	return -1
+}

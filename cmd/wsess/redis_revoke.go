@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/wsess/wsess/internal/textesc"
@@ -12,6 +16,8 @@ import (
 type redisRevokeOptions struct {
 	IO    *IOStreams
 	Index func(prefix string) (*session.RedisManager, error)
+	// Exists reports which of the keys exist.
+	Exists func(ctx context.Context, keys []string) ([]bool, error)
 
 	Handles []string // the sessions to end, or none with User
 	User    string
@@ -21,7 +27,7 @@ type redisRevokeOptions struct {
 }
 
 func newCmdRedisRevoke(f *factory, runF func(*redisRevokeOptions) error) *cobra.Command {
-	opts := &redisRevokeOptions{IO: f.IOStreams, Index: indexFunc(f)}
+	opts := &redisRevokeOptions{IO: f.IOStreams, Index: indexFunc(f), Exists: existsFunc(f)}
 	cmd := &cobra.Command{
 		Use:   "revoke {--user ID [--keep HANDLE]... | [--] HANDLE...}",
 		Short: "End one user's sessions, or sessions by handle",
@@ -35,6 +41,7 @@ at once: its cookie gets a new, anonymous session on its next request, and a
 request in flight cannot bring it back.
 
 Revoking asks for confirmation on a terminal; elsewhere it needs --yes.`,
+		ValidArgsFunction: cobra.NoFileCompletions,
 		Example: `  wsess redis revoke --user ana
   wsess redis revoke --user ana --keep Qm9vZ2xlLi4u... --yes
   wsess redis revoke --yes -- -jWZzIYvPP_Ar0m7biVIyEITBQZsE7Td9tsNNa0RJro`,
@@ -71,12 +78,59 @@ Revoking asks for confirmation on a terminal; elsewhere it needs --yes.`,
 }
 
 func redisRevokeRun(cmd *cobra.Command, opts *redisRevokeOptions) error {
-	if !opts.Yes {
-		q := fmt.Sprintf("End %d sessions?", len(opts.Handles))
+	ctx := cmd.Context()
+	ix, err := opts.Index(opts.Prefix)
+	if err != nil {
+		return err
+	}
+	// Look up what would end before asking, and refuse handles that name
+	// no session: "Revoked 0 sessions" would hide a mistyped handle.
+	count := len(opts.Handles)
+	if len(opts.Handles) > 0 {
+		keys := make([]string, len(opts.Handles))
+		for i, h := range opts.Handles {
+			keys[i] = opts.Prefix + h
+		}
+		exists, err := opts.Exists(ctx, keys)
+		if err != nil {
+			return redisError(err)
+		}
+		var unknown []string
+		for i, ok := range exists {
+			if !ok {
+				unknown = append(unknown, textesc.Escape(opts.Handles[i]))
+			}
+		}
+		if len(unknown) > 0 {
+			what := "no session has handle " + unknown[0]
+			if len(unknown) > 1 {
+				what = "no session has handles " + strings.Join(unknown, ", ")
+			}
+			return withHint(errors.New(what+" (under prefix "+textesc.Escape(opts.Prefix)+"): nothing was revoked"),
+				"list them with wsess redis sessions --user ID")
+		}
+	} else if !opts.Yes {
+		infos, err := ix.UserSessions(ctx, opts.User)
+		if err != nil {
+			return redisError(err)
+		}
+		keep := map[string]bool{}
+		for _, h := range opts.Keep {
+			keep[h] = true
+		}
+		count = 0
+		for _, info := range infos {
+			if !keep[info.Handle] {
+				count++
+			}
+		}
+	}
+	if !opts.Yes && count > 0 {
+		q := fmt.Sprintf("End %s?", plural(int64(count), "session"))
 		if opts.User != "" {
-			q = fmt.Sprintf("End every session of user %s", textesc.Escape(opts.User))
+			q = fmt.Sprintf("End %s of user %s", plural(int64(count), "session"), textesc.Escape(opts.User))
 			if len(opts.Keep) > 0 {
-				q += fmt.Sprintf(" but %d", len(opts.Keep))
+				q += fmt.Sprintf(", keeping %d", len(opts.Keep))
 			}
 			q += "?"
 		}
@@ -88,15 +142,11 @@ func redisRevokeRun(cmd *cobra.Command, opts *redisRevokeOptions) error {
 			return &exitError{Code: exitFailure, Msg: "aborted: nothing was revoked"}
 		}
 	}
-	ix, err := opts.Index(opts.Prefix)
-	if err != nil {
-		return err
-	}
 	var n int
 	if opts.User != "" {
-		n, err = ix.RevokeUser(cmd.Context(), opts.User, opts.Keep...)
+		n, err = ix.RevokeUser(ctx, opts.User, opts.Keep...)
 	} else {
-		n, err = ix.Revoke(cmd.Context(), opts.Handles...)
+		n, err = ix.Revoke(ctx, opts.Handles...)
 	}
 	if err != nil {
 		return redisError(err)
@@ -104,4 +154,30 @@ func redisRevokeRun(cmd *cobra.Command, opts *redisRevokeOptions) error {
 	b := outBuffer(opts.IO)
 	fmt.Fprintf(b, "Revoked %s\n", plural(int64(n), "session"))
 	return b.Flush()
+}
+
+// existsFunc reports which of the keys exist, one EXISTS each (the keys of
+// a cluster may live on different nodes), in one round trip.
+func existsFunc(f *factory) func(ctx context.Context, keys []string) ([]bool, error) {
+	return func(ctx context.Context, keys []string) ([]bool, error) {
+		c, err := f.RedisClient()
+		if err != nil {
+			return nil, err
+		}
+		cmds := make([]*redis.IntCmd, len(keys))
+		_, err = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				cmds[i] = p.Exists(ctx, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]bool, len(keys))
+		for i, c := range cmds {
+			out[i] = c.Val() > 0
+		}
+		return out, nil
+	}
 }

@@ -532,7 +532,7 @@ func TestRedisUnavailable(t *testing.T) {
 		{"redis", "expire", "--prefix", "p:", "--in", "1m"},
 	} {
 		r := runRedis(t, false, "", append([]string{"--redis-url", url}, args...)...)
-		if r.Code != 1 || !strings.HasPrefix(r.Stderr, "wsess: cannot reach Redis") || strings.Count(r.Stderr, "\n") != 1 {
+		if r.Code != 1 || !strings.HasPrefix(r.Stderr, "wsess: Redis refused the connection at "+s.Addr+"; ") || strings.Count(r.Stderr, "\n") != 1 {
 			t.Errorf("%v against a stopped server: exit %d, %q", args, r.Code, r.Stderr)
 		}
 	}

@@ -16,7 +16,10 @@ func run(ctx context.Context, args []string, ios *IOStreams, lookupEnv func(stri
 	defer f.CloseRedis()
 	root := newRootCmd(f)
 	root.SetArgs(cliArgs(root, append([]string{}, args...))) // never nil: cobra would read os.Args
-	_, err := root.ExecuteContextC(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && isCobraUsageError(err) {
+		err = flagGroupError(cmd, err) // names the failing command's help
+	}
 	return exitCode(err, ios.ErrOut)
 }
 
@@ -53,7 +56,43 @@ shows and expires sessions stored in Redis, and runs a demo counter server.`,
 		newCmdServe(f),
 		newCmdRedis(f),
 	)
+	finishTree(root, f)
 	return root
+}
+
+// finishTree gives every command of the tree what the CLI's conventions
+// ask of all of them, so that no command can forget it:
+//
+//   - a command group (a command with subcommands) refuses an unknown
+//     subcommand with a usage error that suggests the nearest one;
+//   - a command whose arguments are not files completes nothing for them
+//     (none of wsess's commands takes a file argument; --key-file and the
+//     like complete files as flags);
+//   - a Redis failure of a wsess redis command is explained
+//     (explainRedisError) whatever subcommand met it (wsess serve checks
+//     its Redis at start and says so itself).
+func finishTree(root *cobra.Command, f *factory) {
+	var walk func(c *cobra.Command, underRedis bool)
+	walk = func(c *cobra.Command, underRedis bool) {
+		underRedis = underRedis || c.Parent() == root && c.Name() == "redis"
+		if c.HasSubCommands() {
+			c.Args = unknownCommand
+			if c.SuggestionsMinimumDistance <= 0 {
+				c.SuggestionsMinimumDistance = 2
+			}
+		} else if c.ValidArgsFunction == nil && len(c.ValidArgs) == 0 {
+			c.ValidArgsFunction = cobra.NoFileCompletions
+		}
+		if run := c.RunE; run != nil && underRedis {
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				return explainRedisError(run(cmd, args), f.redisDB())
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub, underRedis)
+		}
+	}
+	walk(root, false)
 }
 
 // flagError turns cobra/pflag flag parsing errors into usage errors. An

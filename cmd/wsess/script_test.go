@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -8,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/wsess/wsess/internal/redistest"
 )
 
 // TestMain registers the wsess command for the end-to-end scripts: inside
@@ -39,6 +43,24 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("usage: envfile VAR FILE")
 				}
 				ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
+			},
+			// redis-server VAR [PASSWORD] starts a private redis-server on a
+			// free loopback port, stopped when the script ends, and sets VAR
+			// to its host:port. With PASSWORD it requires that password
+			// (set after the start: redistest checks readiness with a PING).
+			"redis-server": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 1 || len(args) > 2 {
+					ts.Fatalf("usage: redis-server VAR [PASSWORD]")
+				}
+				s, err := redistest.Launch(redistest.Options{})
+				ts.Check(err)
+				ts.Defer(s.Stop)
+				if len(args) == 2 {
+					c := redis.NewClient(&redis.Options{Addr: s.Addr})
+					defer c.Close()
+					ts.Check(c.ConfigSet(context.Background(), "requirepass", args[1]).Err())
+				}
+				ts.Setenv(args[0], s.Addr)
 			},
 			// exitcode N PROG ARGS... runs PROG and checks its exit status.
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
