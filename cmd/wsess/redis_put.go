@@ -36,7 +36,7 @@ type redisPutOptions struct {
 	Hashed     bool   // key is prefix + session.HashID(id), else prefix + id
 	CookieName string // printed with the cookie value when given
 	Force      bool
-	Output     string // table, json
+	Output     string // table, json, tsv
 }
 
 // putFormats are the stored value formats redis put writes.
@@ -125,7 +125,7 @@ wpp_session_data_APP, Emmett emt_session_data_APP).`,
 	fl.BoolVar(&hashedIDs, "hashed-ids", false, "key is prefix + HashID(id) (default for --format json: pkg/session)")
 	fl.StringVar(&opts.CookieName, "cookie-name", "", "print the cookie `name` the app reads with the value")
 	fl.BoolVar(&opts.Force, "force", false, "overwrite the key if it exists")
-	stringEnumFlag(cmd, &opts.Output, "output", "o", "table", []string{"table", "json"}, "output")
+	addOutputFlag(cmd, f.IOStreams, &opts.Output, outTable, outJSON, outTSV)
 	cmd.MarkFlagsMutuallyExclusive("raw-ids", "hashed-ids")
 	return cmd
 }
@@ -212,7 +212,7 @@ func writePut(opts *redisPutOptions, key, id string, target session.Target) erro
 	}
 	if opts.Output == "json" {
 		doc := map[string]any{"key": key, "cookie": id, "hashed_id": opts.Hashed,
-			"ttl": int64(opts.TTL / time.Second), "format": opts.Format}
+			"ttl_seconds": int64(opts.TTL / time.Second), "format": opts.Format}
 		if opts.CookieName != "" {
 			doc["cookie_name"] = opts.CookieName
 		}
@@ -233,7 +233,7 @@ func writePut(opts *redisPutOptions, key, id string, target session.Target) erro
 	}
 	st := opts.IO.Styles()
 	var b strings.Builder
-	l := labelLines{b: &b, st: st}
+	l := labelLines{b: &b, st: st, table: isTable(opts.IO, opts.Output)}
 	k := textesc.Escape(key)
 	l.line("key", k, k)
 	idNote := " (the session id: hashed in the key)"

@@ -77,7 +77,7 @@ type putResult struct {
 	Cookie     string `json:"cookie"`
 	CookieName string `json:"cookie_name"`
 	HashedID   bool   `json:"hashed_id"`
-	TTL        int64  `json:"ttl"`
+	TTL        int64  `json:"ttl_seconds"`
 	Format     string `json:"format"`
 	Target     string `json:"target"`
 }
@@ -145,7 +145,7 @@ func TestRedisPutRoundTrips(t *testing.T) {
 			}
 			var shown struct {
 				Key    string          `json:"key"`
-				TTL    int64           `json:"ttl"`
+				TTL    int64           `json:"ttl_seconds"`
 				Format string          `json:"format"`
 				Data   json.RawMessage `json:"data"`
 			}
@@ -242,7 +242,7 @@ func TestRedisPutDemoReadsIt(t *testing.T) {
 	if code, body := get(t, c, d.URL.JoinPath("counter").String()); code != http.StatusOK || body != "This is your 42 visit" {
 		t.Fatalf("GET /counter with the cookie put printed: %d %q", code, body)
 	}
-	if code, body := get(t, c, d.URL.String()); code != http.StatusOK || !strings.Contains(body, `<strong id="count">42</strong>`) || !strings.Contains(body, p.Cookie) {
+	if code, body := get(t, c, d.URL.String()); code != http.StatusOK || !strings.Contains(body, `<strong id="count">42</strong>`) || !strings.Contains(body, session.HashID(p.Cookie)) || strings.Contains(body, p.Cookie) {
 		t.Fatalf("GET /: %d\n%s", code, body)
 	}
 	// The demo wrote the session back under the key put made.
