@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wsess/wsess/internal/frameworks"
 	"github.com/wsess/wsess/internal/inspect"
 	"github.com/wsess/wsess/internal/interop"
 	"github.com/wsess/wsess/internal/pickle"
@@ -24,16 +25,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// targets maps each framework id of the runner to the pickle target that
-// writes what that release writes itself.
-var targets = map[string]session.Target{
-	"weppy-1.3.4":          session.TargetWeppy13,
-	"emmett-2.4.14-legacy": session.TargetEmmett24,
-	"emmett-2.4.14":        session.TargetEmmett24,
-	"emmett-2.5.13":        session.TargetEmmett25,
-	"emmett-2.7.1":         session.TargetEmmett26,
-	"emmett-core-1.3.11":   session.TargetEmmettCore,
-}
+var targets = frameworks.Targets
 
 // sessionCase is one session of the matrix: what pyreal stores (its
 // tagged JSON) and the framework actions run on it.

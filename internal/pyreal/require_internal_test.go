@@ -2,39 +2,14 @@ package pyreal
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/wsess/wsess/internal/testutil"
 )
 
-// outcomeTB records whether locate skipped or failed, and with what
-// message; both end the goroutine that called them, as in a real test.
-type outcomeTB struct {
-	testing.TB
-	outcome, msg string
-}
-
-func (o *outcomeTB) Helper() {}
-func (o *outcomeTB) Skipf(format string, args ...any) {
-	o.outcome, o.msg = "skip", fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-func (o *outcomeTB) Fatalf(format string, args ...any) {
-	o.outcome, o.msg = "fatal", fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-func (o *outcomeTB) Fatal(args ...any) {
-	o.outcome, o.msg = "fatal", fmt.Sprint(args...)
-	runtime.Goexit()
-}
-
-// TestMissingUpstream: a module whose sibling shared/upstream is missing
-// skips the real-framework tests for a developer, and fails them under CI
-// (or WSESS_REQUIRE_UPSTREAM) with a message naming the missing path; a
-// runner that is there is found.
 func TestMissingUpstream(t *testing.T) {
 	root := t.TempDir()
 	mod := filepath.Join(root, "wsess")
@@ -50,28 +25,12 @@ func TestMissingUpstream(t *testing.T) {
 		t.Fatalf("runnerFrom without shared/: %v, want ErrAbsent naming %s", err, missing)
 	}
 
-	tests := []struct {
-		ci, require string
-		want        string
-	}{
-		{"", "", "skip"},
-		{"false", "false", "skip"},
-		{"true", "", "fatal"},
-		{"", "1", "fatal"},
-	}
-	for _, tt := range tests {
-		t.Setenv("CI", tt.ci)
-		t.Setenv("WSESS_REQUIRE_UPSTREAM", tt.require)
-		o := &outcomeTB{TB: t}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			locate(o, runner)
-			o.outcome = "found"
-		}()
-		<-done
-		if o.outcome != tt.want || !strings.Contains(o.msg, missing) {
-			t.Errorf("CI=%q WSESS_REQUIRE_UPSTREAM=%q, no shared/upstream: %s %q, want %s naming %s", tt.ci, tt.require, o.outcome, o.msg, tt.want, missing)
+	for _, tt := range testutil.RequireCases {
+		t.Setenv("CI", tt.CI)
+		t.Setenv("WSESS_REQUIRE_UPSTREAM", tt.Require)
+		got, msg := testutil.Outcome(t, func(tb testing.TB) { locate(tb, runner) })
+		if got != tt.Want || !strings.Contains(msg, missing) {
+			t.Errorf("CI=%q WSESS_REQUIRE_UPSTREAM=%q, no shared/upstream: %s %q, want %s naming %s", tt.CI, tt.Require, got, msg, tt.Want, missing)
 		}
 	}
 

@@ -3,8 +3,9 @@ package redistest_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"testing"
+
+	"github.com/wsess/wsess/internal/testutil"
 
 	"github.com/wsess/wsess/internal/redistest"
 )
@@ -29,15 +30,6 @@ func TestStartStopRestartPersist(t *testing.T) {
 
 // outcomeTB records whether Start skipped or failed; both end the goroutine
 // that called them, as in a real test.
-type outcomeTB struct {
-	testing.TB
-	outcome string
-}
-
-func (o *outcomeTB) Helper()           {}
-func (o *outcomeTB) Skip(args ...any)  { o.outcome = "skip"; runtime.Goexit() }
-func (o *outcomeTB) Fatal(args ...any) { o.outcome = "fatal"; runtime.Goexit() }
-
 // TestBinaryLookup checks that WSESS_REDIS_SERVER wins over PATH, and that
 // without a binary Start skips, or fails where a server is required.
 func TestBinaryLookup(t *testing.T) {
@@ -53,28 +45,12 @@ func TestBinaryLookup(t *testing.T) {
 	}
 	t.Setenv("WSESS_REDIS_SERVER", "")
 
-	tests := []struct {
-		ci, require string
-		want        string
-	}{
-		{"", "", "skip"},
-		{"false", "false", "skip"},
-		{"true", "", "fatal"},
-		{"", "1", "fatal"},
-	}
-	for _, tt := range tests {
-		t.Setenv("CI", tt.ci)
-		t.Setenv("WSESS_REQUIRE_REDIS", tt.require)
-		o := &outcomeTB{TB: t}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			redistest.Start(o, redistest.Options{})
-			o.outcome = "started"
-		}()
-		<-done
-		if o.outcome != tt.want {
-			t.Errorf("CI=%q WSESS_REQUIRE_REDIS=%q, no redis-server: %s, want %s", tt.ci, tt.require, o.outcome, tt.want)
+	for _, tt := range testutil.RequireCases {
+		t.Setenv("CI", tt.CI)
+		t.Setenv("WSESS_REQUIRE_REDIS", tt.Require)
+		got, _ := testutil.Outcome(t, func(tb testing.TB) { redistest.Start(tb, redistest.Options{}) })
+		if got != tt.Want {
+			t.Errorf("CI=%q WSESS_REQUIRE_REDIS=%q, no redis-server: %s, want %s", tt.CI, tt.Require, got, tt.Want)
 		}
 	}
 }

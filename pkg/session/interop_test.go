@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsess/wsess/internal/frameworks"
 	"github.com/wsess/wsess/internal/pickle"
 	"github.com/wsess/wsess/internal/pycookie"
 	"github.com/wsess/wsess/internal/pyreal"
@@ -20,16 +21,7 @@ import (
 	"github.com/wsess/wsess/pkg/session"
 )
 
-// targets maps each framework id of ../shared/upstream/pyreal to the
-// pickle target that writes what that release writes.
-var targets = map[string]session.Target{
-	"weppy-1.3.4":          session.TargetWeppy13,
-	"emmett-2.4.14-legacy": session.TargetEmmett24,
-	"emmett-2.4.14":        session.TargetEmmett24,
-	"emmett-2.5.13":        session.TargetEmmett25,
-	"emmett-2.7.1":         session.TargetEmmett26,
-	"emmett-core-1.3.11":   session.TargetEmmettCore,
-}
+var targets = frameworks.Targets
 
 // TestGoAndPythonShareRedisSession: for every framework the runner offers,
 // a Go handler (RedisManager with PickleCodec, through httptest) and the
