@@ -52,6 +52,16 @@ func renderSessions(t *testing.T) map[string]*inspect.Session {
 		t.Fatal(err)
 	}
 	out["wsess"] = s
+	// A logged-in session: the library's reserved keys become named
+	// fields, the app's keys stay data.
+	login, err := mgr.Seal(map[string]any{"theme": "dark", "_wsess_user": "u-42", "_wsess_auth": renderT0.Add(-90 * time.Second).UnixMilli(),
+		"_wsess_gen": 2, "_expires_after": 1800}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["wsess_login"], err = inspect.DecodeCookie(login, inspect.CookieOptions{Secrets: []string{secret}, Now: func() time.Time { return renderT0 }}); err != nil {
+		t.Fatal(err)
+	}
 	out["empty"] = &inspect.Session{Format: inspect.FormatPickle, Data: map[string]any{}, Size: 96}
 	return out
 }
