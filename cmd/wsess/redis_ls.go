@@ -47,7 +47,11 @@ TTL in seconds (-1: none), size in bytes (-1: not a string), idle seconds
 (-1: unknown), expiry time (RFC 3339, empty for none) and, with --decode,
 the preview. -o json prints one JSON array, -o jsonl one JSON object a
 line: key, ttl_seconds, size, idle_seconds, expires and type, each left out
-when there is none.
+when there is none; with --decode also format and data, and the library's
+own values out of data (created, auth_time, user, generation,
+idle_timeout_seconds, absolute_deadline, absolute_deadline_assumed, as
+redis show gives them). On a terminal the preview is cut to the terminal's
+width; it shows the app's keys, then user, login and creation times.
 
 The keys pkg/session keeps for itself are no sessions: --decode says what
 each is (a tombstone RenewID or Login left under a session's old key, a

@@ -215,3 +215,32 @@ func TestRedisShowColorGolden(t *testing.T) {
 	}
 	golden(t, "redis_show_tty_color.golden", out.Bytes())
 }
+
+// The preview shows the app's keys first: reserved keys left in the data
+// (of an unexpected type) come last.
+func TestPreviewReservedLast(t *testing.T) {
+	data := map[string]any{"_wsess_user": json.Number("7"), "_expires_after": "x", "_csrf": "t", "zed": true}
+	if got, want := preview(data, 0), `_csrf="t" zed=true _expires_after="x" _wsess_user=7`; got != want {
+		t.Errorf("preview = %s, want %s", got, want)
+	}
+	if got := preview(data, 12); cellWidth(got) > 12 {
+		t.Errorf("preview %q wider than 12 cells", got)
+	}
+}
+
+func TestBytesText(t *testing.T) {
+	for _, tt := range []struct {
+		b    []byte
+		max  int
+		want string
+	}{
+		{nil, 8, "<0 bytes>"},
+		{[]byte{0xff}, 8, "<1 byte: ff>"},
+		{[]byte("hello"), 8, "<5 bytes: 68656c6c6f>"},
+		{[]byte("hello"), 2, "<5 bytes: 6865...>"},
+	} {
+		if got := bytesText(tt.b, tt.max); got != tt.want {
+			t.Errorf("bytesText(%q, %d) = %s, want %s", tt.b, tt.max, got, tt.want)
+		}
+	}
+}
