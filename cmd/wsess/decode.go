@@ -51,7 +51,16 @@ with status 1.
 On a terminal the session is shown as labelled lines and a table of its
 data (-o table, which a pipe gets only when asked for); elsewhere as
 "field<TAB>value" lines (-o tsv); -o json prints one JSON object, with
-"expires" left out when the cookie has no expiry.`,
+"expires" left out when the cookie has no expiry. The size is the cookie
+value's, without its name.
+
+The values the library keeps with the app's (creation and login times,
+user, revocation generation, idle timeout override) are shown as fields,
+not as data: created, auth_time, user, generation, idle_timeout_seconds,
+and absolute_deadline (created + 24 h, the default absolute lifetime of
+wsess cookies: absolute_deadline_assumed says the app's setting is not
+known). Times are relative on a terminal, RFC 3339 elsewhere. A bytes
+value is shown as <N bytes: hex>, and in JSON as {"$bytes": "<base64>"}.`,
 		Example: `  export WSESS_KEY="$(cat key.txt)"
   pbpaste | wsess decode
   pbpaste | wsess decode --key-file keys.txt --name wpp_session_data_myapp -o json

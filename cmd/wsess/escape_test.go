@@ -107,6 +107,7 @@ func TestRedisLsHostileGolden(t *testing.T) {
 		t.Run(tt.golden, func(t *testing.T) {
 			ios, _, out, _ := testIO()
 			ios.SetStdoutTTY(tt.tty)
+			ios.SetTerminalWidth(120)
 			opts := redisLsOptions{IO: ios, Now: func() time.Time { return fixedNow }, Prefix: "wppsess:", Output: tt.output, Decode: true, Format: "auto"}
 			w := newLsWriter(&opts)
 			for _, inf := range rows {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/mattn/go-isatty"
 	"github.com/muesli/termenv"
 )
@@ -23,6 +24,9 @@ type IOStreams struct {
 	// tableLayout is set by -o table given explicitly (addOutputFlag):
 	// stdout gets the layout for people even when it is no terminal.
 	tableLayout bool
+	// width is stdout's terminal width in cells; 0: unknown (see
+	// TerminalWidth).
+	width int
 	// noColor is true when NO_COLOR is set (any value).
 	noColor bool
 	// colorProfile forces a colour profile where colour is on (tests);
@@ -34,6 +38,22 @@ type IOStreams struct {
 	mu                   sync.Mutex
 	outStyles, errStyles *styles
 }
+
+// defaultWidth is the width assumed when stdout's is unknown.
+const defaultWidth = 80
+
+// TerminalWidth is stdout's width in cells, as the terminal reported it
+// when the streams were made; defaultWidth (80) when unknown (not a
+// terminal, or a test that did not set it).
+func (s *IOStreams) TerminalWidth() int {
+	if s.width > 0 {
+		return s.width
+	}
+	return defaultWidth
+}
+
+// SetTerminalWidth sets the width TerminalWidth reports (0: unknown).
+func (s *IOStreams) SetTerminalWidth(w int) { s.width = w }
 
 // IsStdinTTY reports whether standard input is a terminal.
 func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
@@ -108,8 +128,18 @@ func systemIO() *IOStreams {
 		stdinTTY:  isTerminal(os.Stdin),
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
+		width:     terminalWidth(os.Stdout),
 		noColor:   noColor,
 	}
+}
+
+// terminalWidth is f's width in cells, 0 when f is no terminal.
+func terminalWidth(f *os.File) int {
+	w, _, err := term.GetSize(f.Fd())
+	if err != nil || w <= 0 {
+		return 0
+	}
+	return w
 }
 
 func isTerminal(f *os.File) bool {

@@ -47,7 +47,11 @@ TTL in seconds (-1: none), size in bytes (-1: not a string), idle seconds
 (-1: unknown), expiry time (RFC 3339, empty for none) and, with --decode,
 the preview. -o json prints one JSON array, -o jsonl one JSON object a
 line: key, ttl_seconds, size, idle_seconds, expires and type, each left out
-when there is none.
+when there is none; with --decode also format and data, and the library's
+own values out of data (created, auth_time, user, generation,
+idle_timeout_seconds, absolute_deadline, absolute_deadline_assumed, as
+redis show gives them). On a terminal the preview is cut to the terminal's
+width; it shows the app's keys, then user, login and creation times.
 
 The keys pkg/session keeps for itself are no sessions: --decode says what
 each is (a tombstone RenewID or Login left under a session's old key, a
@@ -184,10 +188,18 @@ var (
 		{Name: "type", NoTSV: true},
 	}
 	lsDecodeColumns = append(lsColumns[:len(lsColumns):len(lsColumns)],
-		column{Header: "PREVIEW", Width: 0},
+		column{Header: "PREVIEW", Fill: true},
 		column{Name: "error", NoTSV: true},
 		column{Name: "format", NoTSV: true},
 		column{Name: "data", NoTSV: true},
+		// The library's own values, out of "data" (see sessionJSON).
+		column{Name: "created", NoTSV: true},
+		column{Name: "auth_time", NoTSV: true},
+		column{Name: "user", NoTSV: true},
+		column{Name: "generation", NoTSV: true},
+		column{Name: "idle_timeout_seconds", NoTSV: true},
+		column{Name: "absolute_deadline", NoTSV: true},
+		column{Name: "absolute_deadline_assumed", NoTSV: true},
 		// One of wsess's own keys (not a session): its kind and the key
 		// it is about.
 		column{Name: "bookkeeping", NoTSV: true},
@@ -219,9 +231,6 @@ func newLsWriter(opts *redisLsOptions) *lsWriter {
 	return &lsWriter{opts: opts, out: newRowWriter(opts.IO, opts.Output, cols, now), now: now, table: isTable(opts.IO, opts.Output)}
 }
 
-// previewWidth is the width of the preview column on a terminal, in cells.
-const previewWidth = 60
-
 func (w *lsWriter) row(inf manager.Info) error {
 	if w.opts.Limit > 0 && w.n >= w.opts.Limit {
 		return errLimit
@@ -252,10 +261,13 @@ func (w *lsWriter) row(inf manager.Info) error {
 	if w.opts.Decode {
 		if inf.Own.Kind != "" {
 			// Not a session: the row says what it is.
-			c = append(c, textCell("("+ownText(inf.Own)+")").styled(styleFaint), cell{}, cell{}, cell{},
-				textCell(string(inf.Own.Kind)), optText(inf.Own.Target))
+			c = append(c, textCell("("+ownText(inf.Own)+")").styled(styleFaint), cell{}, cell{}, cell{})
+			c = append(c, noMeta[:]...)
+			c = append(c, textCell(string(inf.Own.Kind)), optText(inf.Own.Target))
 		} else if s, err := w.decode(inf); err != nil {
-			c = append(c, textCell("("+err.Error()+")"), textCell(err.Error()), cell{}, cell{}, cell{}, cell{})
+			c = append(c, textCell("("+err.Error()+")"), textCell(err.Error()), cell{}, cell{})
+			c = append(c, noMeta[:]...)
+			c = append(c, cell{}, cell{})
 		} else {
 			data := s.Data
 			if data == nil {
@@ -265,15 +277,52 @@ func (w *lsWriter) row(inf manager.Info) error {
 			if err != nil {
 				return err
 			}
+			// A table cuts the preview to the terminal's width (the
+			// column's Fill); a pipe gets it whole.
 			width := 0
 			if w.table {
-				width = previewWidth
+				width = w.opts.IO.TerminalWidth()
 			}
-			c = append(c, textCell(preview(data, width)), cell{}, textCell(s.Format), jsonCell(raw), cell{}, cell{})
+			c = append(c, textCell(previewSession(s, width, w.table, w.now)), cell{}, textCell(s.Format), jsonCell(raw))
+			c = append(c, metaCells(s)...)
+			c = append(c, cell{}, cell{})
 		}
 	}
 	w.cells = c
 	return w.out.Row(c)
+}
+
+// noMeta are metaCells for a row that is no decoded session.
+var noMeta [7]cell
+
+// metaCells are the cells of the library's own values (the columns
+// created ... absolute_deadline_assumed).
+func metaCells(s *inspect.Session) []cell {
+	c := make([]cell, 0, len(noMeta))
+	c = append(c, timeCell(s.Created))
+	if s.AuthTime.IsZero() {
+		c = append(c, cell{})
+	} else {
+		c = append(c, textCell(s.AuthTime.UTC().Format(time.RFC3339Nano)))
+	}
+	c = append(c, optText(s.User))
+	if s.Generation != nil {
+		c = append(c, intCell(*s.Generation, ""))
+	} else {
+		c = append(c, cell{})
+	}
+	if s.IdleTimeout > 0 {
+		c = append(c, jsonCell([]byte(strconv.FormatFloat(s.IdleTimeout.Seconds(), 'f', -1, 64))))
+	} else {
+		c = append(c, cell{})
+	}
+	c = append(c, timeCell(s.AbsoluteDeadline))
+	if s.AbsoluteAssumed {
+		c = append(c, jsonCell([]byte("true")))
+	} else {
+		c = append(c, cell{})
+	}
+	return c
 }
 
 // decode decodes a listed value.

@@ -68,7 +68,11 @@ there are few. The value is decoded as JSON (pkg/session) or pickle
 On a terminal the session is shown as labelled lines and a table of its
 data (-o table, which a pipe gets only when asked for); elsewhere as
 "field<TAB>value" lines (-o tsv); -o json prints one JSON object, in which
-ttl_seconds and expires are left out for a key that never expires. A
+ttl_seconds and expires are left out for a key that never expires. The
+library's own values are shown as fields, not data: created, auth_time,
+user, generation, idle_timeout_seconds and, for a JSON value,
+absolute_deadline (created + the default 24 h; absolute_deadline_assumed).
+Bytes (pickle) show as <N bytes: hex>, in JSON as {"$bytes": "<base64>"}. A
 session id that starts with "-" is taken as the id, not as flags.`,
 		Example: `  pbpaste | wsess redis show -
   wsess redis show wppsess:n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg

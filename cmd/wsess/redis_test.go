@@ -193,30 +193,59 @@ func lsRows() []manager.Info {
 	}
 }
 
+// lsMetaRows are sessions with the library's reserved keys: a JSON value
+// (pkg/session: created, login, user, generation, idle override) and a
+// pickle value with bytes and weppy's _expires_after.
+func lsMetaRows() []manager.Info {
+	created := fixedNow.Add(-3 * time.Minute).Unix()
+	auth := fixedNow.Add(-90 * time.Second).UnixMilli()
+	js := fmt.Sprintf(`{"cart":[1,2],"_wsess_created":%d,"_wsess_auth":%d,"_wsess_user":"42","_wsess_gen":3,"_expires_after":1800,"theme":"dark"}`, created, auth)
+	return []manager.Info{
+		{Key: "wppsess:meta", TTL: time.Hour, Size: int64(len(js)), Idle: time.Second, Type: "string", Value: []byte(js)},
+		{Key: "wppsess:bytes", TTL: time.Hour, Size: 51, Idle: time.Second, Type: "string",
+			// pickle.dumps({'_expires_after': 600, 'tok': b'hello'}, protocol=3)
+			Value: []byte("\x80\x03}q\x00(X\x0e\x00\x00\x00_expires_afterq\x01MX\x02X\x03\x00\x00\x00tokq\x02C\x05helloq\x03u.")},
+	}
+}
+
 func TestRedisLsRender(t *testing.T) {
 	tests := []struct {
 		golden string
 		tty    bool
 		opts   redisLsOptions
+		width  int // the terminal's width (0: unknown, 80 assumed)
+		rows   []manager.Info
 	}{
-		{"redis_ls_tty.golden", true, redisLsOptions{Output: "table"}},
-		{"redis_ls_pipe.golden", false, redisLsOptions{Output: "table"}},
-		{"redis_ls_decode_tty.golden", true, redisLsOptions{Output: "table", Decode: true, Format: "auto"}},
-		{"redis_ls_decode_pipe.golden", false, redisLsOptions{Output: "tsv", Decode: true, Format: "auto"}},
-		{"redis_ls_json.golden", true, redisLsOptions{Output: "json", Decode: true, Format: "auto"}},
-		{"redis_ls_jsonl.golden", false, redisLsOptions{Output: "jsonl"}},
-		{"redis_ls_keys.golden", true, redisLsOptions{Output: "table", KeysOnly: true}},
-		{"redis_ls_limit_tty.golden", true, redisLsOptions{Output: "table", Limit: 2}},
+		{"redis_ls_tty.golden", true, redisLsOptions{Output: "table"}, 0, nil},
+		{"redis_ls_pipe.golden", false, redisLsOptions{Output: "table"}, 0, nil},
+		{"redis_ls_decode_tty.golden", true, redisLsOptions{Output: "table", Decode: true, Format: "auto"}, 140, nil},
+		// The preview fills what the other columns leave of the width.
+		{"redis_ls_decode_tty_80.golden", true, redisLsOptions{Output: "table", Decode: true, Format: "auto"}, 0, nil},
+		{"redis_ls_decode_tty_200.golden", true, redisLsOptions{Output: "table", Decode: true, Format: "auto"}, 200, nil},
+		// The library's reserved keys: named fields, after the app's keys.
+		{"redis_ls_meta_tty.golden", true, redisLsOptions{Output: "table", Decode: true, Format: "auto"}, 160, lsMetaRows()},
+		{"redis_ls_meta_tsv.golden", false, redisLsOptions{Output: "tsv", Decode: true, Format: "auto"}, 0, lsMetaRows()},
+		{"redis_ls_meta_jsonl.golden", false, redisLsOptions{Output: "jsonl", Decode: true, Format: "auto"}, 0, lsMetaRows()},
+		{"redis_ls_decode_pipe.golden", false, redisLsOptions{Output: "tsv", Decode: true, Format: "auto"}, 0, nil},
+		{"redis_ls_json.golden", true, redisLsOptions{Output: "json", Decode: true, Format: "auto"}, 0, nil},
+		{"redis_ls_jsonl.golden", false, redisLsOptions{Output: "jsonl"}, 0, nil},
+		{"redis_ls_keys.golden", true, redisLsOptions{Output: "table", KeysOnly: true}, 0, nil},
+		{"redis_ls_limit_tty.golden", true, redisLsOptions{Output: "table", Limit: 2}, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			ios, _, out, _ := testIO()
 			ios.SetStdoutTTY(tt.tty)
+			ios.SetTerminalWidth(tt.width)
 			opts := tt.opts
 			opts.IO, opts.Now, opts.Prefix = ios, func() time.Time { return fixedNow }, "wppsess:"
 			w := newLsWriter(&opts)
+			rows := tt.rows
+			if rows == nil {
+				rows = lsRows()
+			}
 			var err error
-			for _, inf := range lsRows() {
+			for _, inf := range rows {
 				if err = w.row(inf); err != nil {
 					break
 				}

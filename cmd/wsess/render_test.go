@@ -52,6 +52,16 @@ func renderSessions(t *testing.T) map[string]*inspect.Session {
 		t.Fatal(err)
 	}
 	out["wsess"] = s
+	// A logged-in session: the library's reserved keys become named
+	// fields, the app's keys stay data.
+	login, err := mgr.Seal(map[string]any{"theme": "dark", "_wsess_user": "u-42", "_wsess_auth": renderT0.Add(-90 * time.Second).UnixMilli(),
+		"_wsess_gen": 2, "_expires_after": 1800}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["wsess_login"], err = inspect.DecodeCookie(login, inspect.CookieOptions{Secrets: []string{secret}, Now: func() time.Time { return renderT0 }}); err != nil {
+		t.Fatal(err)
+	}
 	out["empty"] = &inspect.Session{Format: inspect.FormatPickle, Data: map[string]any{}, Size: 96}
 	return out
 }
@@ -204,4 +214,33 @@ func TestRedisShowColorGolden(t *testing.T) {
 		t.Errorf("a colour outside the ANSI palette:\n%q", out)
 	}
 	golden(t, "redis_show_tty_color.golden", out.Bytes())
+}
+
+// The preview shows the app's keys first: reserved keys left in the data
+// (of an unexpected type) come last.
+func TestPreviewReservedLast(t *testing.T) {
+	data := map[string]any{"_wsess_user": json.Number("7"), "_expires_after": "x", "_csrf": "t", "zed": true}
+	if got, want := preview(data, 0), `_csrf="t" zed=true _expires_after="x" _wsess_user=7`; got != want {
+		t.Errorf("preview = %s, want %s", got, want)
+	}
+	if got := preview(data, 12); cellWidth(got) > 12 {
+		t.Errorf("preview %q wider than 12 cells", got)
+	}
+}
+
+func TestBytesText(t *testing.T) {
+	for _, tt := range []struct {
+		b    []byte
+		max  int
+		want string
+	}{
+		{nil, 8, "<0 bytes>"},
+		{[]byte{0xff}, 8, "<1 byte: ff>"},
+		{[]byte("hello"), 8, "<5 bytes: 68656c6c6f>"},
+		{[]byte("hello"), 2, "<5 bytes: 6865...>"},
+	} {
+		if got := bytesText(tt.b, tt.max); got != tt.want {
+			t.Errorf("bytesText(%q, %d) = %s, want %s", tt.b, tt.max, got, tt.want)
+		}
+	}
 }

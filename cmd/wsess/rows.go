@@ -30,6 +30,9 @@ type column struct {
 	// columns means "from the first row" (at least the header, at most 80),
 	// for the last column "as wide as the value".
 	Width int
+	// Fill cuts the (last) column's text to what is left of the terminal's
+	// width (IOStreams.TerminalWidth) after the other columns, in a table.
+	Fill bool
 }
 
 type cellKind uint8
@@ -112,7 +115,7 @@ func newRowWriter(ios *IOStreams, output string, cols []column, now time.Time) r
 		return newJSONRows(w, cols, output == outJSONL)
 	case outTable:
 		if isTable(ios, output) {
-			return &tableRows{w: w, cols: cols, st: ios.Styles(), now: now}
+			return &tableRows{w: w, cols: cols, st: ios.Styles(), now: now, width: ios.TerminalWidth()}
 		}
 	}
 	return &tsvRows{w: w, cols: cols}
@@ -125,6 +128,7 @@ type tableRows struct {
 	cols   []column
 	st     *styles
 	now    time.Time
+	width  int   // the terminal's width in cells, for a Fill column
 	widths []int // per column; 0: as wide as the value
 	shown  []int // the columns a table shows, in order
 	n      int
@@ -164,6 +168,8 @@ func (t *tableRows) Row(cells []cell) error {
 		s := t.text(cells[i])
 		if w := t.widths[i]; w > 0 {
 			s = padCells(s, w, t.cols[i].Right)
+		} else if w < 0 {
+			s = truncateCells(s, -w)
 		}
 		if cells[i].style != stylePlain {
 			s = t.style(cells[i].style).Render(s)
@@ -188,6 +194,20 @@ func (t *tableRows) layout(cells []cell) {
 		if c.Width == 0 && k < len(t.shown)-1 {
 			t.widths[i] = min(max(cellWidth(t.text(cells[i]))+2, cellWidth(c.Header)), 80)
 		}
+	}
+	// A Fill column gets what the others leave of the terminal (at least
+	// 20 cells), stored negated: a limit, not a padding.
+	for k, i := range t.shown {
+		if !t.cols[i].Fill {
+			continue
+		}
+		left := t.width
+		for k2, j := range t.shown {
+			if k2 != k {
+				left -= t.widths[j] + 2
+			}
+		}
+		t.widths[i] = -max(left, 20)
 	}
 	if len(t.shown) < 2 {
 		return

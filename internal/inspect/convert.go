@@ -30,7 +30,34 @@ import (
 //
 // Strings, bools, nil and json.Number pass through; maps and slices are
 // copied.
-func ToJSON(v any) any {
+func ToJSON(v any) any { return toJSON(v, false) }
+
+// BytesKey is the one member of the object that stands for a bytes value in
+// a Session's Data: {"$bytes": "<standard base64, padded>"}. ToJSON itself
+// keeps bytes as a plain base64 string (what --where filters see).
+const BytesKey = "$bytes"
+
+// Bytes reports whether v is a bytes value as a Session's Data holds it
+// ({"$bytes": base64}) and returns the bytes.
+func Bytes(v any) ([]byte, bool) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return nil, false
+	}
+	s, ok := m[BytesKey].(string)
+	if !ok {
+		return nil, false
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, false
+	}
+	return b, true
+}
+
+// toJSON is ToJSON; with markBytes, bytes become {"$bytes": base64} so that
+// they are not taken for a string.
+func toJSON(v any, markBytes bool) any {
 	switch t := v.(type) {
 	case nil, bool, string, json.Number:
 		return t
@@ -46,6 +73,9 @@ func ToJSON(v any) any {
 		}
 		return json.Number(pickle.FormatFloat(t))
 	case []byte:
+		if markBytes {
+			return map[string]any{BytesKey: base64.StdEncoding.EncodeToString(t)}
+		}
 		return base64.StdEncoding.EncodeToString(t)
 	case pickle.DateTime:
 		return t.String()
@@ -56,13 +86,13 @@ func ToJSON(v any) any {
 	case map[string]any:
 		m := make(map[string]any, len(t))
 		for k, x := range t {
-			m[k] = ToJSON(x)
+			m[k] = toJSON(x, markBytes)
 		}
 		return m
 	case []any:
 		s := make([]any, len(t))
 		for i, x := range t {
-			s[i] = ToJSON(x)
+			s[i] = toJSON(x, markBytes)
 		}
 		return s
 	case pickle.Object:
@@ -70,14 +100,14 @@ func ToJSON(v any) any {
 		switch st := t.State.(type) {
 		case map[string]any:
 			for k, x := range st {
-				m[k] = ToJSON(x)
+				m[k] = toJSON(x, markBytes)
 			}
 		case nil:
 			if len(t.Args) > 0 {
-				m["__args__"] = ToJSON(t.Args)
+				m["__args__"] = toJSON(t.Args, markBytes)
 			}
 		default:
-			m["__state__"] = ToJSON(st)
+			m["__state__"] = toJSON(st, markBytes)
 		}
 		m["__class__"] = t.Class
 		return m
@@ -87,6 +117,8 @@ func ToJSON(v any) any {
 	return fmt.Sprint(v)
 }
 
+// toJSONMap converts a session's values for a Session's Data: as ToJSON,
+// with bytes marked ({"$bytes": base64}).
 func toJSONMap(m map[string]any) map[string]any {
-	return ToJSON(m).(map[string]any)
+	return toJSON(m, true).(map[string]any)
 }

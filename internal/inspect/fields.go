@@ -9,9 +9,11 @@ import (
 )
 
 // Field is one data line of a session: a dotted path to a value that is not
-// a non-empty object, and that value as compact JSON.
+// a non-empty object (or is bytes, {"$bytes": ...}), that value as compact
+// JSON, and the value itself.
 type Field struct {
 	Path, Value string
+	Raw         any
 }
 
 // Fields flattens data for display: nested objects become dotted paths
@@ -27,11 +29,15 @@ func Fields(data map[string]any) []Field {
 			if prefix != "" {
 				path = prefix + "." + k
 			}
+			if _, isBytes := Bytes(m[k]); isBytes {
+				out = append(out, Field{Path: path, Value: CompactJSON(m[k]), Raw: m[k]})
+				continue
+			}
 			if sub, ok := m[k].(map[string]any); ok && len(sub) > 0 {
 				walk(path, sub)
 				continue
 			}
-			out = append(out, Field{Path: path, Value: CompactJSON(m[k])})
+			out = append(out, Field{Path: path, Value: CompactJSON(m[k]), Raw: m[k]})
 		}
 	}
 	walk("", data)

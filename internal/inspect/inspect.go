@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -43,13 +44,40 @@ var (
 )
 
 // Session is a decoded session, whatever it was stored as.
+//
+// The keys the library keeps with the values ("_wsess_created",
+// "_wsess_auth", "_wsess_user", "_wsess_gen", "_expires_after") are taken
+// out of Data into the fields below when their values have the expected
+// type; Data holds the app's own keys.
 type Session struct {
-	Format   string         // one of the Format constants
-	Name     string         // the cookie name, when known
-	Data     map[string]any // values converted by ToJSON
-	Size     int            // bytes as stored (name=value for a named cookie)
-	Expires  time.Time      // zero when the format does not say
-	Warnings []string       // things the reader should know (weak secret, expired)
+	Format string         // one of the Format constants
+	Name   string         // the cookie name, when known
+	Data   map[string]any // the app's values, converted by ToJSON with bytes as {"$bytes": base64}
+	Size   int            // bytes of the stored value (the cookie value alone, without its name)
+	// Expires is the idle deadline: the cookie's sealed expiry (or, set by
+	// the caller, a Redis key's TTL); zero when the format does not say.
+	Expires time.Time
+	// Created is when the session began (or its last Login): a wsess
+	// cookie's sealed creation time, else "_wsess_created"; zero when
+	// unknown.
+	Created time.Time
+	// AuthTime is when Login bound the user ("_wsess_auth"); zero if none.
+	AuthTime time.Time
+	// User is the user id Login bound ("_wsess_user"); "" if none.
+	User string
+	// Generation is the revocation generation ("_wsess_gen"); nil if none.
+	Generation *int64
+	// IdleTimeout is the per-session idle timeout override
+	// ("_expires_after", as weppy and Session.SetExpire store it); 0 if none.
+	IdleTimeout time.Duration
+	// AbsoluteDeadline is Created plus the absolute lifetime, for wsess's
+	// own formats (the wsess cookie, JSON values) whose creation time is
+	// known; zero otherwise. AbsoluteAssumed says it assumes the default
+	// lifetime (session.DefaultAbsoluteTimeout, 24 h): the stored session
+	// does not say what the app configured.
+	AbsoluteDeadline time.Time
+	AbsoluteAssumed  bool
+	Warnings         []string // things the reader should know (weak secret, expired)
 }
 
 // CookieOptions say how to open a cookie.
@@ -231,9 +259,6 @@ func openCandidate(c Candidate, shape string, opts CookieOptions) (*Session, err
 		now = opts.Now
 	}
 	s := &Session{Format: shape, Name: c.Name, Size: len(c.Value)}
-	if c.Name != "" {
-		s.Size += len(c.Name) + 1
-	}
 	for _, secret := range opts.Secrets {
 		var data map[string]any
 		var err error
@@ -268,6 +293,7 @@ func openCandidate(c Candidate, shape string, opts CookieOptions) (*Session, err
 			return nil, err
 		}
 		s.Data = toJSONMap(data)
+		s.takeReserved()
 		if IsWellKnownSecret(secret) {
 			s.Warnings = append(s.Warnings, weakSecretWarning)
 		}
@@ -281,7 +307,8 @@ func openCandidate(c Candidate, shape string, opts CookieOptions) (*Session, err
 
 var errTryNext = errors.New("try the next secret")
 
-// openWsess opens a pkg/session cookie with one secret. The manager's clock
+// openWsess opens a pkg/session cookie with one secret, and reads the
+// creation time sealed in its header into s.Created. The manager's clock
 // is pinned to the Unix epoch so an expired cookie still opens; the caller
 // warns about it.
 func openWsess(c Candidate, secret string, opts CookieOptions, s *Session) (map[string]any, error) {
@@ -298,6 +325,8 @@ func openWsess(c Candidate, secret string, opts CookieOptions, s *Session) (map[
 		Options: session.Options{
 			CookieName: name,
 			Clock:      func() time.Time { return time.Unix(0, 0) },
+			// No absolute lifetime: a session past it still opens.
+			AbsoluteTimeout: -1,
 		},
 	})
 	if err != nil {
@@ -311,8 +340,35 @@ func openWsess(c Candidate, secret string, opts CookieOptions, s *Session) (map[
 		return nil, fmt.Errorf("%w: %w", ErrBadPayload, err)
 	}
 	s.Expires = exp
+	s.Created = sealedCreated(mgr, name, c.Value)
 	return data, nil
 }
+
+// sealedCreated is the creation time sealed in a wsess cookie's header
+// (zero when it carries none), read the only way pkg/session tells it: by
+// loading the cookie in a request through the manager's middleware.
+func sealedCreated(mgr *session.CookieManager, name, value string) time.Time {
+	r, err := http.NewRequest(http.MethodGet, "/", nil)
+	if err != nil {
+		return time.Time{}
+	}
+	r.Header.Set("Cookie", name+"="+value)
+	var created time.Time
+	mgr.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		created = mgr.From(r.Context()).Created()
+	})).ServeHTTP(discardWriter{}, r)
+	if created.IsZero() {
+		return created
+	}
+	return created.UTC()
+}
+
+// discardWriter is an http.ResponseWriter that keeps nothing.
+type discardWriter struct{}
+
+func (discardWriter) Header() http.Header         { return http.Header{} }
+func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (discardWriter) WriteHeader(int)             {}
 
 // DecodeValue decodes a stored session value (a Redis value): "json" as
 // written by pkg/session's JSON codec, "pickle" as written by weppy and
@@ -347,5 +403,7 @@ func (d Decoder) DecodeValue(b []byte, format string) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w as %s: %w", ErrBadPayload, format, err)
 	}
-	return &Session{Format: format, Data: toJSONMap(data), Size: len(b)}, nil
+	s := &Session{Format: format, Data: toJSONMap(data), Size: len(b)}
+	s.takeReserved()
+	return s, nil
 }
