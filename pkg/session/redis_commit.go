@@ -294,6 +294,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 		newKey = m.key(renamed)
 	}
 	now := m.opts.Clock()
+	wroteNew := false           // the new key was written by an earlier attempt
 	listed := ""                // the user whose index lists the new key
 	var listedFor time.Duration // the TTL it was listed with
 	for attempt := 0; ; attempt++ {
@@ -335,12 +336,32 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 		val, ttl := data, int64(expire/time.Second)
 		if renamed != "" {
 			// Nobody knows the new id until the old key names it, so this plain
-			// SET races no one; a retry overwrites it with the replay.
+			// SET races no one; a retry overwrites it with the replay, but
+			// only while it exists: a revoke that ended it between two
+			// attempts (it was listed) ends this rename, and the key must
+			// not come back.
+			written := true
 			if err := m.do(base, func(ctx context.Context) error {
-				return m.rdb.Set(ctx, newKey, data, expire).Err()
+				if listed == "" && !wroteNew {
+					return m.rdb.Set(ctx, newKey, data, expire).Err()
+				}
+				var err error
+				written, err = m.rdb.SetXX(ctx, newKey, data, expire).Result()
+				return err
 			}); err != nil {
 				return storeErr("save", err)
 			}
+			if !written {
+				if st.id == oldID {
+					st.id, st.value = "", ""
+				}
+				finish(-1, "", 0, nil)
+				if err := m.unlistEnded(base, s, oldID, listed, renamed); err != nil {
+					return err
+				}
+				return m.abandon(base, h, s, "", true)
+			}
+			wroteNew = true
 			// The new key joins its user's index before the old key names
 			// it: a RevokeUser running meanwhile either sees the new key
 			// listed (and ends it) or ends the old one, which makes this

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -243,4 +244,97 @@ func TestRedisListedExpiryIsReal(t *testing.T) {
 	if d := infos[0].Expires.Sub(real); d < -time.Second || d > time.Second {
 		t.Fatalf("listed expiry %v is %v from the session's real expiry %v", infos[0].Expires, d, real)
 	}
+}
+
+// afterNthEval runs f once, right after the client's nth EVALSHA or EVAL
+// (counted from when armed) has its reply.
+type afterNthEval struct {
+	armed atomic.Bool
+	n     atomic.Int32
+	nth   int32
+	once  sync.Once
+	f     func()
+}
+
+func (a *afterNthEval) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (a *afterNthEval) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if a.armed.Load() && (cmd.Name() == "evalsha" || cmd.Name() == "eval") && a.n.Add(1) == a.nth {
+			a.once.Do(a.f)
+		}
+		return err
+	}
+}
+
+func (a *afterNthEval) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestRedisRevokeBetweenLoginRetries: a Login of a stored anonymous
+// session whose first compare-and-set conflicts (another app server wrote
+// the session meanwhile) has listed its new key for the user; a RevokeUser
+// that runs whole between that attempt and the retry ends the new key, and
+// the retry must not write it back (found by an outside review: the retry
+// re-created the key with a plain SET and the session stayed logged in,
+// out of the index).
+func TestRedisRevokeBetweenLoginRetries(t *testing.T) {
+	redistest.EachTopology(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		srvB, mB := newManagedServer(t, rdb, session.RedisOptions{})
+		login(t, srvB, "warm") // the scripts are cached from here on
+		if _, err := mB.RevokeUser(ctx, "warm"); err != nil {
+			t.Fatal(err)
+		}
+		hook := &afterNthEval{nth: 2} // the index add, then the compare-and-set
+		mA, err := session.NewRedisManager(hookedClient(t, rdb, hook), session.RedisOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gate := make(chan struct{})
+		mux := managementMux()
+		mux.HandleFunc("/slowlogin", func(w http.ResponseWriter, r *http.Request) {
+			<-gate
+			hook.armed.Store(true)
+			session.From(r.Context()).Login("ana")
+		})
+		srvA := httptest.NewServer(mA.Middleware(mux))
+		defer srvA.Close()
+
+		c := newClient(t, srvB)
+		c.mustGet("/incr") // a stored anonymous session
+		anon := c.cookie(session.DefaultIDCookieName)
+		var revoked int
+		hook.f = func() {
+			n, err := mB.RevokeUser(ctx, "ana")
+			if err != nil {
+				t.Error(err)
+			}
+			revoked = n
+		}
+		a := newClient(t, srvA)
+		a.setCookie(session.DefaultIDCookieName, anon)
+		done := make(chan string)
+		go func() {
+			a.mustGet("/slowlogin")
+			done <- a.cookie(session.DefaultIDCookieName)
+		}()
+		c.mustGet("/incr") // server B writes the session: A's first compare-and-set conflicts
+		close(gate)
+		after := <-done
+		if revoked != 1 {
+			t.Fatalf("RevokeUser between the attempts ended %d sessions, want the listed new key", revoked)
+		}
+		if after != "" && after != anon {
+			if u := whoami(t, srvB, after); u != "" {
+				t.Fatalf("the login's new session is logged in as %q after the revoke that ended it", u)
+			}
+		}
+		for _, k := range redistest.Keys(t, rdb) {
+			if v := rdb.Get(ctx, k).Val(); strings.Contains(v, `"_wsess_user":"ana"`) {
+				t.Fatalf("key %s still holds ana's session after the revoke: %s", k, v)
+			}
+		}
+	})
 }
