@@ -338,3 +338,27 @@ func TestRedisRevokeBetweenLoginRetries(t *testing.T) {
 		}
 	})
 }
+
+// TestRedisRevokeUserKeepsTwiceRenamedKeep: a kept handle whose session was
+// renamed twice before the revoke (K, then K1, then K2: the index lists K2
+// with origin K1 only) still keeps it, by the renames' tombstones (found by
+// an outside review: the kept device was logged out, 20/20).
+func TestRedisRevokeUserKeepsTwiceRenamedKeep(t *testing.T) {
+	redistest.EachTopology(t, func(t *testing.T, rdb redis.UniversalClient) {
+		ctx := context.Background()
+		srv, m := newManagedServer(t, rdb, session.RedisOptions{})
+		current := login(t, srv, "ana")
+		other := login(t, srv, "ana")
+		renamed := renew(t, srv, renew(t, srv, current))
+		n, err := m.RevokeUser(ctx, "ana", session.HashID(current))
+		if err != nil || n != 1 {
+			t.Fatalf("RevokeUser = %d, %v; want 1 (the other device)", n, err)
+		}
+		if u := whoami(t, srv, renamed); u != "ana" {
+			t.Fatalf("the kept device, renamed twice, is logged in as %q, want ana", u)
+		}
+		if u := whoami(t, srv, other); u != "" {
+			t.Fatalf("the other device is still logged in as %q", u)
+		}
+	})
+}

@@ -370,6 +370,15 @@ func (x *userIndex) revoke(ctx context.Context, userID string, now time.Time, al
 	for _, h := range handles {
 		chosen[h] = true
 	}
+	if all && len(handles) > 0 {
+		// A kept session renamed more than once before the revoke read
+		// the index is listed only under its last name, whose origin (the
+		// name before) is no longer listed: follow the tombstones the
+		// renames left from each kept handle to its current name.
+		if err := x.followRenames(ctx, chosen); err != nil {
+			return 0, err
+		}
+	}
 	from := make(map[string]string, len(members))
 	for _, h := range members {
 		var m indexMeta
@@ -403,6 +412,48 @@ func (x *userIndex) revoke(ctx context.Context, userID string, now time.Time, al
 	}
 	return n, nil
 }
+
+// followRenames adds to handles, in place, the names the sessions they
+// name were renamed into (RenewID, Login), by the tombstones under their
+// keys, up to maxRenames renames deep. It only reads.
+func (x *userIndex) followRenames(ctx context.Context, handles map[string]bool) error {
+	next := make([]string, 0, len(handles))
+	for h := range handles {
+		next = append(next, h)
+	}
+	for range maxRenames {
+		if len(next) == 0 {
+			return nil
+		}
+		cmds := make([]*redis.StringCmd, len(next))
+		_, err := x.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, h := range next {
+				cmds[i] = p.Get(ctx, x.sessionKey(h))
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) && !rediserrIsWrongType(err) {
+			return storeErr("revoke: follow renames", err)
+		}
+		var found []string
+		for _, c := range cmds {
+			v, err := c.Result()
+			if err != nil || !strings.HasPrefix(v, tombstone) {
+				continue
+			}
+			if h := v[len(tombstone):]; ValidID(h) && !handles[h] {
+				handles[h] = true
+				found = append(found, h)
+			}
+		}
+		next = found
+	}
+	return nil
+}
+
+// rediserrIsWrongType reports a WRONGTYPE reply (a key under the prefix
+// that is not a string: not a session, nothing to follow).
+func rediserrIsWrongType(err error) bool { return isForeign(err) }
 
 // endScript unlinks KEYS[1] and returns {1} when it held a session, {0}
 // when it held nothing, or {0, next} when it held a tombstone (ARGV[1]
