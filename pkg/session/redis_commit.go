@@ -14,7 +14,8 @@ import (
 
 // casScript writes ARGV[2] with TTL ARGV[3] seconds to KEYS[1] when the
 // current value is ARGV[1], or, with ARGV[4] = "h", when its SHA-1 is
-// ARGV[1], and returns {1}. A key that is gone (or holds another type) is
+// ARGV[1], and returns {1}; an empty ARGV[2] keeps the value and sets only
+// the TTL. A key that is gone (or holds another type) is
 // never written: {-1}; one that holds a tombstone (the session was renamed
 // by RenewID) neither: {-2}. Otherwise it returns {0, current value} so the
 // caller can replay its operations on it. Comparing the value itself is
@@ -30,13 +31,27 @@ if ARGV[4] == 'h' then
 elseif cur ~= ARGV[1] then
   return {0, cur}
 end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+if ARGV[2] == '' then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+end
 return {1}
 `)
 
 // casDirectMax is the largest loaded value the compare-and-set sends back
 // whole; larger ones are compared by SHA-1 digest.
 const casDirectMax = 512
+
+// casWant returns the casScript arguments that match loaded: the value
+// itself, or its SHA-1 digest and mode "h" when it is large.
+func casWant(loaded string) (want, mode string) {
+	if len(loaded) > casDirectMax {
+		sum := sha1.Sum([]byte(loaded))
+		return hex.EncodeToString(sum[:]), "h"
+	}
+	return loaded, ""
+}
 
 // maxRenames bounds how many renames a Destroy follows.
 const maxRenames = 16
@@ -92,13 +107,9 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 			}
 			return m.abandon(base, h, s, "", true)
 		}
-		if expire/time.Second != s.rs.touched/time.Second {
-			// The load could not apply this session's expiry (no scripts,
-			// or an override the script did not find): set it now.
-			if err := m.do(base, func(ctx context.Context) error {
-				return m.rdb.Expire(ctx, m.keyOf(s), expire).Err()
-			}); err != nil {
-				return storeErr("expire", err)
+		if s.rs.expireDue {
+			if err := m.correctExpiry(base, s, expire); err != nil {
+				return err
 			}
 		}
 		if s.rs.touchDue && s.rs.user != "" && m.index != nil {
@@ -125,6 +136,24 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 		return m.writeNew(base, r, h, s)
 	}
 	return m.compareAndSet(base, r, h, s, false)
+}
+
+// correctExpiry gives an unchanged session the TTL its load could not
+// apply (no scripts, or an override the script did not find), only while
+// the key still holds what the request loaded: another request's write has
+// set its own TTL, and a RenewID's tombstone must keep its short one.
+func (m *RedisManager) correctExpiry(base context.Context, s *Session, expire time.Duration) error {
+	err := m.do(base, func(ctx context.Context) error {
+		if m.noScript.Load() {
+			return m.rdb.Expire(ctx, m.keyOf(s), expire).Err()
+		}
+		want, mode := casWant(s.rs.loaded)
+		return casScript.Run(ctx, m.rdb, []string{m.keyOf(s)}, want, "", int64(expire/time.Second), mode).Err()
+	})
+	if err != nil {
+		return storeErr("expire", err)
+	}
+	return nil
 }
 
 // stamp records the session's creation time with its values when an
@@ -378,11 +407,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			}
 			val, ttl = []byte(tombstone+newKey[len(m.prefix):]), int64(min(expire, renameGrace)/time.Second)
 		}
-		want, mode := s.rs.loaded, ""
-		if len(s.rs.loaded) > casDirectMax {
-			sum := sha1.Sum([]byte(s.rs.loaded))
-			want, mode = hex.EncodeToString(sum[:]), "h"
-		}
+		want, mode := casWant(s.rs.loaded)
 		var res []any
 		err = m.do(base, func(ctx context.Context) error {
 			var err error

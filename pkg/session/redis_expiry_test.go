@@ -91,3 +91,42 @@ func TestRedisExpiryOverrideHolds(t *testing.T) {
 		})
 	}
 }
+
+// opaqueJSON is a JSON codec that does not report its encoding: the load
+// script cannot read its expiry override, so the commit corrects the TTL.
+type opaqueJSON struct{ session.JSONCodec }
+
+func (opaqueJSON) Encoding() session.Encoding { return session.EncodingOpaque }
+
+// TestRedisCorrectedExpirySparesRenamedKey: the TTL a commit corrects
+// (the load could not read the session's override) lands only on the value
+// the request loaded. A RenewID between the load and the commit leaves a
+// tombstone that keeps its five minutes, rather than the 30 days of the
+// override, while an undisturbed read does get the 30 days.
+func TestRedisCorrectedExpirySparesRenamedKey(t *testing.T) {
+	servers, admin, m, g := twoApps(t, 1, false, session.RedisOptions{
+		Options: session.Options{Codec: opaqueJSON{}, Compat: session.CompatWsess, AbsoluteTimeout: -1}})
+	srv, ctx := servers[0], context.Background()
+
+	id := newSession(t, srv)
+	send(t, srv, id, "/op?do=expire30d")
+	send(t, srv, id, "/op")
+	if ttl := admin.TTL(ctx, m.Key(id)).Val(); ttl <= 24*time.Hour {
+		t.Fatalf("an unchanged read left TTL %v, want the override's 30 days", ttl)
+	}
+
+	finish := held(t, g, srv, id, "read", "")
+	renewed, ok := sessionCookie(send(t, srv, id, "/op?do=renew"))
+	if !ok || renewed.Value == id {
+		t.Fatalf("RenewID set cookie %v, want a new id", renewed)
+	}
+	if resp := finish(); resp == nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the held read answered %v", resp)
+	}
+	if ttl := admin.TTL(ctx, m.Key(id)).Val(); ttl <= 0 || ttl > 5*time.Minute {
+		t.Fatalf("the renamed key has TTL %v after the held read's commit, want its tombstone's (0, 5m]", ttl)
+	}
+	if ttl := admin.TTL(ctx, m.Key(renewed.Value)).Val(); ttl <= 24*time.Hour {
+		t.Fatalf("the renamed session has TTL %v, want the override's 30 days", ttl)
+	}
+}

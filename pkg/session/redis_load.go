@@ -131,7 +131,12 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 	s.created = created
 	s.rs.user, _ = values[userKey].(string)
 	s.rs.touchDue = due
-	s.expires = now.Add(m.ttl(now, s))
+	want := m.ttl(now, s)
+	// Decided here, at the load's own second: a commit a second later
+	// computes a TTL one second shorter near the absolute deadline and
+	// would correct what needs no correcting.
+	s.rs.expireDue = want/time.Second != ttl/time.Second
+	s.expires = now.Add(want)
 	return nil
 }
 

@@ -100,14 +100,15 @@ type Session struct {
 // redisState is the part of a Session that only the Redis manager uses
 // (RedisManager's load and commit); the cookie manager leaves it zero.
 type redisState struct {
-	loaded   string        // the stored bytes it was loaded from (Redis), for conflict checks
-	touched  time.Duration // the TTL the load gave the stored session (Redis)
-	renamed  string        // the request's id when RenewID had renamed it (Redis): Destroy follows it
-	user     string        // the user bound when the session was loaded (Redis): whose index lists it
-	touchDue bool          // the load asked to record last-seen in the user's index (Redis)
-	stampDue bool          // stored without a creation time: record the one it now counts from (Redis)
-	key      string        // the Redis key of keyID, computed once (RedisManager.keyOf)
-	keyID    string
+	loaded    string        // the stored bytes it was loaded from (Redis), for conflict checks
+	touched   time.Duration // the TTL the load gave the stored session (Redis)
+	renamed   string        // the request's id when RenewID had renamed it (Redis): Destroy follows it
+	user      string        // the user bound when the session was loaded (Redis): whose index lists it
+	touchDue  bool          // the load asked to record last-seen in the user's index (Redis)
+	stampDue  bool          // stored without a creation time: record the one it now counts from (Redis)
+	expireDue bool          // the load could not give the session its TTL: the commit does (Redis)
+	key       string        // the Redis key of keyID, computed once (RedisManager.keyOf)
+	keyID     string
 }
 
 // ID returns the session's id: the value of a Redis session's cookie. It
