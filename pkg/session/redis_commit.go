@@ -53,7 +53,7 @@ func casWant(loaded string) (want, mode string) {
 	return loaded, ""
 }
 
-// maxRenames bounds how many renames a Destroy follows.
+// maxRenames bounds how many renames a Destroy or a revoke follows.
 const maxRenames = 16
 
 func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error {
@@ -174,28 +174,13 @@ func (m *RedisManager) stamp(s *Session, now time.Time) time.Duration {
 // returns the keys it deleted without the prefix (with hashed ids, their
 // handles).
 func (m *RedisManager) destroy(base context.Context, id string) ([]string, error) {
-	key := m.key(id)
 	var gone []string
-	for range maxRenames {
-		gone = append(gone, key[len(m.prefix):])
-		var res []any
-		err := m.do(base, func(ctx context.Context) error {
-			var err error
-			res, err = endScript.Run(ctx, m.rdb, []string{key}, tombstone).Slice()
-			return err
-		})
-		if err != nil {
-			return gone, err
-		}
-		// A tombstone names the renamed session's key without the prefix,
-		// which has the shape of an id.
-		next, _ := res[len(res)-1].(string)
-		if len(res) < 2 || !ValidID(next) {
-			return gone, nil
-		}
-		key = m.prefix + next
-	}
-	return gone, nil
+	err := m.do(base, func(ctx context.Context) error {
+		var err error
+		gone, _, err = endSessions(ctx, m.rdb, m.prefix, []string{m.key(id)[len(m.prefix):]})
+		return err
+	})
+	return gone, err
 }
 
 // writeNew stores a session that has no key yet under a fresh id, and
@@ -326,6 +311,27 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 	wroteNew := false           // the new key was written by an earlier attempt
 	listed := ""                // the user whose index lists the new key
 	var listedFor time.Duration // the TTL it was listed with
+	// ended closes a commit whose session ended while the request held it,
+	// for every request of the batch: status -1 (gone) or -2 (renamed by
+	// another request). With lapsed (its absolute lifetime passed, or a
+	// revoke ended this rename's new key) it leaves its user's index too.
+	// drop is a new key of this request's own to delete ("" for none).
+	ended := func(status int64, lapsed bool, drop string) error {
+		if st.id == oldID {
+			st.id, st.value = "", ""
+		}
+		finish(status, "", 0, nil)
+		if lapsed {
+			if err := m.unlistEnded(base, s, oldID, listed, renamed); err != nil {
+				return err
+			}
+		} else if listed != "" {
+			if err := m.unlist(base, listed, HashID(renamed)); err != nil {
+				return err
+			}
+		}
+		return m.abandon(base, h, s, drop, status == -1)
+	}
 	for attempt := 0; ; attempt++ {
 		// The expiry comes from the values written: after a replay they
 		// may carry another request's SetExpire.
@@ -335,14 +341,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			// held it: it has ended, as if it had expired (its key's TTL
 			// ends at that deadline), for every request of the batch.
 			// Nothing is written, least of all a key without a TTL.
-			if st.id == oldID {
-				st.id, st.value = "", ""
-			}
-			finish(-1, "", 0, nil)
-			if err := m.unlistEnded(base, s, oldID, listed, renamed); err != nil {
-				return err
-			}
-			return m.abandon(base, h, s, newKey, true)
+			return ended(-1, true, newKey)
 		}
 		data, err := m.opts.Codec.Marshal(s.values)
 		if err != nil && len(batch) > 1 {
@@ -371,7 +370,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			// not come back.
 			written := true
 			if err := m.do(base, func(ctx context.Context) error {
-				if listed == "" && !wroteNew {
+				if !wroteNew {
 					return m.rdb.Set(ctx, newKey, data, expire).Err()
 				}
 				var err error
@@ -381,14 +380,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 				return storeErr("save", err)
 			}
 			if !written {
-				if st.id == oldID {
-					st.id, st.value = "", ""
-				}
-				finish(-1, "", 0, nil)
-				if err := m.unlistEnded(base, s, oldID, listed, renamed); err != nil {
-					return err
-				}
-				return m.abandon(base, h, s, "", true)
+				return ended(-1, true, "")
 			}
 			wroteNew = true
 			// The new key joins its user's index before the old key names
@@ -434,16 +426,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			m.setCookie(h, s, expire)
 			return nil
 		case -1, -2:
-			if st.id == oldID {
-				st.id, st.value = "", ""
-			}
-			finish(status, "", 0, nil)
-			if listed != "" {
-				if err := m.unlist(base, listed, HashID(renamed)); err != nil {
-					return err
-				}
-			}
-			return m.abandon(base, h, s, newKey, status == -1)
+			return ended(status, false, newKey)
 		}
 		if attempt >= m.retries {
 			return fmt.Errorf("%w: session changed %d times while saving", ErrConflict, attempt+1)

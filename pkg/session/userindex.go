@@ -432,7 +432,7 @@ func (x *userIndex) followRenames(ctx context.Context, handles map[string]bool) 
 			}
 			return nil
 		})
-		if err != nil && !errors.Is(err, redis.Nil) && !rediserrIsWrongType(err) {
+		if err != nil && !errors.Is(err, redis.Nil) && !isForeign(err) {
 			return storeErr("revoke: follow renames", err)
 		}
 		var found []string
@@ -451,10 +451,6 @@ func (x *userIndex) followRenames(ctx context.Context, handles map[string]bool) 
 	return nil
 }
 
-// rediserrIsWrongType reports a WRONGTYPE reply (a key under the prefix
-// that is not a string: not a session, nothing to follow).
-func rediserrIsWrongType(err error) bool { return isForeign(err) }
-
 // endScript unlinks KEYS[1] and returns {1} when it held a session, {0}
 // when it held nothing, or {0, next} when it held a tombstone (ARGV[1]
 // followed by next: the key, without the prefix, of the session it was
@@ -468,13 +464,26 @@ end
 return {n}
 `)
 
-// end deletes the sessions named by handles and, following the tombstones
-// their keys hold, the sessions they were renamed into (up to maxRenames
-// renames deep), one pipelined round per rename. It returns every handle
-// it deleted (the tombstones' included) and how many sessions it ended.
-func (x *userIndex) end(ctx context.Context, handles []string) (gone []string, n int, err error) {
-	done := make(map[string]bool, len(handles))
-	next := handles
+// end deletes the sessions named by handles, and those they were renamed
+// into (endSessions), and returns every handle it deleted and how many
+// sessions it ended.
+func (x *userIndex) end(ctx context.Context, handles []string) ([]string, int, error) {
+	gone, n, err := endSessions(ctx, x.rdb, x.prefix, handles)
+	if err != nil {
+		return gone, n, storeErr("revoke sessions", err)
+	}
+	return gone, n, nil
+}
+
+// endSessions deletes the sessions stored under prefix + each of names
+// and, following the tombstones their keys hold, the sessions they were
+// renamed into (up to maxRenames renames deep), one round per rename: a
+// round of one key runs the script by its digest, a longer one pipelines
+// it. It returns every name it deleted (the tombstones' included) and how
+// many sessions it ended. A Destroy and a revoke both end sessions here.
+func endSessions(ctx context.Context, rdb redis.UniversalClient, prefix string, names []string) (gone []string, n int, err error) {
+	done := make(map[string]bool, len(names))
+	next := names
 	for range maxRenames + 1 {
 		var round []string
 		for _, h := range next {
@@ -486,20 +495,27 @@ func (x *userIndex) end(ctx context.Context, handles []string) (gone []string, n
 		if len(round) == 0 {
 			break
 		}
-		cmds := make([]*redis.Cmd, len(round))
-		_, err := x.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, h := range round {
-				cmds[i] = endScript.Eval(ctx, p, []string{x.sessionKey(h)}, tombstone)
+		results := make([][]any, len(round))
+		if len(round) == 1 {
+			results[0], err = endScript.Run(ctx, rdb, []string{prefix + round[0]}, tombstone).Slice()
+		} else {
+			cmds := make([]*redis.Cmd, len(round))
+			_, err = rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for i, h := range round {
+					cmds[i] = endScript.Eval(ctx, p, []string{prefix + h}, tombstone)
+				}
+				return nil
+			})
+			for i, c := range cmds {
+				results[i], _ = c.Slice()
 			}
-			return nil
-		})
+		}
 		if err != nil {
-			return gone, n, storeErr("revoke sessions", err)
+			return gone, n, err
 		}
 		next = next[:0:0]
-		for i, c := range cmds {
+		for i, res := range results {
 			gone = append(gone, round[i])
-			res, _ := c.Slice()
 			if len(res) > 0 {
 				if k, _ := res[0].(int64); k == 1 {
 					n++
