@@ -32,12 +32,7 @@ type ownApp struct {
 
 func newOwnApp(t *testing.T, rdb redis.UniversalClient) *ownApp {
 	t.Helper()
-	m, err := session.NewRedisManager(rdb, session.RedisOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := session.From(r.Context())
+	srv := newLibraryApp(t, rdb, func(s *session.Session, r *http.Request) {
 		switch r.URL.Path {
 		case "/login":
 			s.Login("ana")
@@ -46,8 +41,7 @@ func newOwnApp(t *testing.T, rdb redis.UniversalClient) *ownApp {
 		default:
 			s.Incr("counter", 1)
 		}
-	})))
-	t.Cleanup(srv.Close)
+	})
 	jar, _ := cookiejar.New(nil)
 	u, _ := url.Parse(srv.URL)
 	return &ownApp{srv: srv, c: &http.Client{Jar: jar}, u: u}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -15,16 +13,7 @@ import (
 // is refused, with nothing revoked.
 func TestRedisRevokePromptCounts(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
-	m, err := session.NewRedisManager(s.Client(), session.RedisOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u := r.URL.Query().Get("user"); u != "" {
-			session.From(r.Context()).Login(u)
-		}
-	})))
-	t.Cleanup(srv.Close)
+	srv := newLibraryApp(t, s.Client(), loginByQuery)
 	ids := loginSessions(t, srv, "ana", 3)
 	h0, h1 := session.HashID(ids[0]), session.HashID(ids[1])
 	unknown := strings.Repeat("A", 43)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -90,6 +91,33 @@ func TestRedisRevokeFlags(t *testing.T) {
 }
 
 // loginSessions logs n clients in as user through an app using m and
+
+// newLibraryApp serves handler behind pkg/session's Redis manager on rdb,
+// with the default options: the sessions an app built on the library
+// writes, for the CLI to read.
+func newLibraryApp(t *testing.T, rdb redis.UniversalClient, handler func(s *session.Session, r *http.Request)) *httptest.Server {
+	t.Helper()
+	m, err := session.NewRedisManager(rdb, session.RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handler(session.From(r.Context()), r)
+	})))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// loginByQuery logs the session in as the request's ?user=, if any.
+func loginByQuery(s *session.Session, r *http.Request) {
+	if u := r.URL.Query().Get("user"); u != "" {
+		s.Login(u)
+	}
+}
+
+// counter41 adds 41 to the session's counter.
+func counter41(s *session.Session, _ *http.Request) { s.Incr("counter", 41) }
+
 // returns their cookie jars' session ids.
 func loginSessions(t *testing.T, srv *httptest.Server, user string, n int) []string {
 	t.Helper()
@@ -121,16 +149,7 @@ func TestRedisSessionsRevokeCommands(t *testing.T) {
 	for _, backend := range redisBackends() {
 		t.Run(backend.name, func(t *testing.T) {
 			rdb, conn := backend.start(t)
-			m, err := session.NewRedisManager(rdb, session.RedisOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if u := r.URL.Query().Get("user"); u != "" {
-					session.From(r.Context()).Login(u)
-				}
-			})))
-			t.Cleanup(srv.Close)
+			srv := newLibraryApp(t, rdb, loginByQuery)
 			ids := loginSessions(t, srv, "ana", 5)
 			loginSessions(t, srv, "bob", 1)
 			var want []string

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -19,14 +18,7 @@ import (
 // and the error says how to give it.
 func TestRedisShowCookieValue(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
-	m, err := session.NewRedisManager(s.Client(), session.RedisOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		session.From(r.Context()).Incr("counter", 41)
-	})))
-	t.Cleanup(srv.Close)
+	srv := newLibraryApp(t, s.Client(), counter41)
 	resp, err := http.Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)

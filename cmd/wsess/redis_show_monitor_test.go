@@ -108,14 +108,7 @@ func newCookieID(t *testing.T, srv *httptest.Server) string {
 // whole key.)
 func TestRedisShowNeverSendsRawID(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
-	m, err := session.NewRedisManager(s.Client(), session.RedisOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		session.From(r.Context()).Incr("counter", 41)
-	})))
-	t.Cleanup(srv.Close)
+	srv := newLibraryApp(t, s.Client(), counter41)
 	id := newCookieID(t, srv)
 	var b [32]byte
 	rand.Read(b[:])
