@@ -415,26 +415,9 @@ func TestRedisExpireSIGINT(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
 	c := s.Client()
 	fillUsers(t, c, "p:", n)
-	cmd := exec.Command("wsess", "--redis-url", s.URL(), "redis", "expire", "--prefix", "p:", "--delete", "--yes", "--rate", "4000")
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), envRedisURL+"=", "NO_COLOR=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	run := startBinary(t, "--redis-url", s.URL(), "redis", "expire", "--prefix", "p:", "--delete", "--yes", "--rate", "4000")
 	waitFewer(t, c, n-1000)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case <-waited:
-	case <-time.After(10 * time.Second):
-		t.Fatal("wsess did not stop within 10 s of SIGINT")
-	}
-	r := cliResult{Stdout: out.String(), Stderr: errOut.String(), Code: cmd.ProcessState.ExitCode()}
+	r := run.interrupt(t, 10*time.Second)
 	first := deletedCount(t, r, true)
 	if r.Code != 1 || !strings.Contains(r.Stderr, "wsess: interrupted;") {
 		t.Fatalf("after SIGINT: exit %d, stderr %q", r.Code, r.Stderr)
@@ -646,27 +629,48 @@ func TestRedisWhereNeverEndingSIGINT(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
 	c := s.Client()
 	fillSessions(t, c, "p:", 3)
-	cmd := exec.Command("wsess", "--redis-url", s.URL(), "redis", "ls", "--prefix", "p:", "--where", "def f: f; f")
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), envRedisURL+"=", "NO_COLOR=1")
-	if err := cmd.Start(); err != nil {
+	run := startBinary(t, "--redis-url", s.URL(), "redis", "ls", "--prefix", "p:", "--where", "def f: f; f")
+	waitCalls(t, c, "get", 1)
+	r := run.interrupt(t, 30*time.Second)
+	want := "wsess: interrupted; the batch in flight was finished, nothing after it was started\n"
+	if r.Code != 1 || r.Stdout != "" || dropIdleNote(r.Stderr) != want {
+		t.Fatalf("after SIGINT: exit %d, stdout %q, stderr %q; want 1, nothing, %q", r.Code, r.Stdout, r.Stderr, want)
+	}
+}
+
+// runningBinary is the wsess binary started by startBinary.
+type runningBinary struct {
+	cmd         *exec.Cmd
+	out, errOut strings.Builder
+}
+
+// startBinary starts the wsess binary on PATH with args, no colour and
+// no Redis URL from the environment; the test's end kills it.
+func startBinary(t *testing.T, args ...string) *runningBinary {
+	t.Helper()
+	b := &runningBinary{cmd: exec.Command("wsess", args...)}
+	b.cmd.Stdout, b.cmd.Stderr = &b.out, &b.errOut
+	b.cmd.Env = append(os.Environ(), envRedisURL+"=", "NO_COLOR=1")
+	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	waitCalls(t, c, "get", 1)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	t.Cleanup(func() { _ = b.cmd.Process.Kill() })
+	return b
+}
+
+// interrupt sends SIGINT and returns what the run printed and its exit
+// code; it fails the test when the process does not stop within limit.
+func (b *runningBinary) interrupt(t *testing.T, limit time.Duration) cliResult {
+	t.Helper()
+	if err := b.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	go func() { waited <- b.cmd.Wait() }()
 	select {
 	case <-waited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("wsess did not stop within 30 s of SIGINT")
+	case <-time.After(limit):
+		t.Fatalf("wsess did not stop within %v of SIGINT", limit)
 	}
-	want := "wsess: interrupted; the batch in flight was finished, nothing after it was started\n"
-	if code := cmd.ProcessState.ExitCode(); code != 1 || out.String() != "" || dropIdleNote(errOut.String()) != want {
-		t.Fatalf("after SIGINT: exit %d, stdout %q, stderr %q; want 1, nothing, %q", code, out.String(), errOut.String(), want)
-	}
+	return cliResult{Stdout: b.out.String(), Stderr: b.errOut.String(), Code: b.cmd.ProcessState.ExitCode()}
 }
