@@ -39,11 +39,12 @@ func commandCalls(t testing.TB, rdb *redis.Client, cmd string) int {
 }
 
 type revocationSetup struct {
-	m   *session.CookieManager
-	srv *httptest.Server
-	rdb *redis.Client
-	rs  *redistest.Server
-	clk *fakeClock
+	m    *session.CookieManager
+	srv  *httptest.Server
+	rdb  *redis.Client
+	rs   *redistest.Server
+	clk  *fakeClock
+	errs *errorRecorder // what reached the error handler
 }
 
 func newRevocationSetup(t *testing.T, absolute time.Duration) *revocationSetup {
@@ -51,9 +52,9 @@ func newRevocationSetup(t *testing.T, absolute time.Duration) *revocationSetup {
 	rs := redistest.Start(t, redistest.Options{})
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, MaxRetries: -1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { rdb.Close() })
-	clk := newFakeClock()
+	clk, errs := newFakeClock(), &errorRecorder{}
 	m, err := session.NewCookieManager(testSecret, session.CookieOptions{
-		Options:           session.Options{AbsoluteTimeout: absolute, Clock: clk.Now},
+		Options:           session.Options{AbsoluteTimeout: absolute, Clock: clk.Now, ErrorHandler: errs.handle},
 		Revocations:       rdb,
 		RevocationTimeout: 500 * time.Millisecond,
 	})
@@ -62,7 +63,7 @@ func newRevocationSetup(t *testing.T, absolute time.Duration) *revocationSetup {
 	}
 	srv := httptest.NewServer(m.Middleware(managementMux()))
 	t.Cleanup(srv.Close)
-	return &revocationSetup{m: m, srv: srv, rdb: rdb, rs: rs, clk: clk}
+	return &revocationSetup{m: m, srv: srv, rdb: rdb, rs: rs, clk: clk, errs: errs}
 }
 
 // TestCookieRevokeUser: RevokeUser refuses every earlier cookie of that
@@ -161,17 +162,7 @@ func TestCookieRevocationLookupCost(t *testing.T) {
 // anonymous requests, which need no lookup, are served.
 func TestCookieRevocationOutageFailsClosed(t *testing.T) {
 	st := newRevocationSetup(t, 0)
-	var rec errorRecorder
-	m, err := session.NewCookieManager(testSecret, session.CookieOptions{
-		Options:           session.Options{Clock: st.clk.Now, ErrorHandler: rec.handle},
-		Revocations:       st.rdb,
-		RevocationTimeout: 300 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(m.Middleware(managementMux()))
-	t.Cleanup(srv.Close)
+	srv, m, rec := st.srv, st.m, st.errs
 	anon, ana := newClient(t, srv), newClient(t, srv)
 	anon.mustGet("/incr")
 	ana.mustGet("/login?user=ana")
@@ -436,17 +427,7 @@ func TestCookieRevocationLegacyCookie(t *testing.T) {
 // issues no cookie.
 func TestCookieRevocationLoginOutage(t *testing.T) {
 	st := newRevocationSetup(t, 0)
-	var rec errorRecorder
-	m, err := session.NewCookieManager(testSecret, session.CookieOptions{
-		Options:           session.Options{Clock: st.clk.Now, ErrorHandler: rec.handle},
-		Revocations:       st.rdb,
-		RevocationTimeout: 300 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(m.Middleware(managementMux()))
-	t.Cleanup(srv.Close)
+	srv, rec := st.srv, st.errs
 	st.rs.Stop()
 	c := newClient(t, srv)
 	if code, _ := c.get("/login?user=ana"); code != http.StatusServiceUnavailable {
