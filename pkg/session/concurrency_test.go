@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/wsess/wsess/internal/redistest"
 	"github.com/wsess/wsess/pkg/session"
 )
@@ -159,56 +160,27 @@ func TestCookieConcurrentIsLastWriterWins(t *testing.T) {
 // so Redis sees one or two writes instead of twenty, and every increment
 // counts.
 func TestRedisConcurrentCommitsCombine(t *testing.T) {
-	rs := redistest.Start(t, redistest.Options{})
-	admin := rs.Client()
-	ctx := context.Background()
-	m, err := session.NewRedisManager(rs.Client(), session.RedisOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 20
-	var arrived sync.WaitGroup
-	arrived.Add(n)
-	gate := make(chan struct{})
-	mux := http.NewServeMux()
-	mux.HandleFunc("/incr", func(w http.ResponseWriter, r *http.Request) {
-		session.From(r.Context()).Incr("counter", 1)
-	})
-	mux.HandleFunc("/gated", func(w http.ResponseWriter, r *http.Request) {
-		arrived.Done()
-		<-gate
-		session.From(r.Context()).Incr("counter", 1)
-	})
-	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, session.From(r.Context()).Int("counter"))
-	})
-	srv := httptest.NewServer(m.Middleware(mux))
-	defer srv.Close()
-	c := newClient(t, srv)
-	c.mustGet("/incr")
-	cookie := &http.Cookie{Name: session.DefaultIDCookieName, Value: c.cookie(session.DefaultIDCookieName)}
-
+	app := newGatedCounter(t, n, func(s *session.Session, _ *http.Request) { s.Incr("counter", 1) })
+	ctx := context.Background()
 	done := make(chan []string)
 	go func() {
-		bodies, failed := hammer(t, []*httptest.Server{srv}, cookie, n, n, func(int) string { return "/gated" })
+		bodies, failed := hammer(t, []*httptest.Server{app.srv}, app.cookie, n, n, func(int) string { return "/gated" })
 		if failed != 0 {
 			t.Errorf("%d requests failed", failed)
 		}
 		done <- bodies
 	}()
-	arrived.Wait() // every request has loaded the session
-	if err := admin.ConfigResetStat(ctx).Err(); err != nil {
+	app.waitLoaded(t, n)
+	if err := app.admin.ConfigResetStat(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := admin.Do(ctx, "CLIENT", "PAUSE", 300, "WRITE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	close(gate)
+	app.releaseWithWritesHeld(t)
 	<-done
-	if got := c.mustGet("/read"); got != strconv.Itoa(n+1) {
+	if got := app.c.mustGet("/read"); got != strconv.Itoa(n+1) {
 		t.Fatalf("counter %s after %d increments, want %d", got, n+1, n+1)
 	}
-	stats, err := admin.Info(ctx, "commandstats").Result()
+	stats, err := app.admin.Info(ctx, "commandstats").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,4 +193,69 @@ func TestRedisConcurrentCommitsCombine(t *testing.T) {
 	if writes < 1 || writes > 2 {
 		t.Fatalf("%d compare-and-set writes for %d waiting commits of one session, want 1 or 2", writes, n)
 	}
+}
+
+// gatedCounter is an app of one stored session (counter 1, cookie) on its
+// own redis-server whose /gated requests wait, after loading the session,
+// until the test releases them all at once.
+type gatedCounter struct {
+	srv    *httptest.Server
+	admin  *redis.Client
+	c      *client      // the session's browser
+	cookie *http.Cookie // the session's id cookie
+	loaded chan struct{}
+	gate   chan struct{}
+}
+
+// newGatedCounter serves /incr, /read (the counter) and /gated, which runs
+// gated once released; up to n /gated requests may wait at once.
+func newGatedCounter(t *testing.T, n int, gated func(s *session.Session, r *http.Request)) *gatedCounter {
+	t.Helper()
+	rs := redistest.Start(t, redistest.Options{})
+	m, err := session.NewRedisManager(rs.Client(), session.RedisOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &gatedCounter{admin: rs.Client(), loaded: make(chan struct{}, n), gate: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/incr", func(w http.ResponseWriter, r *http.Request) {
+		session.From(r.Context()).Incr("counter", 1)
+	})
+	mux.HandleFunc("/gated", func(w http.ResponseWriter, r *http.Request) {
+		app.loaded <- struct{}{}
+		<-app.gate
+		gated(session.From(r.Context()), r)
+	})
+	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, session.From(r.Context()).Int("counter"))
+	})
+	app.srv = httptest.NewServer(m.Middleware(mux))
+	t.Cleanup(app.srv.Close)
+	app.c = newClient(t, app.srv)
+	app.c.mustGet("/incr")
+	app.cookie = &http.Cookie{Name: session.DefaultIDCookieName, Value: app.c.cookie(session.DefaultIDCookieName)}
+	return app
+}
+
+// waitLoaded returns once n /gated requests have loaded the session.
+func (app *gatedCounter) waitLoaded(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case <-app.loaded:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the gated requests never loaded the session")
+		}
+	}
+}
+
+// releaseWithWritesHeld holds Redis's writes for 300 ms (CLIENT PAUSE
+// WRITE) and releases the gated requests, so that their commits queue
+// and combine.
+func (app *gatedCounter) releaseWithWritesHeld(t *testing.T) {
+	t.Helper()
+	if err := app.admin.Do(context.Background(), "CLIENT", "PAUSE", 300, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	close(app.gate)
 }

@@ -104,39 +104,14 @@ func TestRedisAbsoluteLifetimeWithoutCreationTime(t *testing.T) {
 // combined, one request's value that cannot be encoded fails that request
 // only; the other 11 of the 12 keep their updates.
 func TestRedisCombinedCommitBadValue(t *testing.T) {
-	rs := redistest.Start(t, redistest.Options{})
-	admin := rs.Client()
-	ctx := context.Background()
-	m, err := session.NewRedisManager(rs.Client(), session.RedisOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 12
-	loaded := make(chan struct{}, n)
-	gate := make(chan struct{})
-	mux := http.NewServeMux()
-	mux.HandleFunc("/incr", func(w http.ResponseWriter, r *http.Request) {
-		session.From(r.Context()).Incr("counter", 1)
-	})
-	mux.HandleFunc("/gated", func(w http.ResponseWriter, r *http.Request) {
-		loaded <- struct{}{}
-		<-gate
-		s := session.From(r.Context())
+	app := newGatedCounter(t, n, func(s *session.Session, r *http.Request) {
 		if r.URL.Query().Has("bad") {
 			s.Set("bad", func() {}) // no JSON encoding
 			return
 		}
 		s.Incr("counter", 1)
 	})
-	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, session.From(r.Context()).Int("counter"))
-	})
-	srv := httptest.NewServer(m.Middleware(mux))
-	defer srv.Close()
-	c := newClient(t, srv)
-	c.mustGet("/incr")
-	id := c.cookie(session.DefaultIDCookieName)
-
 	status := make(chan int, n)
 	for i := range n {
 		path := "/gated"
@@ -144,8 +119,8 @@ func TestRedisCombinedCommitBadValue(t *testing.T) {
 			path += "?bad"
 		}
 		go func() {
-			req, _ := http.NewRequest("GET", srv.URL+path, nil)
-			req.AddCookie(&http.Cookie{Name: session.DefaultIDCookieName, Value: id})
+			req, _ := http.NewRequest("GET", app.srv.URL+path, nil)
+			req.AddCookie(app.cookie)
 			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 			if err != nil {
 				status <- 0
@@ -155,14 +130,8 @@ func TestRedisCombinedCommitBadValue(t *testing.T) {
 			status <- resp.StatusCode
 		}()
 	}
-	for range n {
-		<-loaded
-	}
-	// Hold Redis's writes so that the commits queue and combine.
-	if err := admin.Do(ctx, "CLIENT", "PAUSE", 300, "WRITE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	close(gate)
+	app.waitLoaded(t, n)
+	app.releaseWithWritesHeld(t)
 	failed := 0
 	for range n {
 		if code := <-status; code != http.StatusOK {
@@ -172,7 +141,7 @@ func TestRedisCombinedCommitBadValue(t *testing.T) {
 	if failed != 1 {
 		t.Fatalf("%d of %d requests failed, want only the one with the bad value", failed, n)
 	}
-	if got := c.mustGet("/read"); got != fmt.Sprint(n) {
+	if got := app.c.mustGet("/read"); got != fmt.Sprint(n) {
 		t.Fatalf("counter %s, want %d (1 + %d increments)", got, n, n-1)
 	}
 }
