@@ -101,7 +101,10 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 		expire := m.ttl(now, s)
 		if expire < time.Second {
 			// It reached its absolute lifetime during the request: ended,
-			// as if expired (its key's TTL ends at the deadline).
+			// as if expired.
+			if err := m.endLapsed(base, s); err != nil {
+				return err
+			}
 			if err := m.unlistEnded(base, s, s.id, "", ""); err != nil {
 				return err
 			}
@@ -143,13 +146,33 @@ func (m *RedisManager) commit(r *http.Request, h http.Header, s *Session) error 
 // the key still holds what the request loaded: another request's write has
 // set its own TTL, and a RenewID's tombstone must keep its short one.
 func (m *RedisManager) correctExpiry(base context.Context, s *Session, expire time.Duration) error {
-	err := m.do(base, func(ctx context.Context) error {
-		if m.noScript.Load() {
-			return m.rdb.Expire(ctx, m.keyOf(s), expire).Err()
-		}
-		want, mode := casWant(s.rs.loaded)
-		return casScript.Run(ctx, m.rdb, []string{m.keyOf(s)}, want, "", int64(expire/time.Second), mode).Err()
+	return m.do(base, func(ctx context.Context) error {
+		return m.expireIfUnchanged(ctx, m.keyOf(s), s.rs.loaded, expire)
 	})
+}
+
+// endLapsed ends the key of a session whose absolute lifetime passed
+// during the request. Its TTL already ends at the deadline, unless the
+// load could not apply the lifetime (s.rs.expireDue: a codec that hides
+// its encoding) and slid it past: then it ends now, unless another request
+// changed it meanwhile.
+func (m *RedisManager) endLapsed(base context.Context, s *Session) error {
+	if !s.rs.expireDue {
+		return nil
+	}
+	return m.correctExpiry(base, s, time.Second)
+}
+
+// expireIfUnchanged sets key's TTL to expire while it holds loaded (by
+// the compare-and-set script; without scripts, unconditionally).
+func (m *RedisManager) expireIfUnchanged(ctx context.Context, key, loaded string, expire time.Duration) error {
+	var err error
+	if m.noScript.Load() {
+		err = m.rdb.Expire(ctx, key, expire).Err()
+	} else {
+		want, mode := casWant(loaded)
+		err = casScript.Run(ctx, m.rdb, []string{key}, want, "", int64(expire/time.Second), mode).Err()
+	}
 	if err != nil {
 		return storeErr("expire", err)
 	}
@@ -341,6 +364,9 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			// held it: it has ended, as if it had expired (its key's TTL
 			// ends at that deadline), for every request of the batch.
 			// Nothing is written, least of all a key without a TTL.
+			if err := m.endLapsed(base, s); err != nil {
+				return err
+			}
 			return ended(-1, true, newKey)
 		}
 		data, err := m.opts.Codec.Marshal(s.values)

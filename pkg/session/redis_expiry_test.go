@@ -130,3 +130,56 @@ func TestRedisCorrectedExpirySparesRenamedKey(t *testing.T) {
 		t.Fatalf("the renamed session has TTL %v, want the override's 30 days", ttl)
 	}
 }
+
+// TestRedisHiddenLifetimeEndsTheKey: with a codec that hides its encoding
+// the load script cannot see a session's creation time and slides its TTL
+// to the idle timeout; a session found past its absolute lifetime, at the
+// load or during the request, still has its key ended at once (TTL at most
+// a second), not left for an hour past its deadline.
+func TestRedisHiddenLifetimeEndsTheKey(t *testing.T) {
+	const absolute = 24 * time.Hour
+	for _, tt := range []struct {
+		name    string
+		created time.Duration // before the clock's start
+		path    string        // "/read" leaves it unchanged, "/incr" changes it
+		jump    time.Duration // the clock's move during the request
+	}{
+		{"past at the load", absolute + time.Minute, "/read", 0},
+		{"past during a read", absolute - time.Minute, "/read", 2 * time.Minute},
+		{"past during a change", absolute - time.Minute, "/incr", 2 * time.Minute},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := redistest.Start(t, redistest.Options{})
+			admin, ctx, clk := rs.Client(), context.Background(), newFakeClock()
+			m, err := session.NewRedisManager(rs.Client(), session.RedisOptions{Options: session.Options{
+				Codec: opaqueJSON{}, Compat: session.CompatWsess, Clock: clk.Now, AbsoluteTimeout: absolute}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mux := http.NewServeMux()
+			mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
+				s := session.From(r.Context())
+				clk.Advance(tt.jump)
+				fmt.Fprint(w, s.Int("counter"))
+			})
+			mux.HandleFunc("/incr", func(w http.ResponseWriter, r *http.Request) {
+				s := session.From(r.Context())
+				clk.Advance(tt.jump)
+				s.Incr("counter", 1)
+			})
+			srv := httptest.NewServer(m.Middleware(mux))
+			defer srv.Close()
+			id := "9b2f4a0e-6f4c-4e0e-8d2a-3f1c2b7a9e10"
+			value := fmt.Sprintf(`{"counter":7,"_wsess_created":%d}`, clk.Now().Add(-tt.created).Unix())
+			if err := admin.Set(ctx, m.Key(id), value, time.Hour).Err(); err != nil {
+				t.Fatal(err)
+			}
+			c := newClient(t, srv)
+			c.setCookie(session.DefaultIDCookieName, id)
+			c.mustGet(tt.path)
+			if ttl := admin.PTTL(ctx, m.Key(id)).Val(); ttl > time.Second || ttl == -1 {
+				t.Fatalf("the key of the ended session has TTL %v, want at most 1s (or gone)", ttl)
+			}
+		})
+	}
+}

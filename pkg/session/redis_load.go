@@ -122,9 +122,14 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 		created, s.rs.stampDue = now.Truncate(time.Second), true
 	}
 	if m.absolute > 0 && ended(now, created, m.absolute) {
-		// Past its absolute lifetime (the script found no creation time,
-		// or a clock disagreed): absent, never revived. Its TTL already
-		// ends at the deadline.
+		// Past its absolute lifetime: absent, never revived. The script
+		// passes no such session (it is given the same now), so this one's
+		// creation time was out of its sight (a codec that hides its
+		// encoding) and the read slid its TTL: end the key now, unless
+		// another request changed it meanwhile.
+		if ttl > 0 {
+			return m.expireIfUnchanged(ctx, key, val, time.Second)
+		}
 		return nil
 	}
 	s.id, s.values, s.stored, s.rs.loaded, s.rs.touched = id, values, true, val, ttl
