@@ -136,7 +136,7 @@ func xScenarios() []xscenario {
 		// A login of an anonymous session whose compare-and-set another
 		// request makes retry, against a revoke of the user: the login may
 		// land on either side, but never logged in and unlisted.
-		xscenario{{ops: []string{"login"}, dev: "N"}, {ops: []string{"set"}, dev: "N"}, {ops: []string{"revoke-user"}, dev: "N"}},
+		xscenario{{ops: []string{"login"}, dev: xAnonymous}, {ops: []string{"set"}, dev: xAnonymous}, {ops: []string{"revoke-user"}, dev: xAnonymous}},
 		// The kept session renamed twice while "log out my other
 		// devices" runs: still kept.
 		xscenario{{ops: []string{"renew", "renew"}, dev: "K"}, {ops: []string{"revoke-others"}, dev: "A"}},
