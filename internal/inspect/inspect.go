@@ -67,6 +67,9 @@ type Session struct {
 	User string
 	// Generation is the revocation generation ("_wsess_gen"); nil if none.
 	Generation *int64
+	// LoginID is the random id of the Login, which a logout ends in Redis
+	// ("_wsess_lid", cookies sealed with revocations on); "" if none.
+	LoginID string
 	// IdleTimeout is the per-session idle timeout override
 	// ("_expires_after", as weppy and Session.SetExpire store it); 0 if none.
 	IdleTimeout time.Duration

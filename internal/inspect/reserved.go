@@ -16,6 +16,7 @@ const (
 	keyAuth    = "_wsess_auth"    // Unix milliseconds
 	keyUser    = "_wsess_user"    // the user id
 	keyGen     = "_wsess_gen"     // a revocation generation
+	keyLogin   = "_wsess_lid"     // the id of a Login, ended by the logout
 	keyExpires = "_expires_after" // weppy's per-session idle timeout, seconds
 )
 
@@ -46,6 +47,10 @@ func (s *Session) takeReserved() {
 	if g, ok := intValue(s.Data[keyGen]); ok {
 		s.Generation = &g
 		delete(s.Data, keyGen)
+	}
+	if l, ok := s.Data[keyLogin].(string); ok {
+		s.LoginID = l
+		delete(s.Data, keyLogin)
 	}
 	if n, ok := s.Data[keyExpires].(json.Number); ok {
 		if f, err := n.Float64(); err == nil && f > 0 && f < math.MaxInt64/float64(time.Second) {

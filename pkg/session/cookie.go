@@ -67,12 +67,16 @@ type CookieOptions struct {
 	// each RevokeUser raises (in Redis, by a script: no app server's clock
 	// decides it). A response that commits a Login reads the user's
 	// generation (one GET) and seals it in the cookie, under the reserved
-	// key "_wsess_gen" that Keys hides; a cookie whose session has a user is
-	// refused when the user's generation has risen since. So a revocation
+	// key "_wsess_gen" that Keys hides, with a random id of the login
+	// ("_wsess_lid"); a cookie whose session has a user is refused when the
+	// user's generation has risen since, or when its login was ended by
+	// Destroy (the logout records the login id's hash in Redis, so a copy
+	// of the cookie taken before the logout is refused). So a revocation
 	// refuses exactly the logins committed before it, whatever the app
 	// servers' clocks say; cookies sealed before generations existed are
 	// judged by their login time instead. Requests whose session has a
-	// user pay one GET when loaded, and a Login one more when committed;
+	// user pay one round trip when loaded (GET and EXISTS, pipelined), a
+	// Login one GET when committed, and a Destroy one SET;
 	// anonymous requests pay nothing. When a lookup fails the request fails
 	// closed: the error handler answers (503 for ErrUnavailable), as for any
 	// store outage, and a Login gets no cookie. It needs an absolute
@@ -415,6 +419,7 @@ func (m *CookieManager) load(r *http.Request, s *Session) error {
 			s.values, s.stale = nil, true
 			return nil
 		}
+		s.login, _ = values[loginKey].(string)
 	}
 	s.expires, s.created, s.stored = exp, created, true
 	return nil
@@ -424,6 +429,16 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := m.opts.Clock()
+	if s.destroyed && s.login != "" {
+		// The logout ends this login in Redis, so a copy of the cookie
+		// taken before it is refused too. If Redis cannot record it, the
+		// request fails closed (the cookie is kept, the logout reported
+		// as failed) rather than claim a logout that copies survive.
+		if err := m.revoke.endLogin(context.WithoutCancel(r.Context()), s.login); err != nil { // bounded by RevocationTimeout
+			return err
+		}
+		s.login = ""
+	}
 	if s.destroyed && len(s.values) == 0 {
 		if s.stored {
 			m.cookies.set(h, &s.cookie, "", 0, time.Time{})

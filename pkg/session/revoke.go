@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,6 +19,17 @@ const DefaultRevocationPrefix = "wsess:revoked:"
 // the user's revocation generation read when that Login was committed. Keys
 // hides it, like the other reserved keys.
 const genKey = reservedPrefix + "gen"
+
+// loginKey holds, in a cookie whose session logged in with Revocations set,
+// a random id of that Login (22 base64url characters). Destroy ends that
+// login in Redis (a key named after HashID of it), so a copy of the cookie
+// taken before the logout is refused too. Keys hides it.
+const loginKey = reservedPrefix + "lid"
+
+// endedInfix follows the revocation prefix in the names of ended logins'
+// keys: prefix + "l:" + HashID(login id). The user keys are prefix +
+// HashID(user id), 43 characters without a colon, so the two never meet.
+const endedInfix = "l:"
 
 // revocations is the cookie manager's per-user revocation generation in
 // Redis.
@@ -73,6 +86,20 @@ func newRevocations(o *CookieOptions, absolute time.Duration) (revocations, erro
 
 func (rv *revocations) key(userID string) string { return rv.prefix + HashID(userID) }
 
+// endedKey names the key that marks the login loginID as ended by Destroy.
+func (rv *revocations) endedKey(loginID string) string {
+	return rv.prefix + endedInfix + HashID(loginID)
+}
+
+// parseGeneration reads a generation key's value.
+func parseGeneration(v string) (int64, error) {
+	gen, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: revocation lookup: not an integer generation", ErrStore)
+	}
+	return gen, nil
+}
+
 // generation returns userID's current revocation generation (0 when the
 // user was never revoked, or the revocation expired). A lookup that fails
 // is an error wrapping ErrUnavailable or ErrStore.
@@ -86,24 +113,87 @@ func (rv *revocations) generation(ctx context.Context, userID string) (int64, er
 	if err != nil {
 		return 0, storeErr("revocation lookup", err)
 	}
-	gen, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%w: revocation lookup: not an integer generation", ErrStore)
+	return parseGeneration(v)
+}
+
+// lookup returns userID's current generation and whether the login
+// loginID was ended by Destroy, in one round trip (a pipeline of GET and
+// EXISTS; on a cluster the two keys may live on different masters, which
+// go-redis asks in parallel). An empty loginID asks only for the
+// generation.
+func (rv *revocations) lookup(ctx context.Context, userID, loginID string) (gen int64, ended bool, err error) {
+	if loginID == "" {
+		gen, err = rv.generation(ctx, userID)
+		return gen, false, err
 	}
-	return gen, nil
+	ctx, cancel := context.WithTimeout(ctx, rv.timeout)
+	defer cancel()
+	var get *redis.StringCmd
+	var exists *redis.IntCmd
+	_, err = rv.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, rv.key(userID))
+		exists = p.Exists(ctx, rv.endedKey(loginID))
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, false, storeErr("revocation lookup", err)
+	}
+	// The pipeline's error is the first command's: GET's redis.Nil can
+	// hide an EXISTS that failed.
+	if err := exists.Err(); err != nil {
+		return 0, false, storeErr("revocation lookup", err)
+	}
+	if exists.Val() > 0 {
+		return 0, true, nil
+	}
+	v, err := get.Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, storeErr("revocation lookup", err)
+	}
+	gen, err = parseGeneration(v)
+	return gen, false, err
+}
+
+// endLogin marks the login loginID as ended, for as long as a cookie
+// carrying it could still be accepted. Destroy's commit calls it, so a copy
+// of the cookie taken before the logout is refused like a revoked one.
+func (rv *revocations) endLogin(ctx context.Context, loginID string) error {
+	ctx, cancel := context.WithTimeout(ctx, rv.timeout)
+	defer cancel()
+	if err := rv.client.Set(ctx, rv.endedKey(loginID), "1", rv.ttl).Err(); err != nil {
+		return storeErr("end login", err)
+	}
+	return nil
+}
+
+// newLoginID returns a random id for a Login: 16 bytes, base64url.
+func newLoginID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("session: login id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // refused reports whether the user bound to values was revoked after the
-// session's login. A session without a user costs nothing. A lookup
-// that fails is an error (the request fails closed).
+// session's login, or the login was ended by a Destroy (a logout in
+// another copy of the cookie). A session without a user costs nothing. A
+// lookup that fails is an error (the request fails closed).
 func (rv *revocations) refused(ctx context.Context, values map[string]any) (bool, error) {
 	uid, _ := values[userKey].(string)
 	if uid == "" {
 		return false, nil
 	}
-	cur, err := rv.generation(ctx, uid)
-	if err != nil || cur == 0 {
-		return false, err
+	lid, _ := values[loginKey].(string)
+	cur, ended, err := rv.lookup(ctx, uid, lid)
+	if err != nil || ended {
+		return ended, err
+	}
+	if cur == 0 {
+		return false, nil
 	}
 	if g, sealed := values[genKey]; sealed {
 		gen, ok := toInt64(g)
@@ -115,21 +205,27 @@ func (rv *revocations) refused(ctx context.Context, values map[string]any) (bool
 	return !ok || auth < cur, nil
 }
 
-// stamp seals the user's current generation into a session that logged in
-// during this request, so that only a later RevokeUser refuses it. It is
-// called at commit, after whatever the handler did (a RevokeUser of the same
-// request included). A session that did not log in, or whose user was
-// cleared since, costs nothing.
+// stamp seals the user's current generation and a new login id into a
+// session that logged in during this request, so that only a later
+// RevokeUser, or a Destroy of this login, refuses it. It is called at
+// commit, after whatever the handler did (a RevokeUser of the same request
+// included). A session that did not log in, or whose user was cleared
+// since, costs nothing.
 func (rv *revocations) stamp(ctx context.Context, s *Session) error {
 	uid, _ := s.values[userKey].(string)
 	if uid == "" || !loggedInLocked(s) {
 		return nil
+	}
+	lid, err := newLoginID()
+	if err != nil {
+		return err
 	}
 	gen, err := rv.generation(ctx, uid)
 	if err != nil {
 		return err
 	}
 	s.values[genKey] = gen
+	s.values[loginKey] = lid
 	return nil
 }
 

@@ -506,3 +506,91 @@ func TestCookieRevocationGeneration(t *testing.T) {
 		t.Fatalf("TTL %v, want the absolute lifetime (%v) plus at most a second", ttl, absolute)
 	}
 }
+
+// TestCookieLogoutEndsCopies: with Revocations, Destroy (the logout) ends
+// that login in Redis: a copy of the cookie taken before the logout, and a
+// copy renewed (RenewID) from it, are refused afterwards, while the same
+// user's other logins stay. The key names only a hash of the login's id,
+// expires with the cookies it guards, and a logout Redis cannot record
+// fails closed (503, the cookie kept, nothing claimed).
+func TestCookieLogoutEndsCopies(t *testing.T) {
+	const absolute = 2 * time.Hour
+	st := newRevocationSetup(t, absolute)
+	ana, other := newClient(t, st.srv), newClient(t, st.srv)
+	ana.mustGet("/login?user=ana")
+	other.mustGet("/login?user=ana")
+	stolen := ana.cookie(session.DefaultCookieName)
+	ana.mustGet("/renew")
+	renewed := ana.cookie(session.DefaultCookieName)
+	if renewed == stolen {
+		t.Fatal("RenewID kept the same cookie value")
+	}
+
+	if code, _ := ana.get("/destroy"); code != http.StatusOK {
+		t.Fatalf("logout: %d", code)
+	}
+	for name, v := range map[string]string{"copy taken before the logout": stolen, "copy renewed before the logout": renewed} {
+		replay := newClient(t, st.srv)
+		replay.setCookie(session.DefaultCookieName, v)
+		body, ck, _ := replay.getCookie("/whoami", session.DefaultCookieName)
+		if !strings.HasPrefix(body, "user= ") {
+			t.Fatalf("%s replayed after the logout: %q, want a new anonymous session", name, body)
+		}
+		if ck == nil || ck.MaxAge >= 0 {
+			t.Fatalf("%s: Set-Cookie %v, want the cookie dropped", name, ck)
+		}
+	}
+	wantUser(t, other, "ana", "the same user's other login after one logout")
+
+	keys, err := st.rdb.Keys(context.Background(), session.DefaultRevocationPrefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || !strings.HasPrefix(keys[0], session.DefaultRevocationPrefix+"l:") || len(keys[0]) != len(session.DefaultRevocationPrefix)+2+43 {
+		t.Fatalf("keys %q, want one ended-login key named by a 43-character hash", keys)
+	}
+	ttl, err := st.rdb.PTTL(context.Background(), keys[0]).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl <= absolute-time.Minute || ttl > absolute+time.Second {
+		t.Fatalf("ended-login TTL %v, want the absolute lifetime (%v) plus at most a second", ttl, absolute)
+	}
+
+	// A logout while Redis is down: 503, the session stays (nothing is
+	// claimed that a copy of the cookie would survive).
+	other.mustGet("/incr")
+	st.rs.Stop()
+	if code, _ := other.get("/destroy"); code != http.StatusServiceUnavailable {
+		t.Fatalf("logout during an outage: %d, want 503", code)
+	}
+	if errs := st.errs.all(); len(errs) != 1 || !errors.Is(errs[0], session.ErrUnavailable) {
+		t.Fatalf("errors %v, want one ErrUnavailable", errs)
+	}
+}
+
+// TestCookieLogoutWithoutLoginID: a cookie sealed before logins had ids
+// (a user, a generation, no "_wsess_lid") still logs out (the browser drops
+// the cookie) and costs no write; an anonymous session's Destroy costs
+// nothing in Redis either.
+func TestCookieLogoutWithoutLoginID(t *testing.T) {
+	st := newRevocationSetup(t, 0)
+	legacy := newClient(t, st.srv)
+	v, err := st.m.Seal(map[string]any{"_wsess_user": "ana", "_wsess_auth": st.clk.Now().UnixMilli(), "_wsess_gen": 0}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy.setCookie(session.DefaultCookieName, v)
+	wantUser(t, legacy, "ana", "a cookie without a login id")
+	anon := newClient(t, st.srv)
+	anon.mustGet("/incr")
+	before := commandCalls(t, st.rdb, "set")
+	for _, c := range []*client{legacy, anon} {
+		if _, ck, _ := c.getCookie("/destroy", session.DefaultCookieName); ck == nil || ck.MaxAge >= 0 {
+			t.Fatalf("logout: Set-Cookie %v, want the cookie dropped", ck)
+		}
+	}
+	if got := commandCalls(t, st.rdb, "set") - before; got != 0 {
+		t.Fatalf("logouts without a login id made %d SETs, want 0", got)
+	}
+}

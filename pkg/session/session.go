@@ -87,6 +87,7 @@ type Session struct {
 	created time.Time        // when the session began (or last logged in); zero for a new one
 	clock   func() time.Time // the manager's Options.Clock; nil means time.Now
 	stale   bool             // the request's cookie named a session that ended: drop it
+	login   string           // cookie with Revocations: the loaded login's id, which Destroy ends
 
 	cacheControl [1]string // backs the response's Cache-Control header (markPrivate)
 
