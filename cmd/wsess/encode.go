@@ -75,8 +75,12 @@ no name binding, so --expire and --name do not apply to them.`,
 			if opts.Expire < 0 {
 				return newUsageError("give a positive duration such as 1h", "--expire %s is negative", opts.Expire)
 			}
-			if opts.Expire > 0 && opts.Expire < time.Second {
+			if opts.Expire < time.Second {
 				return newUsageError("give at least 1s", "--expire %s is shorter than a second", opts.Expire)
+			}
+			if opts.Format == "wsess" && opts.Expire > session.DefaultAbsoluteTimeout {
+				// Seal would cap it silently at the absolute lifetime.
+				return newUsageError(fmt.Sprintf("give at most %dh", session.DefaultAbsoluteTimeout/time.Hour), "--expire %s is longer than a wsess cookie's absolute lifetime", opts.Expire)
 			}
 			if opts.Format == "wsess" && cmd.Flags().Changed("target") {
 				return newUsageError("use --target with --format weppy or emmett", "--target does not apply to wsess cookies")

@@ -211,8 +211,24 @@ func explainRedisError(err error, db int) error {
 	case strings.HasPrefix(msg, "WRONGPASS"), strings.HasPrefix(msg, "ERR invalid password"):
 		return withHint(&causeError{msg: "Redis authentication failed: wrong user name or password (WRONGPASS)", err: err},
 			"check the password in the URL: "+urlForm)
+	case strings.HasPrefix(msg, "WRONGTYPE"):
+		return withHint(&causeError{msg: "a Redis key that wsess read holds another type than the session store writes (WRONGTYPE)", err: err},
+			"check that --prefix names only this app's sessions: 'wsess redis ls --prefix PREFIX' shows each key's type")
+	case strings.Contains(msg, "cluster support disabled"):
+		return withHint(&causeError{msg: "the Redis server is not a cluster node", err: err},
+			"drop --cluster (and "+envRedisCluster+") and name the server with --redis-url / "+envRedisURL)
 	}
-	return err
+	var (
+		he *hintError
+		ue *usageError
+	)
+	if errors.As(err, &he) || errors.As(err, &ue) {
+		return err // it says what to do already
+	}
+	// Any other reply: Redis's own words, without the layers of wsess's
+	// code it passed through, and where to look next.
+	return withHint(&causeError{msg: "Redis answered: " + reply.Error(), err: err},
+		"check the server's log, and that --redis-url / "+envRedisURL+" names the app's Redis")
 }
 
 // flagGroupError rewrites the errors cobra makes about flag groups and

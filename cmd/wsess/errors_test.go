@@ -221,8 +221,14 @@ func TestExplainRedisError(t *testing.T) {
 			"wsess: Redis database 20 does not exist; Redis has 16 (0 to 15) by default: check the /N at the end of --redis-url / WSESS_REDIS_URL\n"},
 		{"db unknown", redistest.Reply("ERR DB index is out of range"), -1,
 			"wsess: the Redis database the URL names does not exist; Redis has 16 (0 to 15) by default: check the /N at the end of --redis-url / WSESS_REDIS_URL\n"},
-		{"other reply", redistest.Reply("WRONGTYPE Operation against a key holding the wrong kind of value"), 0,
-			"wsess: WRONGTYPE Operation against a key holding the wrong kind of value\n"},
+		{"wrong type", fmt.Errorf("session: store error: index list: %w", redistest.Reply("WRONGTYPE Operation against a key holding the wrong kind of value")), 0,
+			"wsess: a Redis key that wsess read holds another type than the session store writes (WRONGTYPE); check that --prefix names only this app's sessions: 'wsess redis ls --prefix PREFIX' shows each key's type\n"},
+		{"not a cluster", &manager.Error{Op: "list nodes", Kind: rediserr.Reply, Err: redistest.Reply("ERR This instance has cluster support disabled")}, 0,
+			"wsess: the Redis server is not a cluster node; drop --cluster (and WSESS_REDIS_CLUSTER) and name the server with --redis-url / WSESS_REDIS_URL\n"},
+		{"other reply", fmt.Errorf("manager: get: %w", redistest.Reply("ERR unknown command 'GETEX'")), 0,
+			"wsess: Redis answered: ERR unknown command 'GETEX'; check the server's log, and that --redis-url / WSESS_REDIS_URL names the app's Redis\n"},
+		{"reply with advice passes", withHint(fmt.Errorf("cannot read the session: %w", redistest.Reply("ERR odd")), "do this"), 0,
+			"wsess: cannot read the session: ERR odd; do this\n"},
 		{"timeout passes", errors.New("i/o timeout"), 0, "wsess: i/o timeout\n"},
 	}
 	for _, tt := range tests {

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -119,6 +121,16 @@ func (f *factory) RedisCluster() []string {
 	return out
 }
 
+// clusterGiven reports whether --cluster or a non-blank
+// WSESS_REDIS_CLUSTER was given, even when it names no address.
+func (f *factory) clusterGiven() bool {
+	if f.redis.clusterSet() {
+		return true
+	}
+	v, ok := f.env(envRedisCluster)
+	return ok && strings.TrimSpace(v) != ""
+}
+
 // RedisClient returns the Redis client, built on the first call. With
 // cluster addresses it is a cluster client, which takes the username,
 // password and TLS settings of the Redis URL; otherwise a single-node client
@@ -135,7 +147,17 @@ func (f *factory) newRedisClient() (redis.UniversalClient, error) {
 	}
 	// Honour the command's context deadlines (Ctrl-C, --timeout).
 	opt.ContextTimeoutEnabled = true
-	if addrs := f.RedisCluster(); len(addrs) > 0 {
+	addrs := f.RedisCluster()
+	if len(addrs) == 0 && f.clusterGiven() {
+		return nil, newUsageError("give the cluster's nodes as host:port,host:port (--cluster or "+envRedisCluster+")", "--cluster names no address")
+	}
+	for _, a := range addrs {
+		if problem := addrProblem(a); problem != "" {
+			// Cluster addresses hold no password: the address is shown.
+			return nil, newUsageError("give the cluster's nodes as host:port,host:port (--cluster or "+envRedisCluster+")", "cluster address %q: %s", a, problem)
+		}
+	}
+	if len(addrs) > 0 {
 		return redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:                 addrs,
 			Username:              opt.Username,
@@ -156,12 +178,45 @@ var errBadRedisURL = errors.New("invalid Redis URL")
 func parseRedisURL(raw string) (*redis.Options, error) {
 	opt, err := redis.ParseURL(raw)
 	if err == nil && !missingSlashes(raw) {
+		if opt.DB < 0 {
+			// go-redis selects no database for a negative number: the
+			// commands would run on database 0, which the URL did not name.
+			return nil, badRedisURL("the database number is negative")
+		}
+		if opt.Network != "unix" {
+			if problem := addrProblem(opt.Addr); problem != "" {
+				return nil, badRedisURL(problem)
+			}
+		}
 		return opt, nil
 	}
-	return nil, &usageError{
-		err:  fmt.Errorf("%w: %s (the URL is not shown: it may hold a password)", errBadRedisURL, redisURLProblem(raw)),
+	return nil, badRedisURL(redisURLProblem(raw))
+}
+
+// badRedisURL is the usage error about a Redis URL whose problem is
+// described by problem, in fixed words (never the URL's text).
+func badRedisURL(problem string) error {
+	return &usageError{
+		err:  fmt.Errorf("%w: %s (the URL is not shown: it may hold a password)", errBadRedisURL, problem),
 		hint: "use redis://[user:password@]host:port/db, rediss://... or unix:///path/to/socket (--redis-url or " + envRedisURL + ")",
 	}
+}
+
+// addrProblem says what is wrong with a host:port address, in fixed words,
+// or "" when nothing is: the port must be a number from 1 to 65535.
+func addrProblem(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "the address is not host:port"
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || !isDigits(port) {
+		return "the port is not a number"
+	}
+	if n < 1 || n > 65535 {
+		return "the port is not from 1 to 65535"
+	}
+	return ""
 }
 
 // redisURLProblem says which part of a Redis URL that does not parse is

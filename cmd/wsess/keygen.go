@@ -26,7 +26,7 @@ base64url-encoded without padding (43 characters), on one line.
 Use it as the secret of the cookie manager, in WSESS_KEY or a --key-file.`,
 		Example: `  wsess keygen > key.txt
   export WSESS_KEY="$(wsess keygen)"`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Bytes < 16 || opts.Bytes > 1024 {
 				return newUsageError("use a value from 16 to 1024", "--bytes %d is out of range", opts.Bytes)

@@ -17,7 +17,7 @@ func newCmdRedis(f *factory) *cobra.Command {
 Keys are walked with SCAN, never KEYS, on every master of a cluster, in
 constant memory. Connect with --redis-url (or WSESS_REDIS_URL) for a single
 server, and add --cluster host:port,... for a Redis Cluster.`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(

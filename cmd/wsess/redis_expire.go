@@ -64,7 +64,7 @@ idempotent, so running the same command again finishes the job.`,
   wsess redis expire --prefix wppsess: --no-ttl --in 24h
   wsess redis expire --prefix wppsess: --where '.auth.user.id == 42' --delete --yes
   wsess redis expire --prefix wppsess: --in 1h --rate 2000`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fl := cmd.Flags()
 			if !fl.Changed("prefix") || opts.Prefix == "" {

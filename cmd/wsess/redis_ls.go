@@ -78,7 +78,7 @@ printed and wsess exits with status 1.`,
   wsess redis ls --keys-only | wc -l
   wsess redis ls --where '.auth.user.id == 42'
   wsess redis ls --where '.cart | length > 50' -o jsonl --rate 5000 > big-carts.jsonl`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := nonNegative("limit", opts.Limit); err != nil {
 				return err

@@ -47,7 +47,7 @@ touch interval (5 minutes by default). On a terminal the output is a table;
 -o json, jsonl or tsv give the rows for scripts.`,
 		Example: `  wsess redis sessions --user ana
   wsess redis sessions --user ana -o json`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.User == "" {
 				return newUsageError("give the user id the app passed to Login, e.g. --user ana", "--user is required")

@@ -63,7 +63,7 @@ sizes resets the keys' idle time.)`,
   wsess redis stats --prefix myapp:sess: -o json
   wsess redis stats --prefix '' --top 20
   wsess redis stats --where '.cart | length > 50' --rate 5000`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := nonNegative("top", opts.Top); err != nil {
 				return err

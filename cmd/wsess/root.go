@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -32,7 +33,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		Long: `wsess decrypts session cookies (wsess, weppy and Emmett formats), lists,
 shows and expires sessions stored in Redis, and runs a demo counter server.`,
 		Example: `  wsess keygen > key.txt
-  wsess decode --key-file key.txt 'wsess_session_data=v1.…'
+  wsess decode --key-file key.txt 'wsess_session_data=w1.…'
   wsess serve demo --addr 127.0.0.1:8080`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -45,6 +46,7 @@ shows and expires sessions stored in Redis, and runs a demo counter server.`,
 	root.SetOut(f.IOStreams.Out)
 	root.SetErr(f.IOStreams.ErrOut)
 	root.SetFlagErrorFunc(flagError)
+	root.SetHelpCommand(newCmdHelp())
 	f.addRedisFlags(root)
 
 	root.AddCommand(
@@ -95,6 +97,55 @@ func finishTree(root *cobra.Command, f *factory) {
 	walk(root, false)
 }
 
+// newCmdHelp replaces cobra's help command, which prints the root's help
+// and exits 0 for a topic it does not know: here an unknown topic is a
+// usage error (exit 2) that suggests the nearest command.
+func newCmdHelp() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help shows the help of any command: wsess help redis ls.",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			cmd, _, err := c.Root().Find(args)
+			if err != nil || cmd == nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []string
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					names = append(names, sub.Name()+"\t"+sub.Short)
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err == nil && cmd != nil && len(rest) == 0 {
+				cmd.InitDefaultHelpFlag()
+				cmd.InitDefaultVersionFlag()
+				return cmd.Help()
+			}
+			// Find stops at the deepest command it knows; the first word
+			// after it is the unknown one.
+			parent, unknown := c.Root(), args[len(args)-1]
+			if cmd != nil {
+				parent = cmd
+				if len(rest) > 0 {
+					unknown = rest[0]
+				}
+			}
+			hint := fmt.Sprintf("run '%s --help' for the commands", parent.CommandPath())
+			if parent.SuggestionsMinimumDistance <= 0 {
+				parent.SuggestionsMinimumDistance = 2
+			}
+			if s := parent.SuggestionsFor(unknown); len(s) > 0 {
+				hint = fmt.Sprintf("did you mean 'wsess help %s'?", strings.TrimPrefix(parent.CommandPath()+" "+s[0], "wsess "))
+			}
+			return newUsageError(hint, "no help topic %q", strings.Join(args, " "))
+		},
+	}
+}
+
 // flagError turns cobra/pflag flag parsing errors into usage errors. An
 // unknown or argument-less shorthand is named alone: pflag would echo its
 // whole group ("unknown shorthand flag: 'k' in -kS3cret"), and what follows
@@ -120,6 +171,17 @@ func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// noArgs refuses positional arguments to a command that takes none. (cobra's
+// NoArgs calls the first one an "unknown command" of a command that has no
+// subcommands.)
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	return newUsageError(fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath()),
+		"%s takes no arguments, got %q", strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), args[0])
 }
 
 // unknownCommand refuses arguments to a command group, suggesting the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -94,7 +95,7 @@ gracefully.`,
 		Example: `  wsess serve demo
   wsess serve demo --addr 127.0.0.1:0 --expire 10m
   wsess serve demo --store redis --redis-url redis://127.0.0.1:6379/0 --prefix demo:`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Store == "redis" && opts.Revocations {
 				return newUsageError("the Redis store revokes sessions without it", "--revocations applies only to the cookie store")
@@ -105,8 +106,13 @@ gracefully.`,
 			if opts.Expire < time.Second {
 				return newUsageError("give a duration of at least 1s, such as 1h", "--expire %s is too short", opts.Expire)
 			}
-			if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
+			if _, port, err := net.SplitHostPort(opts.Addr); err != nil {
 				return newUsageError("give host:port, such as 127.0.0.1:8080", "invalid --addr %q", opts.Addr)
+			} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+				return newUsageError("give host:port, such as 127.0.0.1:8080 (port 0 picks a free one)", "invalid --addr %q: the port is not from 0 to 65535", opts.Addr)
+			}
+			if strings.ContainsAny(opts.Domain, "; ,\t\r\n") {
+				return newUsageError("give a bare host name such as example.com", "invalid --domain %q: a cookie domain holds no ';', ',', space or line break", opts.Domain)
 			}
 			opts.Secrets = func() ([]string, error) { return f.Secrets(keys) }
 			if runF != nil {
@@ -285,6 +291,15 @@ func pingRedis(ctx context.Context, opts *serveDemoOptions) (redis.UniversalClie
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
+		db := -1
+		if c, ok := rdb.(*redis.Client); ok {
+			db = c.Options().DB
+		}
+		var reply redis.Error
+		if errors.As(err, &reply) {
+			// A password, a database number: say which.
+			return nil, explainRedisError(err, db)
+		}
 		return nil, withHint(fmt.Errorf("cannot reach Redis at %s: %w", describeRedis(rdb), err),
 			"start Redis or point --redis-url / "+envRedisURL+" at it")
 	}

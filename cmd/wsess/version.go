@@ -23,7 +23,7 @@ func newCmdVersion(f *factory, runF func(*versionOptions) error) *cobra.Command 
 		Use:     "version",
 		Short:   "Print the wsess version and the Go version it was built with",
 		Example: `  wsess version`,
-		Args:    usageArgs(cobra.NoArgs),
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(opts)
