@@ -49,8 +49,12 @@ func TestAdminCommandsKeepIdleTimes(t *testing.T) {
 	}
 
 	// OBJECT IDLETIME counts whole seconds of a clock updated ten times a
-	// second: after 3.2 s every key not used since is idle for 2 s or more.
-	time.Sleep(3200 * time.Millisecond)
+	// second: after idleFor+1.2 s every key not used since is idle for
+	// idleFor or more. The keys used below must stay under idleFor until
+	// the last dry run: on a loaded machine the commands between take
+	// seconds (with 2 s, a run under load once found all 21 keys idle).
+	const idleFor = 5 * time.Second
+	time.Sleep(idleFor + 1200*time.Millisecond)
 	for i := range 5 { // five sessions in use: not idle
 		if err := c.Get(ctx, fmt.Sprintf("p:%d", i)).Err(); err != nil {
 			t.Fatal(err)
@@ -63,10 +67,10 @@ func TestAdminCommandsKeepIdleTimes(t *testing.T) {
 	wsess := func(args ...string) cliResult { t.Helper(); return wsessTTY(false, args...) }
 	idle := func() int {
 		t.Helper()
-		r := wsess("expire", "--prefix", "p:", "--delete", "--idle", "2s", "--dry-run")
+		r := wsess("expire", "--prefix", "p:", "--delete", "--idle", idleFor.String(), "--dry-run")
 		m := wouldDeleteRe.FindStringSubmatch(r.Stdout)
 		if r.Code != 0 || r.Stderr != "" || m == nil {
-			t.Fatalf("expire --idle 2s --dry-run: exit %d, %q %q", r.Code, r.Stdout, r.Stderr)
+			t.Fatalf("expire --idle %s --dry-run: exit %d, %q %q", idleFor, r.Code, r.Stdout, r.Stderr)
 		}
 		n, _ := strconv.Atoi(m[1])
 		return n
