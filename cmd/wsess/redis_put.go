@@ -77,7 +77,11 @@ An existing key is never overwritten without --force (SET NX): wsess then
 exits with status 1 and changes nothing. The cookie value is a credential:
 it is printed on stdout only. --cookie-name NAME prints the cookie's name
 with it (pkg/session's Redis store reads wsess_session_id, weppy
-wpp_session_data_APP, Emmett emt_session_data_APP).`,
+wpp_session_data_APP, Emmett emt_session_data_APP).
+The library's own keys ("_wsess_user", "_wsess_auth", "_wsess_created",
+...) are stored as given, like any other: a session put with a user is
+logged in for pkg/session, but it is not listed in that user's index, so
+wsess redis sessions and revoke --user do not see it (revoke it by key).`,
 		Example: `  wsess redis put '{"counter": 41}'
   curl -b "wsess_session_id=$(wsess redis put -o json '{"counter": 41}' | jq -r .cookie)" http://127.0.0.1:8080/counter
   wsess redis put --format pickle --target weppy-1.3 --cookie-name wpp_session_data_myapp - < session.json
