@@ -42,3 +42,12 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+// A source is printed; the secret must not be part of it.
+func TestSourcesDoNotRepeatTheSecret(t *testing.T) {
+	for _, w := range All() {
+		if strings.Contains(w.Source, w.Secret) && len(w.Secret) > 3 {
+			t.Errorf("the source of %q repeats it: %q", w.Secret, w.Source)
+		}
+	}
+}
