@@ -117,7 +117,7 @@ func checkSize(r *Report, subject string, nameLen, valueLen int) {
 	n := nameLen + valueLen
 	what := "name and value"
 	if nameLen == 0 {
-		what = "value alone (the name adds to it)"
+		what = "the value alone: its name adds to it"
 	}
 	switch {
 	case n > maxCookieBytes:
