@@ -368,3 +368,53 @@ func TestAuditCookieDashLed(t *testing.T) {
 	}
 	t.Fatal("no cookie of 2000 started with -")
 }
+
+// demoSetCookie fetches /counter from d and returns its Set-Cookie line.
+func demoSetCookie(t *testing.T, d *demoServer) string {
+	t.Helper()
+	resp, err := http.Get(d.URL.JoinPath("counter").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	lines := resp.Header.Values("Set-Cookie")
+	if len(lines) != 1 {
+		t.Fatalf("Set-Cookie: %q", lines)
+	}
+	return lines[0]
+}
+
+// TestAuditDemoCookie judges the demo's own cookie and Set-Cookie line
+// with audit cookie and audit set-cookie: goldens without the key, and
+// with the key the lifetime the demo sealed (its clock is the real one).
+func TestAuditDemoCookie(t *testing.T) {
+	d := startDemo(t, []string{demoKey}, nil, "--secure")
+	line := demoSetCookie(t, d)
+	cookie, _, _ := strings.Cut(line, ";")
+
+	r := runCLI(t, nil, false, cookie, "audit", "cookie")
+	if r.Code != 0 || r.Stderr != "" {
+		t.Fatalf("audit cookie: exit %d stderr %q", r.Code, r.Stderr)
+	}
+	golden(t, "audit/cookie_demo_pipe.golden", []byte(r.Stdout))
+
+	r = runCLI(t, nil, false, "Set-Cookie: "+line, "audit", "set-cookie")
+	if r.Code != 0 || r.Stderr != "" {
+		t.Fatalf("audit set-cookie: exit %d stderr %q", r.Code, r.Stderr)
+	}
+	golden(t, "audit/setcookie_demo_pipe.golden", []byte(r.Stdout))
+
+	r = runCLIAt(t, time.Now(), testEnv{envKey: demoKey}, false, cookie, "audit", "cookie")
+	if r.Code != 0 || !regexp.MustCompile(`idle-timeout\tpass\t7\.3\.1\tsealed expiry \S+ \(in (59m[0-9]{2}s|1h00m)\), enforced by the server\n`).MatchString(r.Stdout) ||
+		!strings.Contains(r.Stdout, "absolute-lifetime\tpass\t7.3.2\tcreated ") || strings.Contains(r.Stdout, demoKey) {
+		t.Errorf("with the key: exit %d\n%s", r.Code, r.Stdout)
+	}
+
+	// The demo with a published secret: the audit of its cookie fails.
+	weak := startDemo(t, []string{"GreatScott"}, nil, "--secure")
+	cookie, _, _ = strings.Cut(demoSetCookie(t, weak), ";")
+	r = runCLI(t, nil, false, cookie, "audit", "cookie")
+	if r.Code != 1 || !strings.Contains(r.Stdout, "well-known-secret\tfail\t13.3.1\topens with a published example secret (Emmett docs/tutorial.md") {
+		t.Errorf("published secret: exit %d\n%s", r.Code, r.Stdout)
+	}
+}
