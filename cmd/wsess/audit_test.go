@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/wsess/wsess/internal/pickle"
 	"github.com/wsess/wsess/internal/pycookie"
@@ -417,4 +420,92 @@ func TestAuditDemoCookie(t *testing.T) {
 	if r.Code != 1 || !strings.Contains(r.Stdout, "well-known-secret\tfail\t13.3.1\topens with a published example secret (Emmett docs/tutorial.md") {
 		t.Errorf("published secret: exit %d\n%s", r.Code, r.Stdout)
 	}
+}
+
+func TestAuditFlags(t *testing.T) {
+	ios, _, _, _ := testIO()
+	f := newFactory(ios, nil)
+	t.Run("cookie", func(t *testing.T) {
+		tests := []struct {
+			args      []string
+			want      auditCookieOptions
+			wantUsage bool
+		}{
+			{nil, auditCookieOptions{Input: "-", Output: "table"}, false},
+			{[]string{"--name", "n", "-o", "json", "w1.x"}, auditCookieOptions{Input: "w1.x", Name: "n", Output: "json"}, false},
+			{[]string{"-o", "jsonl"}, auditCookieOptions{}, true},
+			{[]string{"a", "b"}, auditCookieOptions{}, true},
+		}
+		for _, tt := range tests {
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*auditCookieOptions)) *cobra.Command {
+				return newCmdAuditCookie(f, func(o *auditCookieOptions) error { capture(o); return nil })
+			})
+			if got != nil && (got.Input != tt.want.Input || got.Name != tt.want.Name || got.Output != tt.want.Output) {
+				t.Errorf("%q: got %+v, want %+v", tt.args, *got, tt.want)
+			}
+		}
+	})
+	t.Run("set-cookie", func(t *testing.T) {
+		tests := []struct {
+			args      []string
+			want      auditSetCookieOptions
+			wantUsage bool
+		}{
+			{nil, auditSetCookieOptions{Absolute: 24 * time.Hour, Output: "table"}, false},
+			{[]string{"--name", "n", "--host", "h.example", "--absolute", "8h", "-o", "tsv"}, auditSetCookieOptions{Name: "n", Host: "h.example", Absolute: 8 * time.Hour, Output: "tsv"}, false},
+			{[]string{"--absolute", "-1h"}, auditSetCookieOptions{}, true},
+			{[]string{"x"}, auditSetCookieOptions{}, true},
+		}
+		for _, tt := range tests {
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*auditSetCookieOptions)) *cobra.Command {
+				return newCmdAuditSetCookie(f, func(o *auditSetCookieOptions) error { capture(o); return nil })
+			})
+			if got != nil && (got.Name != tt.want.Name || got.Host != tt.want.Host || got.Absolute != tt.want.Absolute || got.Output != tt.want.Output) {
+				t.Errorf("%q: got %+v, want %+v", tt.args, *got, tt.want)
+			}
+		}
+	})
+	t.Run("url", func(t *testing.T) {
+		tests := []struct {
+			args      []string
+			want      auditURLOptions
+			wantUsage bool
+		}{
+			{[]string{"http://127.0.0.1:8080/counter"}, auditURLOptions{Timeout: 10 * time.Second, Absolute: 24 * time.Hour, Output: "table"}, false},
+			{[]string{"--follow", "--timeout", "3s", "--name", "sid", "--absolute", "2h", "-o", "json", "https://example.com/"},
+				auditURLOptions{Follow: true, Timeout: 3 * time.Second, Name: "sid", Absolute: 2 * time.Hour, Output: "json"}, false},
+			{nil, auditURLOptions{}, true},
+			{[]string{"127.0.0.1:8080/counter"}, auditURLOptions{}, true},
+			{[]string{"file:///etc/passwd"}, auditURLOptions{}, true},
+		}
+		for _, tt := range tests {
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*auditURLOptions)) *cobra.Command {
+				return newCmdAuditURL(f, func(_ context.Context, o *auditURLOptions) error { capture(o); return nil })
+			})
+			if got != nil && (got.URL == nil || got.Follow != tt.want.Follow || got.Timeout != tt.want.Timeout || got.Name != tt.want.Name ||
+				got.Absolute != tt.want.Absolute || got.Output != tt.want.Output) {
+				t.Errorf("%q: got %+v, want %+v", tt.args, *got, tt.want)
+			}
+		}
+	})
+	t.Run("key", func(t *testing.T) {
+		tests := []struct {
+			args      []string
+			want      []string
+			wantUsage bool
+		}{
+			{nil, nil, false},
+			{[]string{"--format", "emmett", "--format", "weppy"}, []string{"emmett", "weppy"}, false},
+			{[]string{"--format", "flask"}, nil, true},
+			{[]string{"key-as-argument"}, nil, true},
+		}
+		for _, tt := range tests {
+			got := parseFlags(t, tt.args, tt.wantUsage, func(capture func(*auditKeyOptions)) *cobra.Command {
+				return newCmdAuditKey(f, func(o *auditKeyOptions) error { capture(o); return nil })
+			})
+			if got != nil && strings.Join(got.Formats, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("%q: got %q, want %q", tt.args, got.Formats, tt.want)
+			}
+		}
+	})
 }
