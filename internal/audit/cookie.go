@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -78,7 +79,7 @@ func Cookie(raw string, opts CookieOptions) (*Report, error) {
 		var err error
 		s, err = open(opts.Secrets)
 		if err != nil && !errors.Is(err, inspect.ErrBadPayload) {
-			return nil, errors.Join(ErrWrongSecret, err)
+			return nil, fmt.Errorf("%w: %w", ErrWrongSecret, err)
 		}
 	}
 	lifetimeFindings(r, subject, shape, s, now())
