@@ -51,6 +51,7 @@ shows and expires sessions stored in Redis, and runs a demo counter server.`,
 
 	root.AddCommand(
 		newCmdDecode(f, nil),
+		newCmdAudit(f),
 		newCmdEncode(f, nil),
 		newCmdKeygen(f, nil),
 		newCmdVersion(f, nil),

@@ -52,6 +52,9 @@ const (
 	stylePlain cellStyle = iota
 	styleKey
 	styleFaint
+	styleGood // a passed check
+	styleWarn // a warning
+	styleBad  // a failed check
 )
 
 // cell is one value of a row.
@@ -152,6 +155,12 @@ func (t *tableRows) style(s cellStyle) lipgloss.Style {
 		return t.st.Key
 	case styleFaint:
 		return t.st.Faint
+	case styleGood:
+		return t.st.Success
+	case styleWarn:
+		return t.st.Warning
+	case styleBad:
+		return t.st.Error
 	}
 	return t.st.Value
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsess/wsess/internal/pickle"
 	"github.com/wsess/wsess/internal/pycookie"
+	"github.com/wsess/wsess/internal/wellknown"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -100,28 +101,11 @@ type CookieOptions struct {
 	Limits pickle.Limits
 }
 
-// wellKnownSecrets are secrets printed in documentation and examples (weppy's
-// and Emmett's docs, and this project's interop vectors). A cookie that one of
-// them opens is readable by anyone.
-var wellKnownSecrets = []string{
-	"myverysecretkey",    // weppy docs: SessionCookieManager('myverysecretkey')
-	"GreatScott",         // Emmett docs: SessionManager.cookies('GreatScott')
-	"public-example-key", // the interop vectors (internal/interop/testdata/vectors.jsonl)
-	"secret",
-	"secretkey",
-	"mysecretkey",
-	"changeme",
-}
-
 // IsWellKnownSecret reports whether s is a secret published in docs or
-// examples.
+// examples (internal/wellknown).
 func IsWellKnownSecret(s string) bool {
-	for _, w := range wellKnownSecrets {
-		if s == w {
-			return true
-		}
-	}
-	return false
+	_, ok := wellknown.Lookup(s)
+	return ok
 }
 
 const weakSecretWarning = "the cookie opened with a well-known example secret: anyone can read and forge it; set a strong secret (wsess keygen)"
