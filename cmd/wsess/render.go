@@ -76,6 +76,9 @@ func sessionMeta(l labelLines, s *inspect.Session, now time.Time) {
 		lid := textesc.Escape(s.LoginID)
 		l.lineAs("login id", "login_id", lid+l.st.Faint.Render(" (a logout ends it)"), lid)
 	}
+	if s.BrowserSession {
+		l.lineAs("cookie", "browser_session", "ends with the browser"+l.st.Faint.Render(" (no \"remember me\")"), "true")
+	}
 	if s.IdleTimeout > 0 {
 		l.lineAs("idle", "idle_timeout_seconds", humanDuration(s.IdleTimeout)+l.st.Faint.Render(" (this session's idle timeout)"),
 			strconv.FormatFloat(s.IdleTimeout.Seconds(), 'f', -1, 64))
@@ -195,6 +198,7 @@ type sessionJSONDoc struct {
 	User               string         `json:"user,omitempty"`
 	Generation         *int64         `json:"generation,omitempty"`
 	LoginID            string         `json:"login_id,omitempty"`
+	BrowserSession     bool           `json:"browser_session,omitempty"`
 	IdleTimeoutSeconds *float64       `json:"idle_timeout_seconds,omitempty"`
 	AbsoluteDeadline   string         `json:"absolute_deadline,omitempty"`
 	AbsoluteAssumed    bool           `json:"absolute_deadline_assumed,omitempty"`
@@ -205,7 +209,7 @@ type sessionJSONDoc struct {
 // (output.go): {"format", "name" (when known), "data", "size", "expires"
 // (RFC 3339, when the session has an expiry), the library's own values
 // taken out of "data" (each when known): "created", "auth_time" (RFC 3339,
-// auth_time to the millisecond), "user", "generation", "login_id",
+// auth_time to the millisecond), "user", "generation", "login_id", "browser_session",
 // "idle_timeout_seconds", "absolute_deadline" (RFC 3339) and
 // "absolute_deadline_assumed" (true: it assumes the default 24 h
 // lifetime), then "warnings" (when any)}. A bytes value in "data" is
@@ -215,7 +219,7 @@ type sessionJSONDoc struct {
 // fixed ones.
 func sessionJSON(s *inspect.Session, extra map[string]any) ([]byte, error) {
 	doc := sessionJSONDoc{Format: s.Format, Name: s.Name, Data: s.Data, Size: s.Size,
-		Expires: jsonTime(s.Expires), Created: jsonTime(s.Created), User: s.User, Generation: s.Generation, LoginID: s.LoginID,
+		Expires: jsonTime(s.Expires), Created: jsonTime(s.Created), User: s.User, Generation: s.Generation, LoginID: s.LoginID, BrowserSession: s.BrowserSession,
 		AbsoluteDeadline: jsonTime(s.AbsoluteDeadline), AbsoluteAssumed: s.AbsoluteAssumed, Warnings: s.Warnings}
 	if !s.AuthTime.IsZero() {
 		doc.AuthTime = s.AuthTime.UTC().Format(time.RFC3339Nano)

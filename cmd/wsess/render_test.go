@@ -55,7 +55,7 @@ func renderSessions(t *testing.T) map[string]*inspect.Session {
 	// A logged-in session: the library's reserved keys become named
 	// fields, the app's keys stay data.
 	login, err := mgr.Seal(map[string]any{"theme": "dark", "_wsess_user": "u-42", "_wsess_auth": renderT0.Add(-90 * time.Second).UnixMilli(),
-		"_wsess_gen": 2, "_expires_after": 1800}, time.Hour)
+		"_wsess_gen": 2, "_expires_after": 1800, "_wsess_lid": "bG9naW4taWQtMTIzNDU2", "_wsess_persist": 0}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

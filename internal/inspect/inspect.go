@@ -71,6 +71,9 @@ type Session struct {
 	// LoginID is the random id of the Login, which a logout ends in Redis
 	// ("_wsess_lid", cookies sealed with revocations on); "" if none.
 	LoginID string
+	// BrowserSession is true when the app chose a cookie that ends with
+	// the browser (Session.SetPersistent(false): "_wsess_persist" 0).
+	BrowserSession bool
 	// IdleTimeout is the per-session idle timeout override
 	// ("_expires_after", as weppy and Session.SetExpire store it); 0 if none.
 	IdleTimeout time.Duration

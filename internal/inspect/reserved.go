@@ -17,6 +17,7 @@ const (
 	keyUser    = "_wsess_user"    // the user id
 	keyGen     = "_wsess_gen"     // a revocation generation
 	keyLogin   = "_wsess_lid"     // the id of a Login, ended by the logout
+	keyPersist = "_wsess_persist" // 0: the cookie ends with the browser
 	keyExpires = "_expires_after" // weppy's per-session idle timeout, seconds
 )
 
@@ -51,6 +52,10 @@ func (s *Session) takeReserved() {
 	if l, ok := s.Data[keyLogin].(string); ok {
 		s.LoginID = l
 		delete(s.Data, keyLogin)
+	}
+	if n, ok := intValue(s.Data[keyPersist]); ok && n == 0 {
+		s.BrowserSession = true
+		delete(s.Data, keyPersist)
 	}
 	if n, ok := s.Data[keyExpires].(json.Number); ok {
 		if f, err := n.Float64(); err == nil && f > 0 && f < math.MaxInt64/float64(time.Second) {

@@ -39,7 +39,7 @@ func TestReservedKeysBecomeFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	cookie, err := mgr.Seal(map[string]any{"app": "x", "_wsess_user": "u1", "_wsess_auth": t0.Add(-time.Minute).UnixMilli() + 5,
-		"_wsess_gen": 4, "_expires_after": 600}, time.Hour)
+		"_wsess_gen": 4, "_expires_after": 600, "_wsess_lid": "bG9naW4taWQtMTIzNDU2", "_wsess_persist": 0}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +56,9 @@ func TestReservedKeysBecomeFields(t *testing.T) {
 	}
 	if s.User != "u1" || s.Generation == nil || *s.Generation != 4 || s.IdleTimeout != 10*time.Minute {
 		t.Errorf("user %q gen %v idle %v", s.User, s.Generation, s.IdleTimeout)
+	}
+	if s.LoginID != "bG9naW4taWQtMTIzNDU2" || !s.BrowserSession {
+		t.Errorf("login id %q, browser session %v", s.LoginID, s.BrowserSession)
 	}
 	if !s.AbsoluteDeadline.Equal(t0.Add(24*time.Hour)) || !s.AbsoluteAssumed {
 		t.Errorf("absolute %v assumed %v", s.AbsoluteDeadline, s.AbsoluteAssumed)

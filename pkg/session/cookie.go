@@ -483,6 +483,9 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 	if err != nil {
 		return err
 	}
+	if !persistentValues(s.values) {
+		maxAge = browserSession // the server still ends it at exp
+	}
 	buf = m.cookies.finish(buf, maxAge, exp)
 	m.cookies.add(h, &s.cookie, buf)
 	*bp = buf

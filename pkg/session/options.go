@@ -206,7 +206,8 @@ func newCookieWriter(o *Options) cookieWriter {
 }
 
 // set adds a Set-Cookie header for value that expires at expires (now +
-// maxAge seconds). maxAge <= 0 deletes the cookie.
+// maxAge seconds). maxAge browserSession sets a cookie that ends with the
+// browser; any other maxAge <= 0 deletes the cookie.
 func (c *cookieWriter) set(h http.Header, slot *[1]string, value string, maxAge int64, expires time.Time) {
 	bp := bufPool.Get().(*[]byte)
 	buf := append(c.begin((*bp)[:0]), value...)
@@ -222,8 +223,16 @@ func (c *cookieWriter) begin(buf []byte) []byte {
 	return append(buf, '=')
 }
 
-// finish appends the attributes after the value.
+// browserSession, as finish's maxAge, asks for a cookie without Max-Age
+// and Expires: one the browser drops when it closes.
+const browserSession = -1 << 63
+
+// finish appends the attributes after the value. maxAge browserSession
+// writes neither Max-Age nor Expires.
 func (c *cookieWriter) finish(buf []byte, maxAge int64, expires time.Time) []byte {
+	if maxAge == browserSession {
+		return append(buf, c.suffix...)
+	}
 	buf = append(buf, "; Max-Age="...)
 	if maxAge <= 0 {
 		buf = append(buf, '0')

@@ -529,5 +529,9 @@ func (m *RedisManager) setCookie(h http.Header, s *Session, expire time.Duration
 	if dl := deadline(s.created, m.absolute); !dl.IsZero() {
 		expire = dl.Sub(now.Truncate(time.Second))
 	}
-	m.cookies.set(h, &s.cookie, s.id, int64(expire/time.Second), now.Add(expire))
+	maxAge := int64(expire / time.Second)
+	if maxAge > 0 && !persistentValues(s.values) {
+		maxAge = browserSession // the key's TTL still ends it
+	}
+	m.cookies.set(h, &s.cookie, s.id, maxAge, now.Add(expire))
 }

@@ -304,6 +304,44 @@ func (s *Session) SetExpire(d time.Duration) {
 	s.Set(expiresKey, int64(d/time.Second))
 }
 
+// persistKey holds 0 when the session's cookie is to end with the browser
+// (SetPersistent(false)); absent, the cookie is persistent.
+const persistKey = reservedPrefix + "persist"
+
+// SetPersistent chooses what the browser is told to keep: true (the
+// default) a persistent cookie, with Max-Age and Expires, that outlives a
+// browser restart; false a browser-session cookie, without either, that
+// the browser drops when it closes ("remember me" left unticked at login).
+// Either way the server still ends the session at its idle timeout and
+// absolute lifetime. The choice is stored with the session (the reserved
+// key "_wsess_persist", which Keys hides), so it holds on later requests
+// and through RenewID and Login; Clear and Destroy reset it to the default.
+func (s *Session) SetPersistent(persistent bool) {
+	if persistent {
+		s.Delete(persistKey)
+		return
+	}
+	s.Set(persistKey, 0)
+}
+
+// Persistent reports whether the session's cookie is persistent (the
+// default) or ends with the browser (SetPersistent(false)).
+func (s *Session) Persistent() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return persistentValues(s.values)
+}
+
+// persistentValues is Persistent for a session's values.
+func persistentValues(values map[string]any) bool {
+	v, ok := values[persistKey]
+	if !ok {
+		return true
+	}
+	n, ok := toInt64(v)
+	return !ok || n != 0
+}
+
 // expireOr returns the session's expiry override, or def.
 func (s *Session) expireOrLocked(def time.Duration) time.Duration {
 	if n, ok := toInt64(s.values[expiresKey]); ok && n > 0 && n < math.MaxInt64/int64(time.Second) {
