@@ -20,8 +20,9 @@ const flashKey = "notice"
 
 // loginData is the login page's.
 type loginData struct {
-	Name  string // the name to show in the field
-	Error string
+	Name     string // the name to show in the field
+	Error    string
+	Remember bool // the "remember me" box, kept ticked when the form is shown again
 }
 
 // loginForm shows the login form, its field filled from ?user= when given.
@@ -38,14 +39,16 @@ func (a *demoApp) loginForm(w http.ResponseWriter, r *http.Request) {
 func (a *demoApp) login(w http.ResponseWriter, r *http.Request) {
 	user := r.PostForm.Get("user")
 	if strings.TrimSpace(user) == "" || len(user) > maxDemoUser || !utf8.ValidString(user) {
-		d := loginData{Error: "Give a name of 1 to 64 bytes of UTF-8, not only spaces."}
+		d := loginData{Error: "Give a name of 1 to 64 bytes of UTF-8, not only spaces.", Remember: r.PostForm.Get("remember") == "1"}
 		if utf8.ValidString(user) && len(user) <= maxDemoUser {
 			d.Name = user
 		}
 		a.render(w, http.StatusBadRequest, "login", a.page(r, "Log in", "login", true, d))
 		return
 	}
-	loginWithNewToken(session.From(r.Context()), user)
+	s := session.From(r.Context())
+	loginWithNewToken(s, user)
+	s.SetPersistent(r.PostForm.Get("remember") == "1")
 	http.Redirect(w, r, "/sessions", http.StatusSeeOther)
 }
 
