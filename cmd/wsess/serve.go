@@ -53,6 +53,8 @@ type serveDemoOptions struct {
 	// Revocations keeps the cookie store's per-user revocations in Redis,
 	// so that /sessions can log out the user's other devices.
 	Revocations bool
+	// Metrics serves the session manager's event counts at /metrics.
+	Metrics bool
 }
 
 func newCmdServeDemo(f *factory, runF func(context.Context, *serveDemoOptions) error) *cobra.Command {
@@ -73,6 +75,7 @@ func newCmdServeDemo(f *factory, runF func(context.Context, *serveDemoOptions) e
   GET  /sessions         the signed-in user's sessions
   POST /sessions/revoke  ends one of them (--store redis), by handle
   POST /sessions/others  "log out my other devices"
+  GET  /metrics          with --metrics: the session events' counts (Prometheus)
 
 Every POST is a form carrying the session's CSRF token: one without it, or
 with another, is refused (403) and changes nothing. A GET of /logout or
@@ -129,6 +132,7 @@ gracefully.`,
 	fl.BoolVar(&opts.Secure, "secure", false, "mark the cookie Secure (HTTPS only)")
 	fl.StringVar(&opts.Domain, "domain", "", "cookie `domain` (default: host-only)")
 	fl.BoolVar(&opts.Revocations, "revocations", false, "with --store cookie: keep per-user revocations in Redis, for /sessions")
+	fl.BoolVar(&opts.Metrics, "metrics", false, "serve the session events' counts at /metrics (Prometheus text format)")
 	addKeyFlags(cmd, &keys)
 	return cmd
 }
@@ -187,6 +191,11 @@ func newDemoHandler(ctx context.Context, opts *serveDemoOptions, log io.Writer) 
 		LateChange: func(r *http.Request, changes []string) {
 			fmt.Fprintf(log, "wsess: %s %s changed the session after the response began (not saved): %s\n", textesc.Escape(r.Method), textesc.Escape(r.URL.Path), textesc.Escape(strings.Join(changes, ", ")))
 		}}
+	var metrics *demoMetrics
+	if opts.Metrics {
+		metrics = &demoMetrics{store: opts.Store}
+		base.Observer = metrics.observe
+	}
 	pages, err := parseDemoPages()
 	if err != nil {
 		return nil, "", err
@@ -199,7 +208,7 @@ func newDemoHandler(ctx context.Context, opts *serveDemoOptions, log io.Writer) 
 		mgr        sessionManager
 		cookieName string
 		storeDesc  string
-		app        = &demoApp{store: opts.Store, now: opts.Now, pages: pages, assets: assets}
+		app        = &demoApp{store: opts.Store, now: opts.Now, pages: pages, assets: assets, metrics: metrics}
 	)
 	if app.now == nil {
 		app.now = time.Now
@@ -316,6 +325,7 @@ type demoApp struct {
 	now        func() time.Time
 	pages      demoPages
 	assets     *demoAssets
+	metrics    *demoMetrics // --metrics; nil otherwise
 }
 
 // handler returns the demo: its assets as they are, every other path
@@ -324,6 +334,9 @@ func (a *demoApp) handler(mgr sessionManager) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/style.css", a.assets)
 	mux.Handle("GET /favicon.ico", a.assets)
+	if a.metrics != nil {
+		mux.Handle("GET /metrics", a.metrics) // outside the sessions: a scrape starts none
+	}
 	mux.Handle("/", mgr.Middleware(a.routes()))
 	return mux
 }

@@ -211,8 +211,14 @@ type gatedCounter struct {
 // gated once released; up to n /gated requests may wait at once.
 func newGatedCounter(t *testing.T, n int, gated func(s *session.Session, r *http.Request)) *gatedCounter {
 	t.Helper()
+	return newGatedCounterWith(t, n, session.RedisOptions{}, gated)
+}
+
+// newGatedCounterWith is newGatedCounter with the manager's options.
+func newGatedCounterWith(t *testing.T, n int, opts session.RedisOptions, gated func(s *session.Session, r *http.Request)) *gatedCounter {
+	t.Helper()
 	rs := redistest.Start(t, redistest.Options{})
-	m, err := session.NewRedisManager(rs.Client(), session.RedisOptions{})
+	m, err := session.NewRedisManager(rs.Client(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -239,7 +239,7 @@ func deriveAEAD(secret string) (cipher.AEAD, error) {
 // before the response's first byte. A cookie that fails to open (tampered,
 // foreign, expired, sealed under a retired secret) gives a new empty session.
 func (m *CookieManager) Middleware(next http.Handler) http.Handler {
-	return middleware(m, m.opts.ErrorHandler, m.opts.LateChange, next)
+	return middleware(m, &m.opts, storeCookie, next)
 }
 
 // From returns the session this manager's Middleware put in ctx, even when

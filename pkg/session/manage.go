@@ -66,7 +66,11 @@ func (m *RedisManager) UserSessions(ctx context.Context, userID string) ([]Info,
 // rename). A handle that is not of the shape HashID returns is refused
 // with ErrInvalidOptions, before anything is removed. Without hashed ids it
 // returns ErrNoIndex.
-func (m *RedisManager) Revoke(ctx context.Context, handles ...string) (int, error) {
+func (m *RedisManager) Revoke(ctx context.Context, handles ...string) (n int, err error) {
+	if o := m.opts.Observer; o != nil {
+		start := time.Now()
+		defer func() { o.observed(EventRevoke, storeRedis, start, n, err) }()
+	}
 	if m.index == nil {
 		return 0, ErrNoIndex
 	}
@@ -78,7 +82,7 @@ func (m *RedisManager) Revoke(ctx context.Context, handles ...string) (int, erro
 	if len(handles) == 0 {
 		return 0, nil
 	}
-	_, n, err := m.index.end(ctx, handles)
+	_, n, err = m.index.end(ctx, handles)
 	return n, err
 }
 
@@ -87,7 +91,11 @@ func (m *RedisManager) Revoke(ctx context.Context, handles ...string) (int, erro
 // devices"), and the sessions those were renamed into while it ran; it
 // takes them off the index and returns how many it ended. A kept session
 // renamed meanwhile stays kept. Without hashed ids it returns ErrNoIndex.
-func (m *RedisManager) RevokeUser(ctx context.Context, userID string, keep ...string) (int, error) {
+func (m *RedisManager) RevokeUser(ctx context.Context, userID string, keep ...string) (n int, err error) {
+	if o := m.opts.Observer; o != nil {
+		start := time.Now()
+		defer func() { o.observed(EventRevoke, storeRedis, start, n, err) }()
+	}
 	if m.index == nil {
 		return 0, ErrNoIndex
 	}

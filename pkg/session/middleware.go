@@ -23,7 +23,10 @@ type backend interface {
 	clock() func() time.Time
 }
 
-func middleware(b backend, onError func(http.ResponseWriter, *http.Request, error), onLate func(*http.Request, []string), next http.Handler) http.Handler {
+// middleware wraps next with the session of backend b, configured by o
+// (ErrorHandler, LateChange, Observer); store names b in Events.
+func middleware(b backend, o *Options, store string, next http.Handler) http.Handler {
+	onError, onLate, observe := o.ErrorHandler, o.LateChange, o.Observer
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// One allocation holds the session and the writer wrapper.
 		st := &struct {
@@ -35,12 +38,20 @@ func middleware(b backend, onError func(http.ResponseWriter, *http.Request, erro
 		s.clock = b.clock()
 		s.owner = b
 		s.outer, _ = r.Context().Value(ctxKey{}).(*Session)
-		if err := b.load(r, s); err != nil {
+		var err error
+		if observe != nil {
+			start := time.Now()
+			err = b.load(r, s)
+			observe.observed(EventLoad, store, start, 0, err)
+		} else {
+			err = b.load(r, s)
+		}
+		if err != nil {
 			onError(w, r, err)
 			return
 		}
 		r = r.WithContext(NewContext(r.Context(), s))
-		*sw = responseWriter{ResponseWriter: w, r: r, s: s, b: b, onError: onError}
+		*sw = responseWriter{ResponseWriter: w, r: r, s: s, b: b, onError: onError, observe: observe, store: store}
 		sw.saved = saveHeader(w.Header(), sw.savedBuf[:0])
 		// The handler sees a writer that is an http.Hijacker only when the
 		// connection can be hijacked (HTTP/1.x, not HTTP/2).
@@ -70,6 +81,8 @@ type responseWriter struct {
 	s       *Session
 	b       backend
 	onError func(http.ResponseWriter, *http.Request, error)
+	observe Observer // nil: no events
+	store   string   // the backend's name, for events
 
 	committed bool // commit was attempted
 	failed    bool // it failed and the error handler answered
@@ -104,7 +117,14 @@ func (w *responseWriter) commit() bool {
 	}
 	w.committed = true
 	cookies := len(w.ResponseWriter.Header()["Set-Cookie"])
-	err := w.b.commit(w.r, w.ResponseWriter.Header(), w.s)
+	var err error
+	if w.observe != nil {
+		start := time.Now()
+		err = w.b.commit(w.r, w.ResponseWriter.Header(), w.s)
+		w.observe.observed(EventCommit, w.store, start, 0, err)
+	} else {
+		err = w.b.commit(w.r, w.ResponseWriter.Header(), w.s)
+	}
 	w.s.mu.Lock()
 	w.s.sealed = true
 	w.s.mu.Unlock()

@@ -92,6 +92,11 @@ type Options struct {
 	// they are dropped silently. Log them, or fail a test, to find such a
 	// handler.
 	LateChange func(r *http.Request, changes []string)
+	// Observer, when set, receives an Event for each load, commit,
+	// conflict, retry, combined commit, revocation and store error, for
+	// metrics and traces. Default nil: nothing is measured or reported, at
+	// no cost.
+	Observer Observer
 	// Clock returns the current time. Default time.Now. Tests inject it.
 	Clock func() time.Time
 }

@@ -209,7 +209,7 @@ func NewRedisManager(rdb redis.UniversalClient, opts RedisOptions) (*RedisManage
 // is unreachable), never to an empty session that would overwrite the real
 // one.
 func (m *RedisManager) Middleware(next http.Handler) http.Handler {
-	return middleware(m, m.opts.ErrorHandler, m.opts.LateChange, next)
+	return middleware(m, &m.opts, storeRedis, next)
 }
 
 // From returns the session this manager's Middleware put in ctx, even when

@@ -445,6 +445,9 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			} else {
 				st.id, st.value = oldID, s.rs.loaded
 			}
+			if o := m.opts.Observer; o != nil && len(batch) > 1 {
+				o(Event{Kind: EventCombined, Store: storeRedis, Count: len(batch)})
+			}
 			finish(1, s.rs.loaded, expire, nil)
 			if err := m.settleIndex(base, s, oldID, renamed != "", now, expire); err != nil {
 				return err
@@ -454,8 +457,14 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 		case -1, -2:
 			return ended(status, false, newKey)
 		}
+		if o := m.opts.Observer; o != nil {
+			o(Event{Kind: EventConflict, Store: storeRedis, Count: attempt + 1})
+		}
 		if attempt >= m.retries {
 			return fmt.Errorf("%w: session changed %d times while saving", ErrConflict, attempt+1)
+		}
+		if o := m.opts.Observer; o != nil {
+			o(Event{Kind: EventRetry, Store: storeRedis, Count: attempt + 2})
 		}
 		// Someone else wrote first: rebuild our values from theirs.
 		cur, _ := res[1].(string)

@@ -258,7 +258,11 @@ func loggedInLocked(s *Session) bool {
 // It needs CookieOptions.Revocations (ErrInvalidOptions otherwise) and a
 // Redis that runs Lua scripts; a Redis failure is returned wrapping
 // ErrUnavailable or ErrStore, and then nothing was revoked.
-func (m *CookieManager) RevokeUser(ctx context.Context, userID string) error {
+func (m *CookieManager) RevokeUser(ctx context.Context, userID string) (err error) {
+	if o := m.opts.Observer; o != nil {
+		start := time.Now()
+		defer func() { o.observed(EventRevoke, storeCookie, start, 0, err) }()
+	}
 	rv := &m.revoke
 	if rv.client == nil {
 		return fmt.Errorf("%w: RevokeUser needs CookieOptions.Revocations", ErrInvalidOptions)
