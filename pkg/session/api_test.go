@@ -15,10 +15,11 @@ import (
 	"testing"
 )
 
-var updateAPI = flag.Bool("update-api", false, "rewrite api/session.txt from the package's exported declarations")
+var updateAPI = flag.Bool("update-api", false, "rewrite api/session.txt and api/sessiontest.txt from the packages' exported declarations")
 
-// apiFile is the checked-in record of the package's exported API.
-const apiFile = "../../api/session.txt"
+// apiFiles are the checked-in records of the exported API of pkg/session
+// and of its sessiontest package, by package directory.
+var apiFiles = map[string]string{".": "../../api/session.txt", "sessiontest": "../../api/sessiontest.txt"}
 
 // TestAPISurface: the exported API of pkg/session is the one recorded in
 // api/session.txt, so that every change to it shows as a reviewed diff of
@@ -26,7 +27,15 @@ const apiFile = "../../api/session.txt"
 //
 //	go test ./pkg/session -run TestAPISurface -update-api
 func TestAPISurface(t *testing.T) {
-	got := apiSurface(t, ".")
+	for dir, apiFile := range apiFiles {
+		t.Run(dir, func(t *testing.T) { checkAPISurface(t, dir, apiFile) })
+	}
+}
+
+// checkAPISurface compares the exported API of the package in dir with
+// apiFile (or rewrites apiFile with -update-api).
+func checkAPISurface(t *testing.T, dir, apiFile string) {
+	got := apiSurface(t, dir)
 	if *updateAPI {
 		if err := os.WriteFile(apiFile, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
