@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -141,6 +143,9 @@ func (f *factory) RedisClient() (redis.UniversalClient, error) {
 }
 
 func (f *factory) newRedisClient() (redis.UniversalClient, error) {
+	if raw := f.RedisURL(); isSentinelURL(raw) {
+		return f.newSentinelClient(raw)
+	}
 	opt, err := parseRedisURL(f.RedisURL())
 	if err != nil {
 		return nil, err
@@ -167,6 +172,101 @@ func (f *factory) newRedisClient() (redis.UniversalClient, error) {
 		}), nil
 	}
 	return redis.NewClient(opt), nil
+}
+
+// isSentinelURL reports whether raw is go-redis's failover URL: a redis://
+// or rediss:// URL naming Sentinels, with a master_name query parameter.
+func isSentinelURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "redis" || u.Scheme == "rediss") && u.Query().Has("master_name")
+}
+
+// sentinelHint is the advice of the usage errors about a Sentinel URL.
+const sentinelHint = "a Sentinel URL is redis://[user:password@]sentinel:26379/0?master_name=NAME[&addr=sentinel2:26379][&password=MASTER_PASSWORD] (--redis-url or " + envRedisURL + ")"
+
+// newSentinelClient returns a client for the master that the Sentinels of
+// the failover URL raw name, following failovers. It first asks the
+// Sentinels for the master, with short timeouts, so that a wrong address
+// or master name fails within seconds and says which (go-redis would
+// retry for half a minute). No part of raw is ever shown, but for the
+// Sentinels' addresses and the master's name.
+func (f *factory) newSentinelClient(raw string) (redis.UniversalClient, error) {
+	if f.clusterGiven() {
+		return nil, newUsageError("use one of them", "--cluster and a Sentinel URL (master_name=) cannot be used together")
+	}
+	bad := func(problem string) error {
+		return &usageError{err: fmt.Errorf("%w: %s (the URL is not shown: it may hold a password)", errBadRedisURL, problem), hint: sentinelHint}
+	}
+	if missingSlashes(raw) {
+		return nil, bad("the scheme is not followed by //")
+	}
+	fo, err := redis.ParseFailoverURL(raw)
+	if err != nil {
+		return nil, bad("a Sentinel URL option is invalid")
+	}
+	switch {
+	case fo.MasterName == "":
+		return nil, bad("master_name is empty")
+	case fo.DB < 0:
+		return nil, bad("the database number is negative")
+	}
+	for _, a := range fo.SentinelAddrs {
+		if problem := addrProblem(a); problem != "" {
+			return nil, bad("a Sentinel address: " + problem)
+		}
+	}
+	fo.ContextTimeoutEnabled = true
+	if err := askSentinels(fo); err != nil {
+		return nil, err
+	}
+	return redis.NewFailoverClient(fo), nil
+}
+
+// askSentinels asks each Sentinel of fo for its master's address, with
+// short timeouts, and returns nil as soon as one names it; otherwise a
+// failure that says what was wrong: no Sentinel answered, or none knows
+// the master's name.
+func askSentinels(fo *redis.FailoverOptions) error {
+	var lastErr error
+	unknown := false
+	for _, addr := range fo.SentinelAddrs {
+		c := redis.NewSentinelClient(&redis.Options{Addr: addr, Username: fo.SentinelUsername, Password: fo.SentinelPassword,
+			TLSConfig: fo.TLSConfig, DialTimeout: 2 * time.Second, ReadTimeout: 2 * time.Second, MaxRetries: -1})
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, err := c.GetMasterAddrByName(ctx, fo.MasterName).Result()
+		cancel()
+		_ = c.Close()
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, redis.Nil) {
+			unknown = true
+			continue
+		}
+		lastErr = err
+	}
+	at := strings.Join(fo.SentinelAddrs, ", ")
+	if unknown {
+		return withHint(fmt.Errorf("the Redis Sentinel at %s knows no master named %q", at, fo.MasterName),
+			"check master_name= in --redis-url / "+envRedisURL+" (redis-cli -p PORT SENTINEL MASTERS lists them)")
+	}
+	// Not wrapped: explainRedisError would name a refused Sentinel as a
+	// redis-server.
+	return withHint(fmt.Errorf("cannot reach Redis Sentinel at %s: %s", at, sentinelCause(lastErr)),
+		"check --redis-url / "+envRedisURL+" and that redis-sentinel is running")
+}
+
+// sentinelCause is err in a few words: the refused connection or the
+// timeout it is, else Redis's reply.
+func sentinelCause(err error) string {
+	var op *net.OpError
+	switch {
+	case errors.As(err, &op) && errors.Is(op.Err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, context.DeadlineExceeded), os.IsTimeout(err):
+		return "no answer within 3 s"
+	}
+	return err.Error()
 }
 
 // errBadRedisURL is the cause of every usage error about the Redis URL.
@@ -296,6 +396,9 @@ func describeRedis(rdb redis.UniversalClient) string {
 	switch c := rdb.(type) {
 	case *redis.Client:
 		o := c.Options()
+		if o.Addr == "FailoverClient" { // go-redis's name for a Sentinel-managed client
+			return "the master of the Redis Sentinels"
+		}
 		auth := ""
 		if o.Username != "" || o.Password != "" {
 			auth = "xxxxx@"

@@ -66,6 +66,7 @@ type Server struct {
 	opts Options
 	bin  string
 	tb   testing.TB
+	conf string // a Sentinel's configuration file (sentinel.go); "" for a plain server
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -141,6 +142,17 @@ func Launch(opts Options) (*Server, error) {
 }
 
 func (s *Server) args() []string {
+	if s.conf != "" {
+		// A Sentinel: its configuration file first (it rewrites it), no
+		// persistence options.
+		return []string{s.conf, "--sentinel",
+			"--port", strconv.Itoa(s.Port),
+			"--bind", "127.0.0.1",
+			"--dir", s.Dir,
+			"--daemonize", "no",
+			"--logfile", filepath.Join(s.Dir, "redis.log"),
+		}
+	}
 	a := []string{
 		"--port", strconv.Itoa(s.Port),
 		"--bind", "127.0.0.1",
