@@ -17,6 +17,8 @@ func ownText(o manager.Own) string {
 		return "wsess last-seen marker of " + o.Target
 	case manager.OwnRevocation:
 		return "wsess revocation of a user's cookie sessions"
+	case manager.OwnEndedLogin:
+		return "wsess ended login of a cookie session (its logout)"
 	}
 	return "wsess bookkeeping"
 }

@@ -266,6 +266,7 @@ var ownKindText = map[manager.OwnKind]string{
 	manager.OwnIndexMeta:  "metadata of a user's index",
 	manager.OwnMarker:     "last-seen marker",
 	manager.OwnRevocation: "revocation of a user's cookie sessions",
+	manager.OwnEndedLogin: "ended login of a cookie session (its logout)",
 }
 
 // ownJSON is one of wsess's own keys in -o json (members in key order, as

@@ -45,6 +45,9 @@ const (
 	OwnMarker OwnKind = "marker"
 	// OwnRevocation is the cookie store's per-user "not before" time.
 	OwnRevocation OwnKind = "revocation"
+	// OwnEndedLogin marks one cookie-store login as ended by its logout
+	// (RevocationPrefix + "l:" + HashID of the login's id).
+	OwnEndedLogin OwnKind = "ended_login"
 )
 
 // TombstonePrefix starts the value of a tombstone; the renamed session's
@@ -96,6 +99,9 @@ func Classify(key, typ string, value []byte) Own {
 			return Own{Kind: OwnMarker, Target: session}
 		}
 		return Own{}
+	}
+	if login, ok := strings.CutPrefix(key, RevocationPrefix+"l:"); ok && handleShaped(login) && (typ == "" || typ == "string") && (value == nil || string(value) == "1") {
+		return Own{Kind: OwnEndedLogin}
 	}
 	if user, ok := strings.CutPrefix(key, RevocationPrefix); ok && handleShaped(user) && (typ == "" || typ == "string") && (value == nil || digits(value)) {
 		return Own{Kind: OwnRevocation, User: user}
@@ -241,8 +247,10 @@ type OwnCounts struct {
 	Tombstones int64 `json:"tombstones"`
 	// IndexKeys counts both keys of each user's index (the sorted set and
 	// its metadata hash).
-	IndexKeys   int64 `json:"index_keys"`
-	Markers     int64 `json:"markers"`
+	IndexKeys int64 `json:"index_keys"`
+	Markers   int64 `json:"markers"`
+	// Revocations counts the cookie store's revocation keys: per user,
+	// and per ended login.
 	Revocations int64 `json:"revocations"`
 }
 
@@ -257,7 +265,7 @@ func (c *OwnCounts) count(k OwnKind) {
 		c.IndexKeys++
 	case OwnMarker:
 		c.Markers++
-	case OwnRevocation:
+	case OwnRevocation, OwnEndedLogin:
 		c.Revocations++
 	}
 }

@@ -37,6 +37,9 @@ func TestClassify(t *testing.T) {
 		{"revocation", "wsess:revoked:" + u, "string", "1747489470000", manager.Own{Kind: manager.OwnRevocation, User: u}},
 		{"revocation by name", "wsess:revoked:" + u, "", "-", manager.Own{Kind: manager.OwnRevocation, User: u}},
 		{"revocation with a text value", "wsess:revoked:" + u, "string", "yes", manager.Own{}},
+		{"ended login", "wsess:revoked:l:" + h, "string", "1", manager.Own{Kind: manager.OwnEndedLogin}},
+		{"ended login by name", "wsess:revoked:l:" + h, "", "-", manager.Own{Kind: manager.OwnEndedLogin}},
+		{"ended login with another value", "wsess:revoked:l:" + h, "string", "2", manager.Own{}},
 		{"an app's hash-tagged session", "{app}:sess:" + h, "string", `{"a":1}`, manager.Own{}},
 		{"an app's key", "cache:user:1", "", "-", manager.Own{}},
 	} {
