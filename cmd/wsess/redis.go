@@ -28,6 +28,7 @@ server, and add --cluster host:port,... for a Redis Cluster.`,
 		newCmdRedisSessions(f, nil),
 		newCmdRedisRevoke(f, nil),
 		newCmdRedisPut(f, nil),
+		newCmdRedisDoctor(f, nil),
 	)
 	return cmd
 }
