@@ -223,15 +223,18 @@ func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport
 
 	err := m.Scan(ctx, ScanOptions{}, func(keys []string) error {
 		rep.Keys += int64(len(keys))
-		types := make([]*redis.StatusCmd, len(keys))
+		// Two commands for a key under the prefix (PTTL, GET), one for a
+		// key whose name says it is wsess's bookkeeping (PTTL), none for
+		// any other key: the walk costs little more than the SCAN.
 		ttls := make([]*redis.DurationCmd, len(keys))
 		values := make([]*redis.StringCmd, len(keys))
 		_, err := m.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, k := range keys {
-				types[i] = p.Type(ctx, k)
-				ttls[i] = p.PTTL(ctx, k)
 				if strings.HasPrefix(k, opts.Prefix) {
-					values[i] = p.Get(ctx, k) // WRONGTYPE for a non-string: ignored
+					ttls[i] = p.PTTL(ctx, k)
+					values[i] = p.Get(ctx, k) // WRONGTYPE for a non-string
+				} else if Classify(k, "", nil).Kind != "" {
+					ttls[i] = p.PTTL(ctx, k)
 				}
 			}
 			return nil
@@ -240,13 +243,21 @@ func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport
 			return wrap("doctor", err)
 		}
 		for i, k := range keys {
-			typ, ttl := types[i].Val(), ttls[i].Val()
-			if typ == "none" || types[i].Err() != nil || ttls[i].Err() != nil {
-				continue // gone since the SCAN
+			if ttls[i] == nil || ttls[i].Err() != nil || ttls[i].Val() == -2 {
+				continue // not ours, or gone since the SCAN
 			}
+			ttl := ttls[i].Val()
+			typ := "" // by name, for bookkeeping keys
 			var value []byte
-			if values[i] != nil && values[i].Err() == nil {
-				value = []byte(values[i].Val())
+			if values[i] != nil {
+				switch err := values[i].Err(); {
+				case err == nil:
+					typ, value = "string", []byte(values[i].Val())
+				case errors.Is(err, redis.Nil):
+					continue // gone since the PTTL
+				default:
+					typ = "other" // WRONGTYPE: a hash, a list, ... under the prefix
+				}
 			}
 			own := Classify(k, typ, value)
 			switch own.Kind {
@@ -291,6 +302,12 @@ func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport
 				continue
 			}
 			s := &docSession{key: k, ttl: ttl}
+			if !bytes.Contains(value, []byte(`"_wsess_`)) {
+				// Anonymous, with no lifetime recorded: nothing to check
+				// but its existence, which an index entry may ask for.
+				sessions[rest] = s
+				continue
+			}
 			var v struct {
 				User    *string      `json:"_wsess_user"`
 				Created *json.Number `json:"_wsess_created"`
