@@ -594,3 +594,62 @@ func TestCookieLogoutWithoutLoginID(t *testing.T) {
 		t.Fatalf("logouts without a login id made %d SETs, want 0", got)
 	}
 }
+
+// TestCookieLogoutBeatsAConcurrentRequest: a request that loaded the
+// session before a logout and commits after it (re-sealing the cookie with
+// a change) hands its browser a cookie that is refused from then on: the
+// login it carries has ended. Both orders of the commit and the logout.
+func TestCookieLogoutBeatsAConcurrentRequest(t *testing.T) {
+	for _, logoutFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "logout commits first", false: "slow request commits first"}[logoutFirst], func(t *testing.T) {
+			rs := redistest.Start(t, redistest.Options{})
+			rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, MaxRetries: -1})
+			t.Cleanup(func() { rdb.Close() })
+			m, err := session.NewCookieManager(testSecret, session.CookieOptions{Revocations: rdb})
+			if err != nil {
+				t.Fatal(err)
+			}
+			loaded, release := make(chan struct{}), make(chan struct{})
+			mux := managementMux()
+			mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+				s := session.From(r.Context())
+				close(loaded)
+				<-release
+				s.Incr("counter", 1) // a change: the cookie is sealed again
+			})
+			srv := httptest.NewServer(m.Middleware(mux))
+			t.Cleanup(srv.Close)
+			browser := newClient(t, srv)
+			browser.mustGet("/login?user=ana")
+			slow := newClient(t, srv) // a second tab with the same cookie
+			slow.setCookie(session.DefaultCookieName, browser.cookie(session.DefaultCookieName))
+
+			done := make(chan string)
+			go func() {
+				_, ck, _ := slow.getCookie("/slow", session.DefaultCookieName)
+				v := ""
+				if ck != nil {
+					v = ck.Value
+				}
+				done <- v
+			}()
+			<-loaded
+			var resealed string
+			if logoutFirst {
+				browser.mustGet("/destroy")
+				close(release)
+				resealed = <-done
+			} else {
+				close(release)
+				resealed = <-done
+				browser.mustGet("/destroy")
+			}
+			if resealed == "" {
+				t.Fatal("the slow request set no cookie")
+			}
+			replay := newClient(t, srv)
+			replay.setCookie(session.DefaultCookieName, resealed)
+			wantUser(t, replay, "", "the cookie the slow request sealed, after the logout")
+		})
+	}
+}
