@@ -19,12 +19,12 @@ func TestBrowserRememberMe(t *testing.T) {
 	exe := chromiumPath(t)
 	for _, store := range []string{"cookie", "redis"} {
 		t.Run(store, func(t *testing.T) {
-			rs := redistest.Start(t, redistest.Options{})
-			srv := startDemo(t, "--store", store, "--redis-url", rs.URL())
-			name := session.DefaultCookieName
+			args, name := []string{"--store", store}, session.DefaultCookieName
 			if store == "redis" {
-				name = session.DefaultIDCookieName
+				rs := redistest.Start(t, redistest.Options{})
+				args, name = append(args, "--redis-url", rs.URL()), session.DefaultIDCookieName
 			}
+			srv := startDemo(t, args...)
 			forget := &tab{t: t, ctx: newBrowser(t, exe), name: "forget", srv: srv}
 			remember := newTab(t, forget.ctx, "remember", srv)
 			for _, b := range []*tab{forget, remember} {

@@ -103,6 +103,14 @@ gracefully.`,
 			if opts.Store == "redis" && opts.Revocations {
 				return newUsageError("the Redis store revokes sessions without it", "--revocations applies only to the cookie store")
 			}
+			if opts.Store == "cookie" && !opts.Revocations {
+				for _, name := range []string{"redis-url", "cluster"} {
+					if fl := cmd.Flag(name); fl != nil && fl.Changed {
+						return newUsageError("add --revocations (per-user revocations in Redis) or use --store redis",
+							"--%s applies to the cookie store only with --revocations", name)
+					}
+				}
+			}
 			if opts.Store == "cookie" && cmd.Flags().Changed("prefix") {
 				return newUsageError("use it with --store redis", "--prefix applies only to the Redis store")
 			}
