@@ -24,6 +24,7 @@ type redisDoctorOptions struct {
 	Fix      bool
 	DryRun   bool
 	Yes      bool
+	Rate     int
 	Output   string
 }
 
@@ -59,7 +60,13 @@ if it still has none (--ttl for sessions; the index's last entry for an
 index; 5 minutes for markers and tombstones), a session past its lifetime
 is unlinked and taken off its index. raw_id is reported, not repaired: only
 the app can move its sessions. Fixing asks for confirmation on a terminal;
-elsewhere it needs --yes. --dry-run lists what --fix would do.`,
+elsewhere it needs --yes. --dry-run lists what --fix would do.
+
+--rate N walks at most N keys a second over all masters, to spare the
+application's traffic; a progress line goes to stderr on a terminal.
+Ctrl-C during the walk stops it with nothing reported or changed; during
+--fix it finishes the batch in flight, prints what was repaired and exits
+1: running it again finishes the job.`,
 		Example: `  wsess redis doctor --prefix wppsess:
   wsess redis doctor --prefix wppsess: -o json
   wsess redis doctor --prefix wppsess: --fix --yes`,
@@ -70,6 +77,9 @@ elsewhere it needs --yes. --dry-run lists what --fix would do.`,
 			}
 			if opts.TTL < time.Second {
 				return newUsageError("give 1s or more, e.g. --ttl 1h", "--ttl %s is shorter than a second", opts.TTL)
+			}
+			if opts.Rate < 0 {
+				return newUsageError("give a positive number of keys a second, e.g. --rate 5000", "--rate %d is negative", opts.Rate)
 			}
 			if opts.DryRun && !opts.Fix {
 				return newUsageError("use it with --fix", "--dry-run lists what --fix would do")
@@ -92,6 +102,7 @@ elsewhere it needs --yes. --dry-run lists what --fix would do.`,
 	fl.BoolVar(&opts.Fix, "fix", false, "repair what is safe to repair")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "with --fix: list the repairs, change nothing")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "repair without asking")
+	fl.IntVar(&opts.Rate, "rate", 0, "walk at most `N` keys a second over all masters (0: as fast as Redis answers)")
 	addOutputFlag(cmd, f.IOStreams, &opts.Output, outTable, outJSON, outTSV)
 	return cmd
 }
@@ -111,9 +122,15 @@ func redisDoctorRun(cmd *cobra.Command, opts *redisDoctorOptions) error {
 	}
 	ctx := cmd.Context()
 	start := opts.Now()
+	prog := newProgress(opts.IO, "problems")
 	// Judged by the Redis server's clock (Now zero), which its TTLs follow.
 	rep, err := m.Doctor(ctx, manager.DoctorOptions{Prefix: opts.Prefix, Absolute: opts.Absolute,
-		TTL: opts.TTL, HashedIDs: !opts.RawIDs})
+		TTL: opts.TTL, HashedIDs: !opts.RawIDs, Rate: opts.Rate, Progress: prog.callback()})
+	prog.clear()
+	if errors.Is(err, manager.ErrInterrupted) {
+		// A walk cut short cannot judge the indexes: no partial report.
+		return withHint(errors.New("interrupted"), "the walk stopped before the indexes were read: nothing was reported or changed; run it again")
+	}
 	if err != nil {
 		return redisError(err)
 	}
@@ -143,12 +160,12 @@ func redisDoctorRun(cmd *cobra.Command, opts *redisDoctorOptions) error {
 			return &exitError{Code: exitFailure, Msg: "aborted: nothing was repaired"}
 		}
 	}
-	prog := func(done int) {
+	fixProg := func(done int) {
 		if opts.IO.IsStderrTTY() {
 			fmt.Fprintf(opts.IO.ErrOut, "\r%d of %d repairs", done, rep.Repairs())
 		}
 	}
-	fixed, err := m.Fix(ctx, rep, prog)
+	fixed, err := m.Fix(ctx, rep, fixProg)
 	if opts.IO.IsStderrTTY() {
 		fmt.Fprint(opts.IO.ErrOut, "\r\033[K")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wsess/wsess/internal/manager"
+	"github.com/wsess/wsess/internal/redistest"
 	"github.com/wsess/wsess/pkg/session"
 )
 
@@ -188,4 +189,27 @@ func sum(m map[string]int64) int64 {
 // keeps entries.
 func redisZ(t time.Time, member string) redis.Z {
 	return redis.Z{Score: float64(t.UnixMilli()), Member: member}
+}
+
+// TestRedisDoctorInterrupted: a paced walk stopped by Ctrl-C (the command's
+// context) says so in one line, exits 1, and changes nothing.
+func TestRedisDoctorInterrupted(t *testing.T) {
+	const n = 10_000
+	s := redistest.Start(t, redistest.Options{})
+	c := s.Client()
+	fillUsers(t, c, "p:", n) // no TTL: key_no_ttl for every one, had the walk finished
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan cliResult, 1)
+	go func() {
+		done <- runRedisCtx(t, ctx, "--redis-url", s.URL(), "redis", "doctor", "--prefix", "p:", "--fix", "--yes", "--rate", "2000")
+	}()
+	time.Sleep(500 * time.Millisecond) // the walk takes 5 s at --rate 2000
+	cancel()
+	r := <-done
+	if r.Code != 1 || r.Stdout != "" || r.Stderr != "wsess: interrupted; the walk stopped before the indexes were read: nothing was reported or changed; run it again\n" {
+		t.Fatalf("interrupted: exit %d, %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	if ttl := c.TTL(context.Background(), "p:s000001").Val(); ttl != -1 {
+		t.Fatalf("a key got TTL %v from an interrupted walk", ttl)
+	}
 }

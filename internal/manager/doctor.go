@@ -109,6 +109,13 @@ type DoctorOptions struct {
 	HashedIDs bool
 	// Samples is how many keys each Finding keeps; 0 means 5.
 	Samples int
+	// Rate, when positive, limits the walk to that many keys a second
+	// over all masters together. Zero means as fast as Redis answers.
+	Rate int
+	// Progress, when set, is called after every batch of the walk with
+	// the keys scanned (Scanned) and the problems found so far (Matched;
+	// those found by reading the indexes after the walk are not in it).
+	Progress func(Progress)
 }
 
 // Finding is one Problem with how often it was found and a few of the
@@ -221,7 +228,17 @@ func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport
 		return x
 	}
 
-	err := m.Scan(ctx, ScanOptions{}, func(keys []string) error {
+	started := time.Now()
+	err := m.Scan(ctx, ScanOptions{Rate: opts.Rate}, func(keys []string) error {
+		defer func() {
+			if opts.Progress != nil {
+				var problems int64
+				for _, f := range found {
+					problems += f.Count
+				}
+				opts.Progress(Progress{Summary: Summary{Scanned: rep.Keys, Matched: problems}, Elapsed: time.Since(started)})
+			}
+		}()
 		rep.Keys += int64(len(keys))
 		// Two commands for a key under the prefix (PTTL, GET), one for a
 		// key whose name says it is wsess's bookkeeping (PTTL), none for
