@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -274,6 +275,20 @@ func (m *CookieManager) open(value string, bp *[]byte, now time.Time) (values ma
 		values, exp, err = m.openPython(value)
 		return values, exp, time.Time{}, err
 	}
+	payload, exp, created, err := m.openPayload(value, bp, now)
+	if err != nil {
+		return nil, exp, created, err
+	}
+	values, err = m.opts.Codec.Unmarshal(payload)
+	if err != nil {
+		return nil, exp, created, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+	}
+	return values, exp, created, nil
+}
+
+// openPayload opens a wsess cookie as of now and returns the codec's bytes
+// it carries, in *bp.
+func (m *CookieManager) openPayload(value string, bp *[]byte, now time.Time) (payload []byte, exp, created time.Time, err error) {
 	// 1. Version prefix.
 	if !strings.HasPrefix(value, cookieVersion) {
 		return nil, time.Time{}, time.Time{}, fmt.Errorf("%w: not a wsess v1 cookie", ErrInvalidCookie)
@@ -325,12 +340,7 @@ func (m *CookieManager) open(value string, bp *[]byte, now time.Time) (values ma
 	if !now.Before(exp) {
 		return nil, exp, created, fmt.Errorf("%w at %s", ErrExpired, exp.UTC().Format(time.RFC3339))
 	}
-	// 6. Payload.
-	values, err = m.opts.Codec.Unmarshal(body)
-	if err != nil {
-		return nil, exp, created, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
-	}
-	return values, exp, created, nil
+	return body, exp, created, nil
 }
 
 // Seal encodes and encrypts values into a cookie value for a session created
@@ -343,18 +353,35 @@ func (m *CookieManager) Seal(values map[string]any, expire time.Duration) (strin
 	}
 	now := m.opts.Clock()
 	created := now.Truncate(time.Second)
-	out, err := m.sealAppend(nil, values, now.Add(lifetimeTTL(now, created, expire, m.absolute)), created)
+	out, err := m.sealAppend(nil, payload{values: values}, now.Add(lifetimeTTL(now, created, expire, m.absolute)), created)
 	if err != nil {
 		return "", err
 	}
 	return string(out), nil
 }
 
+// payload is what a cookie seals: values, or a raw JSON payload and the
+// ops to splice into it (Session.raw).
+type payload struct {
+	values map[string]any
+	raw    string
+	ops    []op
+}
+
+// appendTo appends p's encoding by c.
+func (p payload) appendTo(c Codec, b []byte) ([]byte, error) {
+	if p.raw != "" {
+		return appendSpliced(b, p.raw, p.ops)
+	}
+	return appendMarshal(c, b, p.values)
+}
+
 // sealAppend appends the sealed cookie value to dst, with the session's
-// creation time in the header.
-func (m *CookieManager) sealAppend(dst []byte, values map[string]any, exp, created time.Time) ([]byte, error) {
+// creation time in the header. It returns errNotSpliceable when p's raw
+// payload must be decoded first.
+func (m *CookieManager) sealAppend(dst []byte, p payload, exp, created time.Time) ([]byte, error) {
 	if m.format.python() {
-		return m.sealPython(dst, values)
+		return m.sealPython(dst, p.values)
 	}
 	sp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(sp)
@@ -367,7 +394,7 @@ func (m *CookieManager) sealAppend(dst []byte, values map[string]any, exp, creat
 	}
 	binary.BigEndian.PutUint64(scratch[nonceSize:], uint64(exp.Unix())|createdFlag)
 	binary.BigEndian.PutUint64(scratch[nonceSize+8:], uint64(created.Unix()))
-	scratch, err := appendMarshal(m.opts.Codec, scratch, values)
+	scratch, err := p.appendTo(m.opts.Codec, scratch)
 	if err != nil {
 		return dst, err
 	}
@@ -393,19 +420,38 @@ func (m *CookieManager) load(r *http.Request, s *Session) error {
 	// One clock read per request: time.Now is a system call on some hosts.
 	now := m.opts.Clock()
 	bp := bufPool.Get().(*[]byte)
-	values, exp, created, err := m.open(v, bp, now)
+	var (
+		values       map[string]any
+		exp, created time.Time
+		err          error
+	)
+	if _, isJSON := m.opts.Codec.(JSONCodec); isJSON && !m.format.python() && m.revoke.client == nil {
+		// Checked now, decoded when the handler first needs more than a
+		// value or two (Session.raw).
+		var payload []byte
+		payload, exp, created, err = m.openPayload(v, bp, now)
+		if err == nil {
+			if raw := string(payload); validJSONObject(raw) {
+				s.raw = raw
+			} else {
+				err = ErrInvalidCookie
+			}
+		}
+	} else {
+		values, exp, created, err = m.open(v, bp, now)
+		s.values = values
+	}
 	bufPool.Put(bp)
 	if err != nil {
 		return nil // tampered, foreign or expired: start afresh
 	}
-	s.values = values
 	if m.absolute > 0 {
 		if created.IsZero() {
 			// Sealed before creation times: created when it was issued.
 			created = exp.Add(-s.expireOrLocked(m.opts.Expire))
 		}
 		if ended(now, created, m.absolute) {
-			s.values, s.stale = nil, true // past its absolute lifetime: never revived
+			s.values, s.raw, s.stale = nil, "", true // past its absolute lifetime: never revived
 			return nil
 		}
 	}
@@ -479,11 +525,15 @@ func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	buf, err := m.sealAppend(m.cookies.begin((*bp)[:0]), s.values, exp, s.created)
+	p := payload{values: s.values, raw: s.raw, ops: s.ops}
+	buf, err := m.sealAppend(m.cookies.begin((*bp)[:0]), p, exp, s.created)
+	if errors.Is(err, errNotSpliceable) {
+		buf, err = m.sealAppend(m.cookies.begin((*bp)[:0]), payload{values: s.valuesLocked()}, exp, s.created)
+	}
 	if err != nil {
 		return err
 	}
-	if !persistentValues(s.values) {
+	if !s.persistentLocked() {
 		maxAge = browserSession // the server still ends it at exp
 	}
 	buf = m.cookies.finish(buf, maxAge, exp)

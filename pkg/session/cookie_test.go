@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -395,6 +396,103 @@ func TestCacheControlPrivateWithCookie(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// rawCodec seals fixed bytes, whatever the values: a cookie that opens
+// under the right secret and carries a payload the JSON codec rejects.
+type rawCodec []byte
+
+func (c rawCodec) Marshal(map[string]any) ([]byte, error)   { return c, nil }
+func (c rawCodec) Unmarshal([]byte) (map[string]any, error) { return map[string]any{}, nil }
+
+// TestCookieBadPayloadStartsAfresh: a cookie that authenticates but whose
+// payload is not one JSON object gives a new session, as a tampered one
+// does, although the JSON is only decoded when the handler needs it.
+func TestCookieBadPayloadStartsAfresh(t *testing.T) {
+	m, err := session.NewCookieManager(testSecret, session.CookieOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, payload := range []string{`{"a":1} x`, `{"a":1`, `[1]`, `{"a":"\q"}`, `{"a":1,"a":}`, ``} {
+		foreign, err := session.NewCookieManager(testSecret, session.CookieOptions{Options: session.Options{Codec: rawCodec(payload)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cookie, err := foreign.Seal(nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var isNew bool
+		var a int
+		h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := session.From(r.Context())
+			isNew, a = s.IsNew(), s.Int("a")
+		}))
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: session.DefaultCookieName, Value: cookie})
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if !isNew || a != 0 {
+			t.Errorf("payload %q: IsNew %v, a = %d; want a new, empty session", payload, isNew, a)
+		}
+	}
+}
+
+// TestCookieReadsWithoutDecoding: what a handler reads from a cookie
+// session is the same whether it reads a value or two (answered from the
+// payload) or the whole session (decoded).
+func TestCookieReadsWithoutDecoding(t *testing.T) {
+	m, err := session.NewCookieManager(testSecret, session.CookieOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie, err := m.Seal(map[string]any{"n": 7, "s": "x", "list": []any{1, 2}, "obj": map[string]any{"k": "v"}, "_flash:f": "hi", "_expires_after": 60}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		N              int
+		S              string
+		List, Obj      any
+		Keys           []string
+		Flash          any
+		Expires        bool
+		Missing, Found bool
+	}
+	read := func(decodeFirst bool) (seen, http.Header) {
+		var got seen
+		h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := session.From(r.Context())
+			if decodeFirst {
+				s.Keys()
+			}
+			got.N, got.S = s.Int("n"), s.String("s")
+			got.List, _ = s.Get("list")
+			got.Obj, _ = s.Get("obj")
+			got.Keys = s.Keys()
+			got.Flash, _ = s.Flash("f")
+			got.Expires = s.Has("_expires_after")
+			got.Missing, got.Found = s.Has("nope"), s.Has("n")
+		}))
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: session.DefaultCookieName, Value: cookie})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return got, rec.Header()
+	}
+	lazy, lazyHeader := read(false)
+	eager, eagerHeader := read(true)
+	if !reflect.DeepEqual(lazy, eager) {
+		t.Errorf("read from the payload: %+v\nread decoded:      %+v", lazy, eager)
+	}
+	if lazy.N != 7 || lazy.S != "x" || !lazy.Expires || lazy.Missing || !lazy.Found || lazy.Flash != "hi" {
+		t.Errorf("read %+v", lazy)
+	}
+	// The flash was taken: both re-seal the cookie, with the override's Max-Age.
+	for _, h := range []http.Header{lazyHeader, eagerHeader} {
+		if c := h.Get("Set-Cookie"); !strings.Contains(c, "Max-Age=60") {
+			t.Errorf("Set-Cookie %q, want Max-Age=60 (the session's own expiry)", c)
 		}
 	}
 }

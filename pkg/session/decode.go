@@ -33,7 +33,7 @@ func (s *Session) Decode(key string, v any) error {
 		return fmt.Errorf("session: Decode %q needs a non-nil pointer, not %T", key, v)
 	}
 	s.mu.Lock()
-	val, ok := s.values[key]
+	val, ok := s.valuesLocked()[key]
 	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrNoValue, key)

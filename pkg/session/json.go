@@ -237,7 +237,13 @@ type jsonParser struct {
 }
 
 func unmarshalJSON(data []byte) (map[string]any, error) {
-	p := jsonParser{d: string(data)}
+	return parseJSONObject(string(data))
+}
+
+// parseJSONObject is unmarshalJSON for text already in a string, which the
+// decoded keys and strings then share.
+func parseJSONObject(d string) (map[string]any, error) {
+	p := jsonParser{d: d}
 	p.ws()
 	if p.i >= len(p.d) || p.d[p.i] != '{' {
 		if p.i < len(p.d) && p.d[p.i] == 'n' {
@@ -488,4 +494,282 @@ func (p *jsonParser) hex4() (rune, bool) {
 	}
 	p.i += 4
 	return r, true
+}
+
+// validJSONObject reports whether d is what parseJSONObject accepts: one
+// JSON object and nothing after it but white space. It decodes nothing and
+// allocates nothing.
+func validJSONObject(d string) bool {
+	p := jsonParser{d: d}
+	p.ws()
+	if p.i >= len(p.d) || p.d[p.i] != '{' {
+		return false
+	}
+	if !p.skip(0) {
+		return false
+	}
+	p.ws()
+	return p.i == len(p.d)
+}
+
+// skip moves past the value at p.i, checking it by parseJSONObject's rules,
+// without decoding it.
+func (p *jsonParser) skip(depth int) bool {
+	if depth > maxJSONDepth {
+		return false
+	}
+	p.ws()
+	if p.i >= len(p.d) {
+		return false
+	}
+	switch c := p.d[p.i]; {
+	case c == '{', c == '[':
+		closing := byte('}')
+		if c == '[' {
+			closing = ']'
+		}
+		p.i++
+		p.ws()
+		if p.i < len(p.d) && p.d[p.i] == closing {
+			p.i++
+			return true
+		}
+		for {
+			if c == '{' {
+				p.ws()
+				if p.i >= len(p.d) || p.d[p.i] != '"' || !p.skipString() {
+					return false
+				}
+				p.ws()
+				if p.i >= len(p.d) || p.d[p.i] != ':' {
+					return false
+				}
+				p.i++
+			}
+			if !p.skip(depth + 1) {
+				return false
+			}
+			if done, err := p.next(closing); err != nil {
+				return false
+			} else if done {
+				return true
+			}
+		}
+	case c == '"':
+		return p.skipString()
+	case c == 't':
+		return p.literal("true") == nil
+	case c == 'f':
+		return p.literal("false") == nil
+	case c == 'n':
+		return p.literal("null") == nil
+	case c == '-' || c >= '0' && c <= '9':
+		end, ok := scanNumber(p.d, p.i)
+		p.i = end
+		return ok
+	}
+	return false
+}
+
+// skipString moves past the string at p.d[p.i] == '"', checking its
+// escapes as str does; invalid UTF-8, which str replaces, passes.
+func (p *jsonParser) skipString() bool {
+	p.i++
+	for p.i < len(p.d) {
+		switch c := p.d[p.i]; {
+		case c == '"':
+			p.i++
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			p.i++
+			if p.i >= len(p.d) {
+				return false
+			}
+			e := p.d[p.i]
+			p.i++
+			switch e {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				r, ok := p.hex4()
+				if !ok {
+					return false
+				}
+				// A high surrogate's partner must be a valid \u escape
+				// when one follows, as str requires.
+				if utf16.IsSurrogate(r) && p.i+1 < len(p.d) && p.d[p.i] == '\\' && p.d[p.i+1] == 'u' {
+					p.i += 2
+					if _, ok := p.hex4(); !ok {
+						return false
+					}
+				}
+			default:
+				return false
+			}
+		default:
+			p.i++
+		}
+	}
+	return false
+}
+
+// jsonMember returns the top-level member key of d, a JSON object that
+// validJSONObject accepts, decoded as parseJSONObject would, without
+// decoding the rest: found reports whether d has it. ok is false when the
+// answer needs the whole decode: a key written with escapes or beyond
+// ASCII (its decoded form may match), a value that is an object or an
+// array (the session hands out one shared copy of those), or a key that
+// appears twice (the last one wins).
+func jsonMember(d, key string) (v any, found, ok bool) {
+	p := jsonParser{d: d}
+	p.ws()
+	if p.i >= len(p.d) || p.d[p.i] != '{' {
+		return nil, false, false
+	}
+	p.i++
+	p.ws()
+	if p.i < len(p.d) && p.d[p.i] == '}' {
+		return nil, false, true
+	}
+	at := -1 // where key's value starts
+	for {
+		p.ws()
+		if p.i >= len(p.d) || p.d[p.i] != '"' {
+			return nil, false, false
+		}
+		start := p.i + 1
+		end := start
+		for end < len(p.d) && p.d[end] != '"' {
+			if c := p.d[end]; c == '\\' || c >= utf8.RuneSelf {
+				return nil, false, false
+			}
+			end++
+		}
+		p.i = end + 1
+		match := p.d[start:end] == key
+		p.ws()
+		if p.i >= len(p.d) || p.d[p.i] != ':' {
+			return nil, false, false
+		}
+		p.i++
+		p.ws()
+		if match {
+			if at >= 0 {
+				return nil, false, false
+			}
+			at = p.i
+		}
+		if !p.skip(1) {
+			return nil, false, false
+		}
+		if done, err := p.next('}'); err != nil {
+			return nil, false, false
+		} else if done {
+			break
+		}
+	}
+	if at < 0 {
+		return nil, false, true
+	}
+	if c := p.d[at]; c == '{' || c == '[' {
+		return nil, false, false
+	}
+	p.i = at
+	v, err := p.value(1)
+	if err != nil {
+		return nil, false, false
+	}
+	return v, true, true
+}
+
+// errNotSpliceable is appendSpliced's answer for a payload it cannot
+// splice: the caller decodes it and marshals the values instead.
+var errNotSpliceable = errors.New("session: json: payload needs decoding")
+
+// appendSpliced appends to b the JSON object raw (one that validJSONObject
+// accepts) as ops, Sets and Deletes in the order they were made, change
+// it: raw's members that no op names are copied as they are, then each
+// key the ops name gets the value of its last Set, or none after a
+// Delete. The result decodes to what applying ops to raw's decoded values
+// gives, without decoding raw. It returns errNotSpliceable when raw has a
+// key written with escapes or beyond ASCII (whose decoded form may be an
+// op's key).
+func appendSpliced(b []byte, raw string, ops []op) ([]byte, error) {
+	p := jsonParser{d: raw}
+	p.ws()
+	if p.i >= len(p.d) || p.d[p.i] != '{' {
+		return b, errNotSpliceable
+	}
+	p.i++
+	b = append(b, '{')
+	first := true
+	p.ws()
+	if p.i < len(p.d) && p.d[p.i] == '}' {
+		p.i++
+	} else {
+		for {
+			p.ws()
+			start := p.i
+			if p.i >= len(p.d) || p.d[p.i] != '"' {
+				return b, errNotSpliceable
+			}
+			end := p.i + 1
+			for end < len(p.d) && p.d[end] != '"' {
+				if c := p.d[end]; c == '\\' || c >= utf8.RuneSelf {
+					return b, errNotSpliceable
+				}
+				end++
+			}
+			key := p.d[p.i+1 : end]
+			p.i = end + 1
+			p.ws()
+			if p.i >= len(p.d) || p.d[p.i] != ':' {
+				return b, errNotSpliceable
+			}
+			p.i++
+			if !p.skip(1) {
+				return b, errNotSpliceable
+			}
+			if !slices.ContainsFunc(ops, func(o op) bool { return o.key == key }) {
+				if !first {
+					b = append(b, ',')
+				}
+				b = append(b, p.d[start:p.i]...)
+				first = false
+			}
+			done, err := p.next('}')
+			if err != nil {
+				return b, errNotSpliceable
+			}
+			if done {
+				break
+			}
+		}
+	}
+	for i, o := range ops {
+		if slices.ContainsFunc(ops[:i], func(x op) bool { return x.key == o.key }) {
+			continue // written with its first op
+		}
+		last := o
+		for _, x := range ops[i+1:] {
+			if x.key == o.key {
+				last = x
+			}
+		}
+		if last.kind != opSet {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		b = appendString(b, o.key)
+		b = append(b, ':')
+		var err error
+		if b, err = appendValue(b, last.val, 1); err != nil {
+			return b, err
+		}
+		first = false
+	}
+	return append(b, '}'), nil
 }

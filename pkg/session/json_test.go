@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/big"
 	"reflect"
@@ -156,6 +157,116 @@ func FuzzJSONMatchesEncodingJSON(f *testing.F) {
 		stdEnc, _ := json.Marshal(got)
 		if !bytes.Equal(enc, stdEnc) {
 			t.Fatalf("encode %#v: ours %s, encoding/json %s", got, enc, stdEnc)
+		}
+	})
+}
+
+// FuzzLazyJSON checks what a cookie session read without decoding relies
+// on: validJSONObject accepts exactly what parseJSONObject decodes, and
+// jsonMember, when it answers, answers as the decoded map does.
+func FuzzLazyJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{}`, `{"counter":41}`, ` {"a":1,"b":"x"} `, `{"a":{"b":[1,2]},"c":true}`, `{"a":1,"a":2}`,
+		`{"\u0061":1}`, `{"a":"\ud800\u0041"}`, `{"a":"\ud800\uzzzz"}`, `{"a":nul}`, `{"a":1}x`, `[1]`,
+		`{"a":-0.5e+3,"b":null,"c":false}`, `{"é":1}`, `{"a":"tab	"}`, `{"a":1,}`, `{"a" 1}`,
+	} {
+		f.Add(seed, "a")
+	}
+	f.Fuzz(func(t *testing.T, d, key string) {
+		want, err := parseJSONObject(d)
+		if got := validJSONObject(d); got != (err == nil) {
+			t.Fatalf("validJSONObject(%q) = %v, parseJSONObject error %v", d, got, err)
+		}
+		if err != nil {
+			return
+		}
+		v, found, ok := jsonMember(d, key)
+		if !ok {
+			return
+		}
+		wv, wfound := want[key]
+		if found != wfound || !reflect.DeepEqual(v, wv) {
+			t.Fatalf("jsonMember(%q, %q) = %#v, %v; the decoded map has %#v, %v", d, key, v, found, wv, wfound)
+		}
+	})
+}
+
+// TestJSONMemberDefers lists what jsonMember leaves to the whole decode.
+func TestJSONMemberDefers(t *testing.T) {
+	for _, c := range []struct{ d, key string }{
+		{`{"a":{"b":1}}`, "a"}, // objects are shared with the map
+		{`{"a":[1]}`, "a"},     // so are arrays
+		{`{"a":1,"a":2}`, "a"}, // the last of two wins
+		{`{"\u0061":1}`, "a"},  // an escaped key may match
+		{`{"é":1,"a":2}`, "a"}, // so may one beyond ASCII
+	} {
+		if _, _, ok := jsonMember(c.d, c.key); ok {
+			t.Errorf("jsonMember(%q, %q) answered; it should leave it to the decode", c.d, c.key)
+		}
+	}
+	for _, c := range []struct {
+		d, key string
+		want   any
+		found  bool
+	}{
+		{`{"counter":41}`, "counter", json.Number("41"), true},
+		{`{"a":{"b":1},"c":"x"}`, "c", "x", true},
+		{`{"a":{"c":1}}`, "c", nil, false},
+		{`{}`, "a", nil, false},
+		{` { "a" : true } `, "a", true, true},
+	} {
+		v, found, ok := jsonMember(c.d, c.key)
+		if !ok || found != c.found || !reflect.DeepEqual(v, c.want) {
+			t.Errorf("jsonMember(%q, %q) = %#v, %v, %v; want %#v, %v, true", c.d, c.key, v, found, ok, c.want, c.found)
+		}
+	}
+}
+
+// FuzzSplice checks the cookie commit's shortcut: splicing a request's Sets
+// and Deletes into the payload it loaded gives the object that decoding
+// the payload, applying them and encoding the values gives.
+func FuzzSplice(f *testing.F) {
+	f.Add(`{"counter":41}`, []byte{0x01})
+	f.Add(`{}`, []byte{0x00, 0x13, 0x22})
+	f.Add(` { "a" : [1,{"b":2}] , "c":"x\"y" } `, []byte{0x80, 0x05, 0x81})
+	f.Add(`{"a":1,"a":2,"b":3}`, []byte{0x82, 0x01})
+	f.Add(`{"\u0061":1}`, []byte{0x00})
+	keys := []string{"a", "b", "c", "counter"}
+	vals := []any{1, "two", nil, []any{true, 3.5}, map[string]any{"k": "v"}, json.Number("12")}
+	f.Fuzz(func(t *testing.T, raw string, spec []byte) {
+		start, err := parseJSONObject(raw)
+		if err != nil || len(spec) > 16 {
+			return
+		}
+		var ops []op
+		for _, c := range spec {
+			o := op{kind: opSet, key: keys[int(c)%len(keys)], val: vals[int(c>>2)%len(vals)]}
+			if c&0x80 != 0 {
+				o.kind, o.val = opDelete, nil
+			}
+			ops = append(ops, o)
+		}
+		spliced, err := appendSpliced(nil, raw, ops)
+		if errors.Is(err, errNotSpliceable) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("appendSpliced(%q): %v", raw, err)
+		}
+		got, err := parseJSONObject(string(spliced))
+		if err != nil {
+			t.Fatalf("appendSpliced(%q) = %q, which does not decode: %v", raw, spliced, err)
+		}
+		for _, o := range ops {
+			o.apply(start)
+		}
+		enc, err := appendJSON(nil, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := parseJSONObject(string(enc))
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("raw %q, ops %v: spliced %q decodes to %v; applying the ops gives %v", raw, ops, spliced, got, want)
 		}
 	})
 }

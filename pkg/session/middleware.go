@@ -2,9 +2,11 @@ package session
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -23,36 +25,72 @@ type backend interface {
 	clock() func() time.Time
 }
 
+// config is what one middleware's requests share: the backend and the
+// Options it was made with. Requests point to it rather than copying it, so
+// the per-request allocation stays small.
+type config struct {
+	b       backend
+	onError func(http.ResponseWriter, *http.Request, error)
+	onLate  func(*http.Request, []string)
+	observe Observer // nil: no events
+	store   string   // the backend's name, for events
+}
+
+// requestState is everything a request through the middleware needs, in one
+// allocation: the session, the writer wrapper and the context node that
+// carries the session.
+type requestState struct {
+	s   Session
+	sw  responseWriter
+	ctx sessionContext
+}
+
+// sessionContext is the request context the middleware hands on: its
+// parent plus the session, as context.WithValue(parent, ctxKey{}, s) would
+// be, without an allocation of its own.
+type sessionContext struct {
+	context.Context
+	s *Session
+}
+
+// Value returns the session for ctxKey and asks the parent otherwise.
+func (c *sessionContext) Value(key any) any {
+	if key == (ctxKey{}) {
+		return c.s
+	}
+	return c.Context.Value(key)
+}
+
 // middleware wraps next with the session of backend b, configured by o
 // (ErrorHandler, LateChange, Observer); store names b in Events.
 func middleware(b backend, o *Options, store string, next http.Handler) http.Handler {
-	onError, onLate, observe := o.ErrorHandler, o.LateChange, o.Observer
+	c := &config{b: b, onError: o.ErrorHandler, onLate: o.LateChange, observe: o.Observer, store: store}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// One allocation holds the session and the writer wrapper.
-		st := &struct {
-			s  Session
-			sw responseWriter
-		}{}
+		st := &requestState{}
 		s, sw := &st.s, &st.sw
 		s.ops = s.opsBuf[:0]
 		s.clock = b.clock()
 		s.owner = b
 		s.outer, _ = r.Context().Value(ctxKey{}).(*Session)
 		var err error
-		if observe != nil {
+		if c.observe != nil {
 			start := time.Now()
 			err = b.load(r, s)
-			observe.observed(EventLoad, store, start, 0, err)
+			c.observe.observed(EventLoad, store, start, 0, err)
 		} else {
 			err = b.load(r, s)
 		}
 		if err != nil {
-			onError(w, r, err)
+			c.onError(w, r, err)
 			return
 		}
-		r = r.WithContext(NewContext(r.Context(), s))
-		*sw = responseWriter{ResponseWriter: w, r: r, s: s, b: b, onError: onError, observe: observe, store: store}
-		sw.saved = saveHeader(w.Header(), sw.savedBuf[:0])
+		st.ctx.Context, st.ctx.s = r.Context(), s
+		r = r.WithContext(&st.ctx)
+		sw.ResponseWriter, sw.r, sw.s, sw.c = w, r, s, c
+		if h := w.Header(); len(h) > 0 {
+			sw.saved = saveHeader(h)
+			defer sw.releaseSaved()
+		}
 		// The handler sees a writer that is an http.Hijacker only when the
 		// connection can be hijacked (HTTP/1.x, not HTTP/2).
 		var hw http.ResponseWriter = sw
@@ -63,12 +101,12 @@ func middleware(b backend, o *Options, store string, next http.Handler) http.Han
 		if !sw.committed {
 			sw.commit()
 		}
-		if onLate != nil {
+		if c.onLate != nil {
 			s.mu.Lock()
 			late := s.late
 			s.mu.Unlock()
 			if len(late) > 0 {
-				onLate(r, late)
+				c.onLate(r, late)
 			}
 		}
 	})
@@ -77,21 +115,17 @@ func middleware(b backend, o *Options, store string, next http.Handler) http.Han
 // responseWriter commits the session before the first byte of the response.
 type responseWriter struct {
 	http.ResponseWriter
-	r       *http.Request
-	s       *Session
-	b       backend
-	onError func(http.ResponseWriter, *http.Request, error)
-	observe Observer // nil: no events
-	store   string   // the backend's name, for events
+	r *http.Request
+	s *Session
+	c *config
 
 	committed bool // commit was attempted
 	failed    bool // it failed and the error handler answered
 
 	// saved is the response header as outer handlers left it (security
-	// headers, say) before the inner handler ran; savedBuf holds it without
-	// an allocation for up to eight header names.
-	saved    []headerEntry
-	savedBuf [8]headerEntry
+	// headers, say) before the inner handler ran, in a pooled buffer; nil
+	// when it was empty.
+	saved *[]headerEntry
 }
 
 // headerEntry is one header name and its values, as saved.
@@ -100,14 +134,32 @@ type headerEntry struct {
 	values []string
 }
 
-// saveHeader appends h's entries to buf. It keeps the value slices, not
-// copies: Header.Set and Header.Del replace or drop a slice and Header.Add
-// appends past the saved length, so the saved view stays what it was.
-func saveHeader(h http.Header, buf []headerEntry) []headerEntry {
+// savedPool holds the buffers of saveHeader.
+var savedPool = sync.Pool{New: func() any { b := make([]headerEntry, 0, 8); return &b }}
+
+// saveHeader returns h's entries in a buffer from savedPool. It keeps the
+// value slices, not copies: Header.Set and Header.Del replace or drop a
+// slice and Header.Add appends past the saved length, so the saved view
+// stays what it was.
+func saveHeader(h http.Header) *[]headerEntry {
+	bp := savedPool.Get().(*[]headerEntry)
+	buf := (*bp)[:0]
 	for k, v := range h {
 		buf = append(buf, headerEntry{k, v})
 	}
-	return buf
+	*bp = buf
+	return bp
+}
+
+// releaseSaved returns the saved header's buffer to savedPool, emptied so
+// that it holds on to none of the request's values.
+func (w *responseWriter) releaseSaved() {
+	if bp := w.saved; bp != nil {
+		w.saved = nil
+		clear((*bp)[:cap(*bp)])
+		*bp = (*bp)[:0]
+		savedPool.Put(bp)
+	}
 }
 
 // commit saves the session once; on failure the error handler answers.
@@ -118,12 +170,12 @@ func (w *responseWriter) commit() bool {
 	w.committed = true
 	cookies := len(w.ResponseWriter.Header()["Set-Cookie"])
 	var err error
-	if w.observe != nil {
+	if c := w.c; c.observe != nil {
 		start := time.Now()
-		err = w.b.commit(w.r, w.ResponseWriter.Header(), w.s)
-		w.observe.observed(EventCommit, w.store, start, 0, err)
+		err = c.b.commit(w.r, w.ResponseWriter.Header(), w.s)
+		c.observe.observed(EventCommit, c.store, start, 0, err)
 	} else {
-		err = w.b.commit(w.r, w.ResponseWriter.Header(), w.s)
+		err = c.b.commit(w.r, w.ResponseWriter.Header(), w.s)
 	}
 	w.s.mu.Lock()
 	w.s.sealed = true
@@ -135,10 +187,12 @@ func (w *responseWriter) commit() bool {
 		// sent; what outer handlers set (HSTS, CSP, ...) stays.
 		h := w.ResponseWriter.Header()
 		clear(h)
-		for _, e := range w.saved {
-			h[e.name] = e.values
+		if w.saved != nil {
+			for _, e := range *w.saved {
+				h[e.name] = e.values
+			}
 		}
-		w.onError(w.ResponseWriter, w.r, err)
+		w.c.onError(w.ResponseWriter, w.r, err)
 		return false
 	}
 	markPrivate(w.ResponseWriter.Header(), cookies, &w.s.cacheControl)

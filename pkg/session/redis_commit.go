@@ -539,7 +539,7 @@ func (m *RedisManager) setCookie(h http.Header, s *Session, expire time.Duration
 		expire = dl.Sub(now.Truncate(time.Second))
 	}
 	maxAge := int64(expire / time.Second)
-	if maxAge > 0 && !persistentValues(s.values) {
+	if maxAge > 0 && !s.persistentLocked() {
 		maxAge = browserSession // the key's TTL still ends it
 	}
 	m.cookies.set(h, &s.cookie, s.id, maxAge, now.Add(expire))

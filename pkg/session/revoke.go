@@ -212,7 +212,7 @@ func (rv *revocations) refused(ctx context.Context, values map[string]any) (bool
 // included). A session that did not log in, or whose user was cleared
 // since, costs nothing.
 func (rv *revocations) stamp(ctx context.Context, s *Session) error {
-	uid, _ := s.values[userKey].(string)
+	uid, _ := s.valuesLocked()[userKey].(string)
 	if uid == "" || !loggedInLocked(s) {
 		return nil
 	}

@@ -73,20 +73,29 @@ type Session struct {
 
 	id     string         // store id (Redis) or "" (cookie, or not stored yet)
 	values map[string]any // current state, nil until first needed
+	// raw is a cookie's JSON payload, checked (validJSONObject) but not
+	// decoded yet. While it is set, values is nil and ops holds only Sets
+	// and Deletes, none applied yet: lookupLocked answers from the ops and
+	// the payload, valuesLocked decodes it and applies them, and the
+	// commit splices them into it (appendSpliced). A request that reads a
+	// value or two and sets one never builds the map.
+	raw    string
 	ops    []op
 	opsBuf [2]op     // ops' first backing array: most requests record one or two
 	cookie [1]string // backs the response's Set-Cookie header
 
-	stored    bool      // the session exists in the store / came in a valid cookie
-	destroyed bool      // Destroy was called
-	renew     bool      // RenewID was called
-	expires   time.Time // when the stored session expires, if known
+	stored    bool // the session exists in the store / came in a valid cookie
+	destroyed bool // Destroy was called
+	renew     bool // RenewID was called
+	stale     bool // the request's cookie named a session that ended: drop it
+	sealed    bool // committed: later changes are not saved
+
+	expires time.Time // when the stored session expires, if known
 
 	rs redisState // what only the Redis manager keeps; zero for cookie sessions
 
 	created time.Time        // when the session began (or last logged in); zero for a new one
 	clock   func() time.Time // the manager's Options.Clock; nil means time.Now
-	stale   bool             // the request's cookie named a session that ended: drop it
 	login   string           // cookie with Revocations: the loaded login's id, which Destroy ends
 
 	cacheControl [1]string // backs the response's Cache-Control header (markPrivate)
@@ -94,8 +103,7 @@ type Session struct {
 	owner backend  // the manager whose middleware made it; nil from NewContext
 	outer *Session // the session of an enclosing manager's middleware, if any
 
-	sealed bool     // committed: later changes are not saved
-	late   []string // the keys (or "Destroy", "RenewID", "Clear") changed after the commit
+	late []string // the keys (or "Destroy", "RenewID", "Clear") changed after the commit
 }
 
 // redisState is the part of a Session that only the Redis manager uses
@@ -153,11 +161,49 @@ func (s *Session) Expires() time.Time {
 	return s.expires
 }
 
-func (s *Session) record(o op) {
-	if s.values == nil {
-		s.values = make(map[string]any, 4)
+// valuesLocked returns the session's values, decoding the payload the load
+// left raw first and applying the ops recorded meanwhile.
+func (s *Session) valuesLocked() map[string]any {
+	if s.raw != "" {
+		// Checked at load, so it decodes; should it not, the session is
+		// empty, as for a cookie that does not open.
+		s.values, _ = parseJSONObject(s.raw)
+		s.raw = ""
+		if s.values == nil && len(s.ops) > 0 {
+			s.values = make(map[string]any, 4)
+		}
+		for _, o := range s.ops {
+			o.apply(s.values)
+		}
 	}
-	o.apply(s.values)
+	return s.values
+}
+
+// lookupLocked returns the value under key: from the ops and the raw
+// payload when they can tell without decoding the rest, else from the
+// values.
+func (s *Session) lookupLocked(key string) (any, bool) {
+	if s.raw != "" {
+		for i := len(s.ops) - 1; i >= 0; i-- {
+			if o := s.ops[i]; o.key == key {
+				return o.val, o.kind == opSet // Set or Delete: see raw
+			}
+		}
+		if v, found, ok := jsonMember(s.raw, key); ok {
+			return v, found
+		}
+	}
+	v, ok := s.valuesLocked()[key]
+	return v, ok
+}
+
+func (s *Session) record(o op) {
+	if s.raw == "" || (o.kind != opSet && o.kind != opDelete) {
+		if s.valuesLocked() == nil {
+			s.values = make(map[string]any, 4)
+		}
+		o.apply(s.values)
+	} // else applied by valuesLocked or spliced in by the commit
 	s.ops = append(s.ops, o)
 	if s.sealed {
 		name := o.key
@@ -174,8 +220,7 @@ func (s *Session) record(o op) {
 func (s *Session) Get(key string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.values[key]
-	return v, ok
+	return s.lookupLocked(key)
 }
 
 // Has reports whether key is present.
@@ -224,8 +269,9 @@ func (s *Session) Incr(key string, delta int64) int64 {
 func (s *Session) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := make([]string, 0, len(s.values))
-	for k := range s.values {
+	values := s.valuesLocked()
+	keys := make([]string, 0, len(values))
+	for k := range values {
 		if k == expiresKey || strings.HasPrefix(k, flashPrefix) || strings.HasPrefix(k, reservedPrefix) {
 			continue
 		}
@@ -246,6 +292,7 @@ func (s *Session) Destroy() {
 	defer s.mu.Unlock()
 	s.destroyed = true
 	s.ops = s.ops[:0]
+	s.raw = ""
 	clear(s.values)
 	if s.sealed {
 		s.late = append(s.late, "Destroy")
@@ -285,7 +332,7 @@ func (s *Session) SetFlash(key string, v any) {
 func (s *Session) Flash(key string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.values[flashPrefix+key]
+	v, ok := s.lookupLocked(flashPrefix + key)
 	if ok {
 		s.record(op{kind: opDelete, key: flashPrefix + key})
 	}
@@ -329,12 +376,12 @@ func (s *Session) SetPersistent(persistent bool) {
 func (s *Session) Persistent() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return persistentValues(s.values)
+	return s.persistentLocked()
 }
 
-// persistentValues is Persistent for a session's values.
-func persistentValues(values map[string]any) bool {
-	v, ok := values[persistKey]
+// persistentLocked is Persistent with s.mu held.
+func (s *Session) persistentLocked() bool {
+	v, ok := s.lookupLocked(persistKey)
 	if !ok {
 		return true
 	}
@@ -344,7 +391,8 @@ func persistentValues(values map[string]any) bool {
 
 // expireOr returns the session's expiry override, or def.
 func (s *Session) expireOrLocked(def time.Duration) time.Duration {
-	if n, ok := toInt64(s.values[expiresKey]); ok && n > 0 && n < math.MaxInt64/int64(time.Second) {
+	v, _ := s.lookupLocked(expiresKey)
+	if n, ok := toInt64(v); ok && n > 0 && n < math.MaxInt64/int64(time.Second) {
 		return time.Duration(n) * time.Second
 	}
 	return def
@@ -479,8 +527,9 @@ func fromOwner(ctx context.Context, b backend) *Session {
 }
 
 // NewContext returns a copy of ctx carrying s, which From and every
-// manager's From then return. The middleware does this; it is exported for
-// tests of handlers that read sessions.
+// manager's From then return, as they return the session of a request
+// through a manager's Middleware. It is exported for tests of handlers
+// that read sessions.
 func NewContext(ctx context.Context, s *Session) context.Context {
 	return context.WithValue(ctx, ctxKey{}, s)
 }

@@ -41,7 +41,8 @@ func (s *Session) Login(userID string) {
 func (s *Session) UserID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	uid, _ := s.values[userKey].(string)
+	v, _ := s.lookupLocked(userKey)
+	uid, _ := v.(string)
 	return uid
 }
 
@@ -51,7 +52,7 @@ func (s *Session) UserID() string {
 func (s *Session) AuthTime() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return authTimeOf(s.values)
+	return authTimeOf(s.valuesLocked())
 }
 
 // Created returns when the session began: the first response that stored
