@@ -417,8 +417,10 @@ func (m *CookieManager) load(r *http.Request, s *Session) error {
 	if !ok {
 		return nil
 	}
-	// One clock read per request: time.Now is a system call on some hosts.
+	// One clock read per request: time.Now is a system call on some hosts,
+	// and the commit reuses it (Session.readAt).
 	now := m.opts.Clock()
+	s.readAt = now
 	bp := bufPool.Get().(*[]byte)
 	var (
 		values       map[string]any
@@ -474,7 +476,10 @@ func (m *CookieManager) load(r *http.Request, s *Session) error {
 func (m *CookieManager) commit(r *http.Request, h http.Header, s *Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := m.opts.Clock()
+	now := s.readAt
+	if now.IsZero() {
+		now = m.opts.Clock()
+	}
 	if s.destroyed && s.login != "" {
 		// The logout ends this login in Redis, so a copy of the cookie
 		// taken before it is refused too. If Redis cannot record it, the

@@ -96,7 +96,12 @@ type Session struct {
 
 	created time.Time        // when the session began (or last logged in); zero for a new one
 	clock   func() time.Time // the manager's Options.Clock; nil means time.Now
-	login   string           // cookie with Revocations: the loaded login's id, which Destroy ends
+	// readAt is when the cookie store read the request's cookie; its
+	// commit reuses it (zero: no cookie was read, the commit reads the
+	// clock). A cookie sealed from it expires no later than one sealed at
+	// the commit's own time would, at the latest at the absolute deadline.
+	readAt time.Time
+	login  string // cookie with Revocations: the loaded login's id, which Destroy ends
 
 	cacheControl [1]string // backs the response's Cache-Control header (markPrivate)
 
