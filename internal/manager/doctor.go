@@ -163,18 +163,18 @@ type repair struct {
 // logged-in sessions are kept (an index must list them), so that the walk
 // of a million anonymous sessions holds next to nothing.
 type docSession struct {
-	ttl time.Duration // -1: none
-	x   *docIndex     // its user's index
+	ttl    time.Duration // -1: none
+	x      *docIndex     // its user's index
+	listed bool          // its index lists it
 }
 
 // docIndex is one user's index.
 type docIndex struct {
-	key   string
-	ttl   time.Duration
-	meta  bool // its metadata hash exists
-	mttl  time.Duration
-	user  string
-	byKey map[string]float64 // handle -> score (ms), read after the walk
+	key  string
+	ttl  time.Duration
+	meta bool // its metadata hash exists
+	mttl time.Duration
+	user string
 }
 
 // docFound is one problem found while a batch is read, added to the report
@@ -452,100 +452,21 @@ func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport
 		return nil, err
 	}
 
-	// Read every index of the prefix, and compare.
+	// Read the indexes of the prefix, a batch of users at a time, and
+	// compare.
 	users := make([]string, 0, len(d.indexes))
 	for u := range d.indexes {
 		users = append(users, u)
 	}
 	sort.Strings(users)
-	zs := make([]*redis.ZSliceCmd, len(users))
-	hs := make([]*redis.StringSliceCmd, len(users))
-	if len(users) > 0 {
-		_, err = m.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, u := range users {
-				x := d.indexes[u]
-				zs[i] = p.ZRangeWithScores(ctx, x.key, 0, -1)
-				hs[i] = p.HKeys(ctx, x.key+":m")
-			}
-			return nil
-		})
-		if err != nil && !isReplyError(err) {
-			return nil, wrap("doctor", err)
-		}
-	}
-	// The sessions the indexes name that the walk kept not (anonymous
-	// ones, gone ones, those that came after): read them now, the way the
-	// walk reads a key, to tell which are sessions and their TTLs.
-	other := map[string]time.Duration{} // handle -> TTL, of those that are sessions
-	var unknown []string
-	for i, u := range users {
-		x := d.indexes[u]
-		x.byKey = map[string]float64{}
-		for _, z := range zs[i].Val() {
-			handle, _ := z.Member.(string)
-			x.byKey[handle] = z.Score
-			if _, ok := d.sessions[handle]; !ok {
-				unknown = append(unknown, handle)
-			}
-		}
-		for _, field := range hs[i].Val() {
-			handle, _ := strings.CutSuffix(field, ":t")
-			if _, listed := x.byKey[handle]; !listed {
-				if _, ok := d.sessions[handle]; !ok {
-					unknown = append(unknown, handle)
-				}
-			}
-		}
-	}
-	if err := m.sessionsAfter(ctx, d, unknown, other); err != nil {
-		return nil, err
-	}
-	isSession := func(handle string) (time.Duration, bool) {
-		if s, ok := d.sessions[handle]; ok {
-			return s.ttl, true
-		}
-		ttl, ok := other[handle]
-		return ttl, ok
-	}
-	for i, u := range users {
-		x := d.indexes[u]
-		maxScore := 0.0
-		for _, z := range zs[i].Val() {
-			handle, _ := z.Member.(string)
-			maxScore = max(maxScore, z.Score)
-			ttl, ok := isSession(handle)
-			switch {
-			case !ok:
-				d.add(ProblemEntryGone, x.key+" "+handle, &repair{key: x.key, member: handle, session: opts.Prefix + handle})
-			case ttl > 0 && time.UnixMilli(int64(z.Score)).Before(now.Add(ttl-2*time.Second)):
-				at := now.Add(ttl + 5*time.Minute)
-				d.add(ProblemListedShort, x.key+" "+handle, &repair{key: x.key, member: handle, at: at})
-			}
-		}
-		for _, field := range hs[i].Val() {
-			handle, _ := strings.CutSuffix(field, ":t")
-			// Metadata of an unlisted session that lives stays: re-listing
-			// it (not_listed) keeps what it says.
-			if _, listed := x.byKey[handle]; !listed {
-				if _, ok := isSession(handle); !ok {
-					d.add(ProblemMetaGone, x.key+":m "+field, &repair{key: x.key + ":m", member: field})
-				}
-			}
-		}
-		until := time.UnixMilli(int64(maxScore))
-		if maxScore == 0 {
-			until = now.Add(time.Minute) // empty: let it go soon
-		}
-		if x.ttl == -1 {
-			d.add(ProblemIndexNoTTL, x.key, &repair{key: x.key, at: until})
-		}
-		if x.meta && x.mttl == -1 {
-			d.add(ProblemIndexNoTTL, x.key+":m", &repair{key: x.key + ":m", at: until})
+	for start := 0; start < len(users); start += DefaultBatch {
+		if err := m.checkIndexes(ctx, d, users[start:min(start+DefaultBatch, len(users))]); err != nil {
+			return nil, err
 		}
 	}
 	handles := make([]string, 0, len(d.sessions))
 	for h, s := range d.sessions {
-		if _, listed := s.x.byKey[h]; !listed {
+		if !s.listed {
 			handles = append(handles, h)
 		}
 	}
@@ -564,6 +485,104 @@ func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport
 		rep.Findings = append(rep.Findings, f)
 	}
 	return rep, nil
+}
+
+// checkIndexes reads the indexes of users (and their metadata) and
+// checks each entry against the sessions the walk kept, reading again
+// those it did not keep; it marks the sessions an index lists.
+func (m *Manager) checkIndexes(ctx context.Context, d *doctor, users []string) error {
+	now, prefix := d.now, d.opts.Prefix
+	zs := make([]*redis.ZSliceCmd, len(users))
+	hs := make([]*redis.StringSliceCmd, len(users))
+	_, err := m.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, u := range users {
+			x := d.indexes[u]
+			zs[i] = p.ZRangeWithScores(ctx, x.key, 0, -1)
+			if x.meta {
+				hs[i] = p.HKeys(ctx, x.key+":m")
+			}
+		}
+		return nil
+	})
+	if err != nil && !isReplyError(err) {
+		return wrap("doctor", err)
+	}
+	// The sessions the indexes name that the walk kept not (anonymous
+	// ones, gone ones, those that came after): read them now, the way the
+	// walk reads a key, to tell which are sessions and their TTLs.
+	other := map[string]time.Duration{} // handle -> TTL, of those that are sessions
+	var unknown []string
+	byKey := make([]map[string]bool, len(users))
+	for i := range users {
+		byKey[i] = make(map[string]bool, len(zs[i].Val()))
+		for _, z := range zs[i].Val() {
+			handle, _ := z.Member.(string)
+			byKey[i][handle] = true
+			if _, ok := d.sessions[handle]; !ok {
+				unknown = append(unknown, handle)
+			}
+		}
+		if hs[i] == nil {
+			continue
+		}
+		for _, field := range hs[i].Val() {
+			handle, _ := strings.CutSuffix(field, ":t")
+			if _, ok := d.sessions[handle]; !ok && !byKey[i][handle] {
+				unknown = append(unknown, handle)
+			}
+		}
+	}
+	if err := m.sessionsAfter(ctx, d, unknown, other); err != nil {
+		return err
+	}
+	isSession := func(handle string) (time.Duration, bool) {
+		if s, ok := d.sessions[handle]; ok {
+			return s.ttl, true
+		}
+		ttl, ok := other[handle]
+		return ttl, ok
+	}
+	for i, u := range users {
+		x := d.indexes[u]
+		maxScore := 0.0
+		for _, z := range zs[i].Val() {
+			handle, _ := z.Member.(string)
+			maxScore = max(maxScore, z.Score)
+			if s, ok := d.sessions[handle]; ok && s.x == x {
+				s.listed = true
+				d.sessions[handle] = s
+			}
+			ttl, ok := isSession(handle)
+			switch {
+			case !ok:
+				d.add(ProblemEntryGone, x.key+" "+handle, &repair{key: x.key, member: handle, session: prefix + handle})
+			case ttl > 0 && time.UnixMilli(int64(z.Score)).Before(now.Add(ttl-2*time.Second)):
+				at := now.Add(ttl + 5*time.Minute)
+				d.add(ProblemListedShort, x.key+" "+handle, &repair{key: x.key, member: handle, at: at})
+			}
+		}
+		if hs[i] != nil {
+			for _, field := range hs[i].Val() {
+				handle, _ := strings.CutSuffix(field, ":t")
+				// Metadata of an unlisted session that lives stays:
+				// re-listing it (not_listed) keeps what it says.
+				if _, ok := isSession(handle); !ok && !byKey[i][handle] {
+					d.add(ProblemMetaGone, x.key+":m "+field, &repair{key: x.key + ":m", member: field})
+				}
+			}
+		}
+		until := time.UnixMilli(int64(maxScore))
+		if maxScore == 0 {
+			until = now.Add(time.Minute) // empty: let it go soon
+		}
+		if x.ttl == -1 {
+			d.add(ProblemIndexNoTTL, x.key, &repair{key: x.key, at: until})
+		}
+		if x.meta && x.mttl == -1 {
+			d.add(ProblemIndexNoTTL, x.key+":m", &repair{key: x.key + ":m", at: until})
+		}
+	}
+	return nil
 }
 
 // sessionsAfter reads, after the walk, the keys of the sessions an index
