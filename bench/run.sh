@@ -288,10 +288,12 @@ timed() {
     "$(dbsize_all)" "$server" "${outn:-none}" >>"$OUT/scale.txt"
   log "  $name: ${wall}s, $((rss / 1024)) MiB"
 }
-# fill [N]: the scale data set; with N, every Nth session has no TTL.
+# fill [N [L]]: the scale data set; with N, every Nth session has no TTL;
+# with L, every Lth session is logged in and listed in its user's index.
 fill() {
   "${RCLI[@]}" flushall >/dev/null
-  "$TMP/fill" -sessions "$SCALE_SESSIONS" -others "$SCALE_OTHERS" -prefix "$PREFIX" -nottl-every "${1:-0}" |
+  "$TMP/fill" -sessions "$SCALE_SESSIONS" -others "$SCALE_OTHERS" -prefix "$PREFIX" -nottl-every "${1:-0}" \
+    -logged-in-every "${2:-0}" |
     "${RCLI[@]}" --pipe >/dev/null
 }
 # scale.txt holds both parts' rows (cluster-*): a part run alone replaces
@@ -342,6 +344,15 @@ if has_part scale; then
   log "scale: refilling for the xargs reference"
   fill
   timed xargs-unlink "$R --scan --pattern '$PREFIX*' | xargs -n 1000 $R unlink >/dev/null && echo done"
+  # doctor on the same sessions, every tenth one logged in (its own fill,
+  # so that the rows above keep their data), beside a SCAN floor of it.
+  log "scale: refilling with every tenth session logged in, for doctor"
+  fill 0 10
+  "$TMP/scanfloor" -addr "$REDIS_ADDR" -prefix "$PREFIX" >/dev/null
+  for _ in $(seq "$SCALE_REPEAT"); do
+    timed scanfloor-doctor "$TMP/scanfloor -addr $REDIS_ADDR -prefix '$PREFIX'"
+    timed doctor "$W redis doctor --prefix '$PREFIX' -o tsv | wc -l"
+  done
   "${RCLI[@]}" flushall >/dev/null
   part_end scale "SCALE_SESSIONS=$SCALE_SESSIONS SCALE_OTHERS=$SCALE_OTHERS SCALE_REPEAT=$SCALE_REPEAT"
 fi

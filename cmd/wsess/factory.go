@@ -87,7 +87,7 @@ func (f *factory) env(name string) (string, bool) {
 func (f *factory) addRedisFlags(cmd *cobra.Command) {
 	fl := cmd.PersistentFlags()
 	fl.StringVar(&f.redis.url, "redis-url", defaultRedisURL,
-		"Redis server `URL`: redis://, rediss:// or unix:// (env "+envRedisURL+")")
+		"Redis server `URL`: redis://, rediss:// or unix://; Sentinels: redis://host:26379/0?master_name=NAME&addr=host2:26379 (env "+envRedisURL+")")
 	fl.StringSliceVar(&f.redis.cluster, "cluster", nil,
 		"Redis Cluster node `addresses`, host:port,... (env "+envRedisCluster+")")
 	f.redis.urlSet = func() bool { return fl.Changed("redis-url") }

@@ -33,9 +33,10 @@ func newCmdRedisDoctor(f *factory, runF func(*redisDoctorOptions) error) *cobra.
 	cmd := &cobra.Command{
 		Use:   "doctor [--fix]",
 		Short: "Check a session store against what the library promises, and repair it",
-		Long: `Walk every key of every master (SCAN, then TYPE, PTTL and a GET of each
-string under --prefix, pipelined) and check what pkg/session promises, the
-way fsck checks a file system:
+		Long: `Walk every key of every master (SCAN, then a PTTL of each key under --prefix
+or named like wsess's bookkeeping and a GET of each key under --prefix,
+pipelined, two batches at a time beside the next SCAN) and check what
+pkg/session promises, the way fsck checks a file system:
 
   not_listed         a logged-in session missing from its user's index
   listed_short       an index entry that expires before its session
@@ -47,6 +48,9 @@ way fsck checks a file system:
   past_lifetime      a session past its absolute lifetime (--absolute)
   tombstone_ttl      a rename tombstone past its 5-minute TTL bound
   raw_id             a key named by a raw (UUID) id while the app hashes ids
+                     (a raw wsess id cannot be told from a hashed handle:
+                     both are 43 characters of base64url of 32 bytes, so
+                     only weppy's and Emmett's UUID ids are found)
   revocation_no_ttl  a cookie-store revocation key without a TTL
 
 Each problem is listed with its count and a few keys. The exit status is 0

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -158,251 +159,416 @@ type repair struct {
 	session string        // the session key an entry needs (entry_gone), or the index to leave (past_lifetime)
 }
 
-// docSession is what the walk learned of one session key.
+// docSession is what the walk keeps of one logged-in session key: only
+// logged-in sessions are kept (an index must list them), so that the walk
+// of a million anonymous sessions holds next to nothing.
 type docSession struct {
-	key     string
-	ttl     time.Duration // -1: none
-	user    string        // HashID of the user, "" when anonymous
-	created time.Time
+	ttl    time.Duration // -1: none
+	x      *docIndex     // its user's index
+	listed bool          // its index lists it
 }
 
 // docIndex is one user's index.
 type docIndex struct {
-	key   string
-	ttl   time.Duration
-	meta  bool // its metadata hash exists
-	mttl  time.Duration
-	user  string
-	byKey map[string]float64 // handle -> score (ms), read after the walk
+	key  string
+	ttl  time.Duration
+	meta bool // its metadata hash exists
+	mttl time.Duration
+	user string
 }
 
-// Doctor walks every key of every master (SCAN, then TYPE, PTTL and, for
-// string keys under the prefix, GET, pipelined per batch) and checks what
-// pkg/session promises: see the Problems. It changes nothing; Fix repairs
-// what is safe to repair. Findings of a live store can include a change
-// made while the walk ran; Fix re-checks before it removes anything.
+// docFound is one problem found while a batch is read, added to the report
+// under the lock.
+type docFound struct {
+	problem Problem
+	sample  string
+	repair  *repair
+}
+
+// docSeen is what reading one key of a batch told (kept outside the lock).
+type docSeen struct {
+	handle  string        // a logged-in session's handle
+	user    string        // its user's HashID
+	ttl     time.Duration // its TTL, or the index's
+	index   OwnKind       // OwnIndex or OwnIndexMeta: ttl is that key's
+	session bool          // a logged-in session
+}
+
+// doctor is one run of Doctor.
+type doctor struct {
+	opts     DoctorOptions
+	now      time.Time
+	absolute time.Duration
+	samples  int
+
+	mu       sync.Mutex
+	rep      *DoctorReport
+	found    map[Problem]*Finding
+	problems int64
+	sessions map[string]docSession // logged-in sessions by handle (the key after the prefix)
+	indexes  map[string]*docIndex  // by user hash
+}
+
+func (d *doctor) add(p Problem, sample string, r *repair) {
+	f := d.found[p]
+	f.Count++
+	d.problems++
+	if len(f.Sample) < d.samples {
+		f.Sample = append(f.Sample, sample)
+	}
+	if r != nil {
+		r.problem = p
+		d.rep.repairs = append(d.rep.repairs, *r)
+	}
+}
+
+func (d *doctor) indexOf(user string) *docIndex {
+	x := d.indexes[user]
+	if x == nil {
+		x = &docIndex{key: "{" + d.opts.Prefix + "u:" + user + "}", user: user, ttl: -2, mttl: -2}
+		d.indexes[user] = x
+	}
+	return x
+}
+
+// docReader reads one batch of keys; each walker of a node has its own,
+// reused from batch to batch.
+type docReader struct {
+	ttls   []*redis.DurationCmd
+	values []*redis.StringCmd
+	found  []docFound
+	seen   []docSeen
+}
+
+// read pipelines, on nd, a PTTL for every key under the prefix or whose
+// name says it is wsess's bookkeeping and a GET for every key under the
+// prefix, and judges each key: what it finds goes to r.found and r.seen.
+// keys[i] may be judged as the session named handles[i] when handles is
+// set (the sessions the indexes name that the walk did not see).
+func (d *doctor) read(ctx context.Context, nd redis.Cmdable, r *docReader, keys []string) error {
+	r.found, r.seen = r.found[:0], r.seen[:0]
+	r.ttls = append(r.ttls[:0], make([]*redis.DurationCmd, len(keys))...)
+	r.values = append(r.values[:0], make([]*redis.StringCmd, len(keys))...)
+	prefix := d.opts.Prefix
+	// Two commands for a key under the prefix (PTTL, GET), one for a key
+	// whose name says it is wsess's bookkeeping (PTTL), none for any
+	// other key. The PTTL goes first: it is the key's first access, which
+	// pays for loading it into the server's caches; the GET is then cheap.
+	_, err := nd.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			if strings.HasPrefix(k, prefix) {
+				r.ttls[i] = p.PTTL(ctx, k)
+				r.values[i] = p.Get(ctx, k) // WRONGTYPE for a non-string
+			} else if k != "" && (k[0] == '{' || k[0] == RevocationPrefix[0]) && Classify(k, "", nil).Kind != "" {
+				r.ttls[i] = p.PTTL(ctx, k)
+			}
+		}
+		return nil
+	})
+	if err != nil && !isReplyError(err) {
+		return wrap("doctor", err)
+	}
+	for i, k := range keys {
+		if r.ttls[i] == nil || r.ttls[i].Err() != nil || r.ttls[i].Val() == -2 {
+			continue // not ours, or gone since the SCAN
+		}
+		ttl := r.ttls[i].Val()
+		typ := "" // by name, for bookkeeping keys
+		var value []byte
+		if r.values[i] != nil {
+			switch err := r.values[i].Err(); {
+			case err == nil:
+				typ, value = "string", []byte(r.values[i].Val())
+			case errors.Is(err, redis.Nil):
+				continue // gone since the PTTL
+			default:
+				typ = "other" // WRONGTYPE: a hash, a list, ... under the prefix
+			}
+		}
+		d.judge(r, k, ttl, typ, value)
+	}
+	return nil
+}
+
+// judge checks one key read by the walk.
+func (d *doctor) judge(r *docReader, k string, ttl time.Duration, typ string, value []byte) {
+	prefix := d.opts.Prefix
+	found := func(p Problem, sample string, rp *repair) {
+		r.found = append(r.found, docFound{p, sample, rp})
+	}
+	if typ != "string" || len(value) == 0 || value[0] != '{' {
+		// Only a value that starts with "{" can be a session; anything
+		// else may be a tombstone, or one of wsess's keys known by name.
+		own := Classify(k, typ, value)
+		switch own.Kind {
+		case OwnTombstone:
+			if strings.HasPrefix(k, prefix) && (ttl < 0 || ttl > tombstoneTTL+time.Second) {
+				found(ProblemTombstoneTTL, k, &repair{key: k, ttl: tombstoneTTL})
+			}
+			return
+		case OwnIndex, OwnIndexMeta:
+			if strings.HasPrefix(k, "{"+prefix+"u:") {
+				r.seen = append(r.seen, docSeen{user: own.User, ttl: ttl, index: own.Kind})
+			}
+			return
+		case OwnMarker:
+			if strings.HasPrefix(own.Target, prefix) && ttl < 0 {
+				found(ProblemMarkerNoTTL, k, &repair{key: k, ttl: 5 * time.Minute})
+			}
+			return
+		case OwnRevocation, OwnEndedLogin:
+			if ttl < 0 {
+				found(ProblemRevocationNoTTL, k, &repair{key: k, ttl: d.absolute + time.Second})
+			}
+			return
+		}
+	}
+	rest, under := strings.CutPrefix(k, prefix)
+	if !under {
+		return // another app's key
+	}
+	if ttl < 0 {
+		found(ProblemKeyNoTTL, k, &repair{key: k, ttl: keyTTL(d.opts.TTL)})
+	}
+	if d.opts.HashedIDs && uuidShaped(rest) {
+		found(ProblemRawID, k, nil)
+	}
+	if typ != "string" || len(value) == 0 || value[0] != '{' {
+		return
+	}
+	if !bytes.Contains(value, []byte(`"_wsess_`)) || !handleShaped(rest) {
+		// Anonymous, with no lifetime recorded: nothing to check but its
+		// existence, which an index entry may ask for (then it is read
+		// again after the walk).
+		return
+	}
+	var v struct {
+		User    *string      `json:"_wsess_user"`
+		Created *json.Number `json:"_wsess_created"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(value))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return // not a JSON session
+	}
+	var user string
+	if v.User != nil && *v.User != "" {
+		user = hashID(*v.User)
+	}
+	var created time.Time
+	if v.Created != nil {
+		if sec, err := v.Created.Int64(); err == nil {
+			created = time.Unix(sec, 0)
+		}
+	}
+	if d.absolute > 0 && !created.IsZero() && !d.now.Before(created.Add(d.absolute)) {
+		rp := &repair{key: k}
+		if user != "" {
+			rp.session = "{" + prefix + "u:" + user + "}" // and off its user's index
+			rp.member = rest
+		}
+		found(ProblemPastLifetime, k, rp)
+		return
+	}
+	if user != "" {
+		r.seen = append(r.seen, docSeen{handle: rest, user: user, ttl: ttl, session: true})
+	}
+}
+
+// merge adds what a reader found to the report.
+func (d *doctor) merge(r *docReader) {
+	for _, f := range r.found {
+		d.add(f.problem, f.sample, f.repair)
+	}
+	for _, s := range r.seen {
+		x := d.indexOf(s.user)
+		switch {
+		case s.session:
+			d.sessions[s.handle] = docSession{ttl: s.ttl, x: x}
+		case s.index == OwnIndex:
+			x.ttl = s.ttl
+		default:
+			x.meta, x.mttl = true, s.ttl
+		}
+	}
+}
+
+// Doctor walks every key of every master (SCAN, then PTTL and, for keys
+// under the prefix, GET, pipelined per batch; the next SCAN and the
+// reading of other batches run meanwhile) and checks what pkg/session
+// promises: see the Problems. It keeps only the logged-in sessions and the
+// indexes in memory. It changes nothing; Fix repairs what is safe to
+// repair. Findings of a live store can include a change made while the
+// walk ran; Fix re-checks before it removes anything.
 func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport, error) {
 	if opts.Prefix == "" {
 		return nil, fmt.Errorf("%w: doctor needs the sessions' prefix", ErrInvalidOptions)
 	}
-	now := opts.Now
-	if now.IsZero() {
+	d := &doctor{opts: opts, now: opts.Now, absolute: opts.Absolute, samples: opts.Samples,
+		rep: &DoctorReport{}, found: map[Problem]*Finding{},
+		sessions: map[string]docSession{}, indexes: map[string]*docIndex{}}
+	if d.now.IsZero() {
 		t, err := m.c.Time(ctx).Result()
 		if err != nil {
 			return nil, wrap("doctor", err)
 		}
-		now = t
+		d.now = t
 	}
-	absolute := opts.Absolute
-	if absolute == 0 {
-		absolute = 24 * time.Hour
+	if d.absolute == 0 {
+		d.absolute = 24 * time.Hour
 	}
-	samples := opts.Samples
-	if samples <= 0 {
-		samples = 5
+	if d.samples <= 0 {
+		d.samples = 5
 	}
-	rep := &DoctorReport{}
-	found := map[Problem]*Finding{}
 	for _, p := range Problems {
-		found[p] = &Finding{Problem: p}
+		d.found[p] = &Finding{Problem: p}
 	}
-	add := func(p Problem, sample string, r *repair) {
-		f := found[p]
-		f.Count++
-		if len(f.Sample) < samples {
-			f.Sample = append(f.Sample, sample)
-		}
-		if r != nil {
-			r.problem = p
-			rep.repairs = append(rep.repairs, *r)
-		}
-	}
-	sessions := map[string]*docSession{} // by handle (the key after the prefix)
-	indexes := map[string]*docIndex{}    // by user hash
-	indexOf := func(user string) *docIndex {
-		x := indexes[user]
-		if x == nil {
-			x = &docIndex{key: "{" + opts.Prefix + "u:" + user + "}", user: user, ttl: -2, mttl: -2}
-			indexes[user] = x
-		}
-		return x
-	}
+	rep, now := d.rep, d.now
 
-	started := time.Now()
-	err := m.Scan(ctx, ScanOptions{Rate: opts.Rate}, func(keys []string) error {
-		defer func() {
-			if opts.Progress != nil {
-				var problems int64
-				for _, f := range found {
-					problems += f.Count
-				}
-				opts.Progress(Progress{Summary: Summary{Scanned: rep.Keys, Matched: problems}, Elapsed: time.Since(started)})
-			}
-		}()
-		rep.Keys += int64(len(keys))
-		// Two commands for a key under the prefix (PTTL, GET), one for a
-		// key whose name says it is wsess's bookkeeping (PTTL), none for
-		// any other key: the walk costs little more than the SCAN.
-		ttls := make([]*redis.DurationCmd, len(keys))
-		values := make([]*redis.StringCmd, len(keys))
-		_, err := m.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, k := range keys {
-				if strings.HasPrefix(k, opts.Prefix) {
-					ttls[i] = p.PTTL(ctx, k)
-					values[i] = p.Get(ctx, k) // WRONGTYPE for a non-string
-				} else if Classify(k, "", nil).Kind != "" {
-					ttls[i] = p.PTTL(ctx, k)
-				}
-			}
-			return nil
-		})
-		if err != nil && !isReplyError(err) {
-			return wrap("doctor", err)
-		}
-		for i, k := range keys {
-			if ttls[i] == nil || ttls[i].Err() != nil || ttls[i].Val() == -2 {
-				continue // not ours, or gone since the SCAN
-			}
-			ttl := ttls[i].Val()
-			typ := "" // by name, for bookkeeping keys
-			var value []byte
-			if values[i] != nil {
-				switch err := values[i].Err(); {
-				case err == nil:
-					typ, value = "string", []byte(values[i].Val())
-				case errors.Is(err, redis.Nil):
-					continue // gone since the PTTL
-				default:
-					typ = "other" // WRONGTYPE: a hash, a list, ... under the prefix
-				}
-			}
-			own := Classify(k, typ, value)
-			switch own.Kind {
-			case OwnTombstone:
-				if strings.HasPrefix(k, opts.Prefix) && (ttl < 0 || ttl > tombstoneTTL+time.Second) {
-					add(ProblemTombstoneTTL, k, &repair{key: k, ttl: tombstoneTTL})
-				}
-				continue
-			case OwnIndex, OwnIndexMeta:
-				if !strings.HasPrefix(k, "{"+opts.Prefix+"u:") {
-					continue // another prefix's
-				}
-				x := indexOf(own.User)
-				if own.Kind == OwnIndex {
-					x.ttl = ttl
-				} else {
-					x.meta, x.mttl = true, ttl
-				}
-				continue
-			case OwnMarker:
-				if strings.HasPrefix(own.Target, opts.Prefix) && ttl < 0 {
-					add(ProblemMarkerNoTTL, k, &repair{key: k, ttl: 5 * time.Minute})
-				}
-				continue
-			case OwnRevocation, OwnEndedLogin:
-				if ttl < 0 {
-					add(ProblemRevocationNoTTL, k, &repair{key: k, ttl: absolute + time.Second})
-				}
-				continue
-			}
-			rest, under := strings.CutPrefix(k, opts.Prefix)
-			if !under {
-				continue // another app's key
-			}
-			if ttl < 0 {
-				add(ProblemKeyNoTTL, k, &repair{key: k, ttl: keyTTL(opts.TTL)})
-			}
-			if opts.HashedIDs && uuidShaped(rest) {
-				add(ProblemRawID, k, nil)
-			}
-			if typ != "string" || !handleShaped(rest) || len(value) == 0 || value[0] != '{' {
-				continue
-			}
-			s := &docSession{key: k, ttl: ttl}
-			if !bytes.Contains(value, []byte(`"_wsess_`)) {
-				// Anonymous, with no lifetime recorded: nothing to check
-				// but its existence, which an index entry may ask for.
-				sessions[rest] = s
-				continue
-			}
-			var v struct {
-				User    *string      `json:"_wsess_user"`
-				Created *json.Number `json:"_wsess_created"`
-			}
-			d := json.NewDecoder(bytes.NewReader(value))
-			d.UseNumber()
-			if d.Decode(&v) != nil {
-				continue // not a JSON session
-			}
-			if v.User != nil && *v.User != "" {
-				s.user = hashID(*v.User)
-			}
-			if v.Created != nil {
-				if sec, err := v.Created.Int64(); err == nil {
-					s.created = time.Unix(sec, 0)
-				}
-			}
-			if absolute > 0 && !s.created.IsZero() && !now.Before(s.created.Add(absolute)) {
-				r := &repair{key: k}
-				if s.user != "" {
-					r.session = indexOf(s.user).key // and off its user's index
-					r.member = rest
-				}
-				add(ProblemPastLifetime, k, r)
-				continue
-			}
-			sessions[rest] = s
-		}
-		return nil
-	})
+	ns, err := m.nodes(ctx)
 	if err != nil {
 		return nil, err
 	}
-
-	// Read every index of the prefix, and compare.
-	users := make([]string, 0, len(indexes))
-	for u := range indexes {
-		users = append(users, u)
-	}
-	sort.Strings(users)
-	zs := make([]*redis.ZSliceCmd, len(users))
-	hs := make([]*redis.StringSliceCmd, len(users))
-	if len(users) > 0 {
-		_, err = m.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, u := range users {
-				x := indexes[u]
-				zs[i] = p.ZRangeWithScores(ctx, x.key, 0, -1)
-				hs[i] = p.HKeys(ctx, x.key+":m")
+	started := time.Now()
+	n := rateBatch(DefaultCount, opts.Rate)
+	wo := walkOpts{count: n, batch: n, workers: pipeWorkers, pace: newPacer(opts.Rate)}
+	err = eachNode(ctx, ns, func(ctx context.Context, _ int, nd node) error {
+		readers := make([]docReader, pipeWorkers)
+		return scanBatches(ctx, nd, "*", wo, func(bctx context.Context, w int, keys []string, _ uint64) error {
+			if err := d.read(bctx, nd, &readers[w], keys); err != nil {
+				return err
+			}
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			rep.Keys += int64(len(keys))
+			d.merge(&readers[w])
+			if opts.Progress != nil {
+				opts.Progress(Progress{Summary: Summary{Scanned: rep.Keys, Matched: d.problems}, Elapsed: time.Since(started)})
 			}
 			return nil
 		})
-		if err != nil && !isReplyError(err) {
-			return nil, wrap("doctor", err)
+	})
+	if err = finish("scan", ctx, err); err != nil {
+		return nil, err
+	}
+
+	// Read the indexes of the prefix, a batch of users at a time, and
+	// compare.
+	users := make([]string, 0, len(d.indexes))
+	for u := range d.indexes {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	for start := 0; start < len(users); start += DefaultBatch {
+		if err := m.checkIndexes(ctx, d, users[start:min(start+DefaultBatch, len(users))]); err != nil {
+			return nil, err
 		}
 	}
-	for i, u := range users {
-		x := indexes[u]
-		x.byKey = map[string]float64{}
-		maxScore := 0.0
+	handles := make([]string, 0, len(d.sessions))
+	for h, s := range d.sessions {
+		if !s.listed {
+			handles = append(handles, h)
+		}
+	}
+	sort.Strings(handles)
+	for _, h := range handles {
+		s := d.sessions[h]
+		ttl := s.ttl
+		if ttl < 0 {
+			ttl = keyTTL(opts.TTL)
+		}
+		d.add(ProblemNotListed, opts.Prefix+h, &repair{key: s.x.key, member: h, at: now.Add(ttl + 5*time.Minute)})
+	}
+	for _, p := range Problems {
+		f := *d.found[p]
+		sort.Strings(f.Sample) // batches are read concurrently: a stable report
+		rep.Findings = append(rep.Findings, f)
+	}
+	return rep, nil
+}
+
+// checkIndexes reads the indexes of users (and their metadata) and
+// checks each entry against the sessions the walk kept, reading again
+// those it did not keep; it marks the sessions an index lists.
+func (m *Manager) checkIndexes(ctx context.Context, d *doctor, users []string) error {
+	now, prefix := d.now, d.opts.Prefix
+	zs := make([]*redis.ZSliceCmd, len(users))
+	hs := make([]*redis.StringSliceCmd, len(users))
+	_, err := m.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, u := range users {
+			x := d.indexes[u]
+			zs[i] = p.ZRangeWithScores(ctx, x.key, 0, -1)
+			if x.meta {
+				hs[i] = p.HKeys(ctx, x.key+":m")
+			}
+		}
+		return nil
+	})
+	if err != nil && !isReplyError(err) {
+		return wrap("doctor", err)
+	}
+	// The sessions the indexes name that the walk kept not (anonymous
+	// ones, gone ones, those that came after): read them now, the way the
+	// walk reads a key, to tell which are sessions and their TTLs.
+	other := map[string]time.Duration{} // handle -> TTL, of those that are sessions
+	var unknown []string
+	byKey := make([]map[string]bool, len(users))
+	for i := range users {
+		byKey[i] = make(map[string]bool, len(zs[i].Val()))
 		for _, z := range zs[i].Val() {
 			handle, _ := z.Member.(string)
-			x.byKey[handle] = z.Score
-			maxScore = max(maxScore, z.Score)
-			s := sessions[handle]
-			switch {
-			case s == nil:
-				add(ProblemEntryGone, x.key+" "+handle, &repair{key: x.key, member: handle, session: opts.Prefix + handle})
-			case s.ttl > 0 && time.UnixMilli(int64(z.Score)).Before(now.Add(s.ttl-2*time.Second)):
-				at := now.Add(s.ttl + 5*time.Minute)
-				add(ProblemListedShort, x.key+" "+handle, &repair{key: x.key, member: handle, at: at})
+			byKey[i][handle] = true
+			if _, ok := d.sessions[handle]; !ok {
+				unknown = append(unknown, handle)
 			}
+		}
+		if hs[i] == nil {
+			continue
 		}
 		for _, field := range hs[i].Val() {
 			handle, _ := strings.CutSuffix(field, ":t")
-			// Metadata of an unlisted session that lives stays: re-listing
-			// it (not_listed) keeps what it says.
-			if _, listed := x.byKey[handle]; !listed && sessions[handle] == nil {
-				add(ProblemMetaGone, x.key+":m "+field, &repair{key: x.key + ":m", member: field})
+			if _, ok := d.sessions[handle]; !ok && !byKey[i][handle] {
+				unknown = append(unknown, handle)
+			}
+		}
+	}
+	if err := m.sessionsAfter(ctx, d, unknown, other); err != nil {
+		return err
+	}
+	isSession := func(handle string) (time.Duration, bool) {
+		if s, ok := d.sessions[handle]; ok {
+			return s.ttl, true
+		}
+		ttl, ok := other[handle]
+		return ttl, ok
+	}
+	for i, u := range users {
+		x := d.indexes[u]
+		maxScore := 0.0
+		for _, z := range zs[i].Val() {
+			handle, _ := z.Member.(string)
+			maxScore = max(maxScore, z.Score)
+			if s, ok := d.sessions[handle]; ok && s.x == x {
+				s.listed = true
+				d.sessions[handle] = s
+			}
+			ttl, ok := isSession(handle)
+			switch {
+			case !ok:
+				d.add(ProblemEntryGone, x.key+" "+handle, &repair{key: x.key, member: handle, session: prefix + handle})
+			case ttl > 0 && time.UnixMilli(int64(z.Score)).Before(now.Add(ttl-2*time.Second)):
+				at := now.Add(ttl + 5*time.Minute)
+				d.add(ProblemListedShort, x.key+" "+handle, &repair{key: x.key, member: handle, at: at})
+			}
+		}
+		if hs[i] != nil {
+			for _, field := range hs[i].Val() {
+				handle, _ := strings.CutSuffix(field, ":t")
+				// Metadata of an unlisted session that lives stays:
+				// re-listing it (not_listed) keeps what it says.
+				if _, ok := isSession(handle); !ok && !byKey[i][handle] {
+					d.add(ProblemMetaGone, x.key+":m "+field, &repair{key: x.key + ":m", member: field})
+				}
 			}
 		}
 		until := time.UnixMilli(int64(maxScore))
@@ -410,39 +576,51 @@ func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport
 			until = now.Add(time.Minute) // empty: let it go soon
 		}
 		if x.ttl == -1 {
-			add(ProblemIndexNoTTL, x.key, &repair{key: x.key, at: until})
+			d.add(ProblemIndexNoTTL, x.key, &repair{key: x.key, at: until})
 		}
 		if x.meta && x.mttl == -1 {
-			add(ProblemIndexNoTTL, x.key+":m", &repair{key: x.key + ":m", at: until})
+			d.add(ProblemIndexNoTTL, x.key+":m", &repair{key: x.key + ":m", at: until})
 		}
 	}
-	handles := make([]string, 0, len(sessions))
-	for h := range sessions {
-		handles = append(handles, h)
-	}
+	return nil
+}
+
+// sessionsAfter reads, after the walk, the keys of the sessions an index
+// names that the walk did not keep, the way the walk reads them, and puts
+// the TTL of each that is a live session into ttls. Problems found in
+// them are not counted again.
+func (m *Manager) sessionsAfter(ctx context.Context, d *doctor, handles []string, ttls map[string]time.Duration) error {
 	sort.Strings(handles)
-	for _, h := range handles {
-		s := sessions[h]
-		if s.user == "" {
-			continue
+	var r docReader
+	for start := 0; start < len(handles); start += DefaultBatch {
+		part := handles[start:min(start+DefaultBatch, len(handles))]
+		keys := make([]string, len(part))
+		for i, h := range part {
+			keys[i] = d.opts.Prefix + h
 		}
-		x := indexes[s.user]
-		if x != nil {
-			if _, listed := x.byKey[h]; listed {
-				continue
+		if err := d.read(ctx, m.c, &r, keys); err != nil {
+			return err
+		}
+		// A session is a key read as a string under the prefix, named
+		// like a session, with a value that starts with "{" and that is
+		// not past its lifetime.
+		past := map[string]bool{}
+		for _, f := range r.found {
+			if f.problem == ProblemPastLifetime {
+				past[f.sample] = true
 			}
 		}
-		key := "{" + opts.Prefix + "u:" + s.user + "}"
-		ttl := s.ttl
-		if ttl < 0 {
-			ttl = keyTTL(opts.TTL)
+		for i, k := range keys {
+			v := r.values[i]
+			if v == nil || v.Err() != nil || r.ttls[i].Err() != nil || r.ttls[i].Val() == -2 || past[k] {
+				continue
+			}
+			if val := v.Val(); len(val) > 0 && val[0] == '{' && handleShaped(part[i]) {
+				ttls[part[i]] = r.ttls[i].Val()
+			}
 		}
-		add(ProblemNotListed, s.key, &repair{key: key, member: h, at: now.Add(ttl + 5*time.Minute)})
 	}
-	for _, p := range Problems {
-		rep.Findings = append(rep.Findings, *found[p])
-	}
-	return rep, nil
+	return nil
 }
 
 // keyTTL is DoctorOptions.TTL with its default.

@@ -370,6 +370,7 @@ func (r *results) targets() []target {
 		check("(4) expire --in 1h ÷ its floor, one script call per batch (wall)", "≤ 1.3", r.scaleVal("expire-in", "wall")/r.scaleVal("floor-in", "wall"), 2, "", le(1.3)),
 		check("(4) expire --no-ttl --in 24h ÷ its floor, one script call per batch (wall)", "≤ 1.3", r.scaleVal("expire-nottl", "wall")/r.scaleVal("floor-nottl", "wall"), 2, "", le(1.3)),
 		check("(4) stats ÷ SCAN + describe-pipeline floor (wall; informational)", "≤ 1.3", r.scaleVal("stats", "wall")/r.scaleVal("floor-describe", "wall"), 2, "", le(1.3)),
+		check("(4) redis doctor ÷ SCAN floor (wall)", "≤ 1.5", r.scaleVal("doctor", "wall")/r.scaleVal("scanfloor-doctor", "wall"), 2, "", le(1.5)),
 	)
 	for _, c := range []struct{ row, label, floor string }{
 		{"cluster-ls-keys-only", "ls --keys-only", "cluster-scanfloor"},
@@ -385,7 +386,7 @@ func (r *results) targets() []target {
 			check("(4) cluster: "+c.label+" ÷ "+floorName+" (wall)", "≤ 1.3", r.scaleVal(c.row, "wall")/r.scaleVal(c.floor, "wall"), 2, "", le(1.3)),
 			check("(4) cluster: "+c.label+" ÷ serial sum of its per-master walls", "≤ 0.8", r.scaleVal(c.row, "wall")/r.serialSum(c.row), 2, "", le(0.8)))
 	}
-	for _, name := range []string{"ls-keys-only", "ls", "stats", "expire-in", "expire-delete", "expire-nottl",
+	for _, name := range []string{"ls-keys-only", "ls", "stats", "expire-in", "expire-delete", "expire-nottl", "doctor",
 		"cluster-ls-keys-only", "cluster-stats", "cluster-expire-in"} {
 		ts = append(ts, check("(4) peak RSS of wsess "+name, "< 64 MiB", r.scaleVal(name, "rss_kb")/1024, 1, " MiB", func(v float64) bool { return v < 64 }))
 	}
@@ -506,7 +507,15 @@ scanfloor -addr 127.0.0.1:PORT -prefix PREFIX -action nottl -ttl 24h  # floor-no
 scanfloor -addr 127.0.0.1:PORT -prefix PREFIX -action describe        # floor-describe
 wsess redis expire --prefix PREFIX --no-ttl --in 24h --yes             # expire-nottl
 redis-cli --scan --pattern 'PREFIX*' | xargs -n 1000 redis-cli unlink
+scanfloor -addr 127.0.0.1:PORT -prefix PREFIX                         # scanfloor-doctor
+wsess redis doctor --prefix PREFIX -o tsv | wc -l
 ` + "```" + `
+
+*doctor* and *scanfloor-doctor* run last, on the store filled again with
+every tenth session logged in (` + "`fill -logged-in-every 10`" + `: 100,000 sessions
+of 50,000 users, each listed in its user's index), so that doctor has indexes
+to check; doctor walks every key (it looks for wsess's keys outside the
+prefix too) and reads the PTTL and the value of each key under the prefix.
 
 The floors (` + "`bench/cmd/scanfloor -action`" + `) are the same SCAN COUNT 1000 loop,
 pipelined (the next SCAN runs while the previous batch is acted on), sending
