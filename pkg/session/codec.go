@@ -61,3 +61,13 @@ func appendMarshal(c Codec, b []byte, values map[string]any) ([]byte, error) {
 	}
 	return append(b, enc...), nil
 }
+
+// unmarshalString decodes a stored value held in a string: the JSON codec
+// parses it in place (its keys and strings share it), any other codec gets
+// a copy as bytes.
+func unmarshalString(c Codec, data string) (map[string]any, error) {
+	if _, ok := c.(JSONCodec); ok {
+		return parseJSONObject(data)
+	}
+	return c.Unmarshal([]byte(data))
+}

@@ -79,7 +79,7 @@ func replay(values map[string]any, batch []*pendingCommit) {
 func (m *RedisManager) settleCombined(base context.Context, r *http.Request, h http.Header, s *Session, st *commitStripe, p *pendingCommit) error {
 	switch p.status {
 	case 1:
-		values, err := m.opts.Codec.Unmarshal([]byte(p.data))
+		values, err := unmarshalString(m.opts.Codec, p.data)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrStore, err)
 		}

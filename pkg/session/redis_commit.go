@@ -316,7 +316,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 		if st.id != oldID {
 			want = s.rs.loaded
 		}
-		fresh, err := m.opts.Codec.Unmarshal([]byte(want))
+		fresh, err := unmarshalString(m.opts.Codec, want)
 		switch {
 		case err == nil:
 			replay(fresh, batch)
@@ -375,7 +375,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 			// The others commit on their own (alone, each with its own
 			// operations), and this request retries with its own.
 			finish(statusAlone, "", 0, nil)
-			fresh, uerr := m.opts.Codec.Unmarshal([]byte(s.rs.loaded))
+			fresh, uerr := unmarshalString(m.opts.Codec, s.rs.loaded)
 			if uerr != nil {
 				return fmt.Errorf("%w: session value the codec cannot read again: %w", ErrStore, uerr)
 			}
@@ -468,7 +468,7 @@ func (m *RedisManager) compareAndSet(base context.Context, r *http.Request, h ht
 		}
 		// Someone else wrote first: rebuild our values from theirs.
 		cur, _ := res[1].(string)
-		fresh, err := m.opts.Codec.Unmarshal([]byte(cur))
+		fresh, err := unmarshalString(m.opts.Codec, cur)
 		if err != nil {
 			return fmt.Errorf("%w: session value replaced by something the codec cannot read: %w", ErrStore, err)
 		}

@@ -108,7 +108,7 @@ func (m *RedisManager) load(r *http.Request, s *Session) error {
 		s.rs.renamed = id
 		return nil
 	}
-	values, err := m.opts.Codec.Unmarshal([]byte(val))
+	values, err := unmarshalString(m.opts.Codec, val)
 	if err != nil {
 		// Not ours to read: start a new session under a new id rather than
 		// overwrite it.

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -344,6 +345,13 @@ func (r *results) targets() []target {
 	le := func(lim float64) func(float64) bool { return func(v float64) bool { return v <= lim } }
 	ge := func(lim float64) func(float64) bool { return func(v float64) bool { return v >= lim } }
 	ts = append(ts, r.inprocTargets()...)
+	for _, c := range []struct {
+		call  string
+		limit float64
+	}{{"wsess-redis read request", 2000}, {"wsess-redis counter request", 5000}} {
+		ts = append(ts, check(fmt.Sprintf("(2) Redis's own time per %s (INFO commandstats, bench/cmd/rtcost)", strings.TrimPrefix(c.call, "wsess-redis ")),
+			fmt.Sprintf("≤ %.0f µs", c.limit/1e3), r.rtServerNs(c.call)/1e3, 2, " µs", le(c.limit/1e3)))
+	}
 	for _, kase := range []string{"many", "shared"} {
 		ts = append(ts,
 			check(fmt.Sprintf("(3) wrk, %s sessions: serve demo (cookie) req/s ÷ the bare server", kase), "≥ 0.90",
@@ -573,4 +581,29 @@ func settingOf(settings, key string) string {
 		}
 	}
 	return "n/a"
+}
+
+// rtServerNs returns Redis's own time per call of the rtcost.txt row call
+// (its "server/call" column), in nanoseconds; NaN when there is none.
+func (r *results) rtServerNs(call string) float64 {
+	data, err := os.ReadFile(filepath.Join(r.dir, "rtcost.txt"))
+	if err != nil {
+		return math.NaN()
+	}
+	for line := range strings.Lines(string(data)) {
+		rest, ok := strings.CutPrefix(line, call+" ")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			return math.NaN()
+		}
+		d, err := time.ParseDuration(strings.Replace(f[1], "µs", "us", 1))
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(d.Nanoseconds())
+	}
+	return math.NaN()
 }
