@@ -496,3 +496,42 @@ func TestCookieReadsWithoutDecoding(t *testing.T) {
 		}
 	}
 }
+
+// TestCookieIncrWithoutDecoding: increments of a cookie session that the
+// handler never decodes count as they do on a decoded one, and the next
+// request reads what they left.
+func TestCookieIncrWithoutDecoding(t *testing.T) {
+	m, err := session.NewCookieManager(testSecret, session.CookieOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie, err := m.Seal(map[string]any{"n": 41, "s": "x", "f": "1.5"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(cookie string, h func(*session.Session)) string {
+		t.Helper()
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: session.DefaultCookieName, Value: cookie})
+		rec := httptest.NewRecorder()
+		m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(session.From(r.Context())) })).ServeHTTP(rec, req)
+		for _, c := range rec.Result().Cookies() {
+			return c.Value
+		}
+		return cookie
+	}
+	var got []int64
+	next := serve(cookie, func(s *session.Session) {
+		got = append(got, s.Incr("n", 1), s.Incr("n", 2), s.Int64("n"), s.Incr("new", 5), s.Incr("f", 1), s.Incr("s", 1))
+		s.Delete("new")
+	})
+	if want := []int64{42, 44, 44, 5, 1, 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Incr results %v, want %v", got, want)
+	}
+	var keys []string
+	var n, f, str int64
+	serve(next, func(s *session.Session) { keys, n, f, str = s.Keys(), s.Int64("n"), s.Int64("f"), s.Int64("s") })
+	if !reflect.DeepEqual(keys, []string{"f", "n", "s"}) || n != 44 || f != 1 || str != 1 {
+		t.Errorf("next request: keys %v, n %d, f %d, s %d; want [f n s], 44, 1, 1", keys, n, f, str)
+	}
+}

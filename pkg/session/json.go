@@ -688,10 +688,10 @@ func jsonMember(d, key string) (v any, found, ok bool) {
 var errNotSpliceable = errors.New("session: json: payload needs decoding")
 
 // appendSpliced appends to b the JSON object raw (one that validJSONObject
-// accepts) as ops, Sets and Deletes in the order they were made, change
-// it: raw's members that no op names are copied as they are, then each
-// key the ops name gets the value of its last Set, or none after a
-// Delete. The result decodes to what applying ops to raw's decoded values
+// accepts) as ops, Sets, Deletes and Incrs (their result in val) in the
+// order they were made, change it: raw's members that no op names are
+// copied as they are, then each key the ops name gets the value of its
+// last Set or Incr, or none after a Delete. The result decodes to what applying ops to raw's decoded values
 // gives, without decoding raw. It returns errNotSpliceable when raw has a
 // key written with escapes or beyond ASCII (whose decoded form may be an
 // op's key).
@@ -757,7 +757,7 @@ func appendSpliced(b []byte, raw string, ops []op) ([]byte, error) {
 				last = x
 			}
 		}
-		if last.kind != opSet {
+		if last.kind == opDelete {
 			continue
 		}
 		if !first {

@@ -230,6 +230,7 @@ func FuzzSplice(f *testing.F) {
 	f.Add(`{}`, []byte{0x00, 0x13, 0x22})
 	f.Add(` { "a" : [1,{"b":2}] , "c":"x\"y" } `, []byte{0x80, 0x05, 0x81})
 	f.Add(`{"a":1,"a":2,"b":3}`, []byte{0x82, 0x01})
+	f.Add(`{"counter":41,"x":"1.5"}`, []byte{0xc3, 0xc3, 0x04})
 	f.Add(`{"\u0061":1}`, []byte{0x00})
 	keys := []string{"a", "b", "c", "counter"}
 	vals := []any{1, "two", nil, []any{true, 3.5}, map[string]any{"k": "v"}, json.Number("12")}
@@ -239,11 +240,19 @@ func FuzzSplice(f *testing.F) {
 			return
 		}
 		var ops []op
+		applied, _ := parseJSONObject(raw)
 		for _, c := range spec {
 			o := op{kind: opSet, key: keys[int(c)%len(keys)], val: vals[int(c>>2)%len(vals)]}
-			if c&0x80 != 0 {
+			switch c >> 6 {
+			case 2:
 				o.kind, o.val = opDelete, nil
+			case 3:
+				// An Incr carries its result, as Session.record gives it.
+				n, _ := toInt64(applied[o.key])
+				o.kind, o.delta, o.val = opIncr, int64(c&7)-3, nil
+				o.val = n + o.delta
 			}
+			o.apply(applied)
 			ops = append(ops, o)
 		}
 		spliced, err := appendSpliced(nil, raw, ops)
@@ -259,6 +268,9 @@ func FuzzSplice(f *testing.F) {
 		}
 		for _, o := range ops {
 			o.apply(start)
+		}
+		if !reflect.DeepEqual(start, applied) {
+			t.Fatal("applying the ops twice differs")
 		}
 		enc, err := appendJSON(nil, start)
 		if err != nil {

@@ -74,11 +74,12 @@ type Session struct {
 	id     string         // store id (Redis) or "" (cookie, or not stored yet)
 	values map[string]any // current state, nil until first needed
 	// raw is a cookie's JSON payload, checked (validJSONObject) but not
-	// decoded yet. While it is set, values is nil and ops holds only Sets
-	// and Deletes, none applied yet: lookupLocked answers from the ops and
-	// the payload, valuesLocked decodes it and applies them, and the
-	// commit splices them into it (appendSpliced). A request that reads a
-	// value or two and sets one never builds the map.
+	// decoded yet. While it is set, values is nil and ops holds only Sets,
+	// Deletes and Incrs (with their result in val), none applied yet:
+	// lookupLocked answers from the ops and the payload, valuesLocked
+	// decodes it and applies them, and the commit splices them into it
+	// (appendSpliced). A request that reads a value or two and sets or
+	// increments one never builds the map.
 	raw    string
 	ops    []op
 	opsBuf [2]op     // ops' first backing array: most requests record one or two
@@ -191,7 +192,7 @@ func (s *Session) lookupLocked(key string) (any, bool) {
 	if s.raw != "" {
 		for i := len(s.ops) - 1; i >= 0; i-- {
 			if o := s.ops[i]; o.key == key {
-				return o.val, o.kind == opSet // Set or Delete: see raw
+				return o.val, o.kind != opDelete // see raw
 			}
 		}
 		if v, found, ok := jsonMember(s.raw, key); ok {
@@ -203,7 +204,12 @@ func (s *Session) lookupLocked(key string) (any, bool) {
 }
 
 func (s *Session) record(o op) {
-	if s.raw == "" || (o.kind != opSet && o.kind != opDelete) {
+	if s.raw != "" && o.kind == opIncr {
+		cur, _ := s.lookupLocked(o.key) // decodes when it cannot tell
+		n, _ := toInt64(cur)
+		o.val = n + o.delta // what apply computes
+	}
+	if s.raw == "" || (o.kind != opSet && o.kind != opDelete && o.kind != opIncr) {
 		if s.valuesLocked() == nil {
 			s.values = make(map[string]any, 4)
 		}
@@ -264,7 +270,8 @@ func (s *Session) Incr(key string, delta int64) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.record(op{kind: opIncr, key: key, delta: delta})
-	n, _ := toInt64(s.values[key])
+	v, _ := s.lookupLocked(key)
+	n, _ := toInt64(v)
 	return n
 }
 
