@@ -115,8 +115,11 @@ func (a *demoApp) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 // net/http's plain text.
 func (a *demoApp) withErrorPages(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
+		if h, pattern := mux.Handler(r); pattern != "" {
+			// Matched: served without matching it again. (The demo's
+			// patterns have no wildcards, so the handlers need no
+			// Request.PathValue, which only ServeMux.ServeHTTP sets.)
+			h.ServeHTTP(w, r)
 			return
 		}
 		mux.ServeHTTP(&errorPageWriter{ResponseWriter: w, app: a, r: r}, r)
