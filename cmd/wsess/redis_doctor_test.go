@@ -81,8 +81,7 @@ func TestRedisDoctor(t *testing.T) {
 			}
 
 			const p = "wppsess:"
-			idx := func(user string) string { return "{" + p + "u:" + session.HashID(user) + "}" }
-			fake := session.HashID("a session that never was")
+			idx := doctorIndex
 			now := time.Now()
 			must := func(err error) {
 				t.Helper()
@@ -90,20 +89,7 @@ func TestRedisDoctor(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// Plant one of each problem.
-			must(rdb.ZRem(ctx, idx("ana"), session.HashID(ana[0])).Err())                                 // not_listed
-			must(rdb.ZAddXX(ctx, idx("ana"), redisZ(now.Add(time.Second), session.HashID(ana[1]))).Err()) // listed_short
-			must(rdb.ZAdd(ctx, idx("ana"), redisZ(now.Add(time.Hour), fake)).Err())                       // entry_gone
-			must(rdb.HSet(ctx, idx("ana")+":m", session.HashID("another never"), `{"c":1}`).Err())        // meta_gone
-			must(rdb.Persist(ctx, idx("bob")).Err())                                                      // index_no_ttl
-			marker := "{" + p + session.HashID(ana[2]) + "}:seen:" + p + session.HashID(ana[2])
-			must(rdb.Set(ctx, marker, "1", 0).Err())               // marker_no_ttl
-			must(rdb.Persist(ctx, p+session.HashID(anonID)).Err()) // key_no_ttl
-			old := `{"counter":1,"_wsess_created":` + strconv.FormatInt(now.Add(-25*time.Hour).Unix(), 10) + `}`
-			must(rdb.Set(ctx, p+session.HashID("lapsed"), old, time.Hour).Err())                                          // past_lifetime
-			must(rdb.Set(ctx, p+session.HashID("renamed"), "\x00wsess:renamed:"+session.HashID(ana[2]), time.Hour).Err()) // tombstone_ttl
-			must(rdb.Set(ctx, p+"7c9e6679-7425-40de-944b-e07fc1f90ae7", `{"a":1}`, time.Hour).Err())                      // raw_id
-			must(rdb.Set(ctx, "wsess:revoked:"+session.HashID("carol"), "1747489470000", 0).Err())                        // revocation_no_ttl
+			marker := plantDoctorProblems(t, rdb, ana, anonID, now)
 
 			got := counts()
 			for _, pr := range manager.Problems {
@@ -157,6 +143,41 @@ func TestRedisDoctor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// doctorIndex is the key of user's index under "wppsess:".
+func doctorIndex(user string) string { return "{wppsess:u:" + session.HashID(user) + "}" }
+
+// plantDoctorProblems plants one of each problem doctor finds under
+// "wppsess:", in a store where ana (whose session ids are ana) is logged in
+// three times and bob once, and anonID is an anonymous session. It returns
+// the last-seen marker it leaves without a TTL.
+func plantDoctorProblems(t *testing.T, rdb redis.UniversalClient, ana []string, anonID string, now time.Time) string {
+	t.Helper()
+	ctx := context.Background()
+	const p = "wppsess:"
+	idx := doctorIndex
+	fake := session.HashID("a session that never was")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(rdb.ZRem(ctx, idx("ana"), session.HashID(ana[0])).Err())                                 // not_listed
+	must(rdb.ZAddXX(ctx, idx("ana"), redisZ(now.Add(time.Second), session.HashID(ana[1]))).Err()) // listed_short
+	must(rdb.ZAdd(ctx, idx("ana"), redisZ(now.Add(time.Hour), fake)).Err())                       // entry_gone
+	must(rdb.HSet(ctx, idx("ana")+":m", session.HashID("another never"), `{"c":1}`).Err())        // meta_gone
+	must(rdb.Persist(ctx, idx("bob")).Err())                                                      // index_no_ttl
+	marker := "{" + p + session.HashID(ana[2]) + "}:seen:" + p + session.HashID(ana[2])
+	must(rdb.Set(ctx, marker, "1", 0).Err())               // marker_no_ttl
+	must(rdb.Persist(ctx, p+session.HashID(anonID)).Err()) // key_no_ttl
+	old := `{"counter":1,"_wsess_created":` + strconv.FormatInt(now.Add(-25*time.Hour).Unix(), 10) + `}`
+	must(rdb.Set(ctx, p+session.HashID("lapsed"), old, time.Hour).Err())                                          // past_lifetime
+	must(rdb.Set(ctx, p+session.HashID("renamed"), "\x00wsess:renamed:"+session.HashID(ana[2]), time.Hour).Err()) // tombstone_ttl
+	must(rdb.Set(ctx, p+"7c9e6679-7425-40de-944b-e07fc1f90ae7", `{"a":1}`, time.Hour).Err())                      // raw_id
+	must(rdb.Set(ctx, "wsess:revoked:"+session.HashID("carol"), "1747489470000", 0).Err())                        // revocation_no_ttl
+	return marker
 }
 
 // TestRedisDoctorFlags: --fix needs --yes off a terminal; --dry-run only
