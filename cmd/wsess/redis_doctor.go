@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,13 +112,21 @@ Ctrl-C during the walk stops it with nothing reported or changed; during
 	return cmd
 }
 
-// doctorColumns are the columns of wsess redis doctor.
-var doctorColumns = []column{
-	{Name: "problem", Header: "PROBLEM"},
-	{Name: "count", Header: "COUNT"},
-	{Name: "description", Header: "WHAT"},
-	{Name: "sample", Header: "SAMPLE"},
-}
+// doctorColumns are the columns of wsess redis doctor. A table's widths
+// come from every problem's name and description, not from the first row
+// (which would cut the longer names that follow it).
+var doctorColumns = func() []column {
+	var name, what int
+	for _, p := range manager.Problems {
+		name, what = max(name, len(p)), max(what, len(p.Describe()))
+	}
+	return []column{
+		{Name: "problem", Header: "PROBLEM", Width: name},
+		{Name: "count", Header: "COUNT", Right: true, Width: 7},
+		{Name: "description", Header: "WHAT", Width: what},
+		{Name: "sample", Header: "SAMPLE"},
+	}
+}()
 
 func redisDoctorRun(cmd *cobra.Command, opts *redisDoctorOptions) error {
 	m, err := opts.Manager()
@@ -203,7 +212,7 @@ func writeDoctor(ios *IOStreams, output string, rep *manager.DoctorReport, now t
 		}
 		if err := w.Row([]cell{
 			textCell(string(f.Problem)).styled(styleKey),
-			intCell(f.Count, ""),
+			intCell(f.Count, strconv.FormatInt(f.Count, 10)),
 			textCell(f.Problem.Describe()),
 			textCell(strings.Join(f.Sample, " ")),
 		}); err != nil {

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,8 +85,7 @@ func TestRedisDoctor(t *testing.T) {
 			}
 
 			const p = "wppsess:"
-			idx := func(user string) string { return "{" + p + "u:" + session.HashID(user) + "}" }
-			fake := session.HashID("a session that never was")
+			idx := doctorIndex
 			now := time.Now()
 			must := func(err error) {
 				t.Helper()
@@ -90,20 +93,7 @@ func TestRedisDoctor(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// Plant one of each problem.
-			must(rdb.ZRem(ctx, idx("ana"), session.HashID(ana[0])).Err())                                 // not_listed
-			must(rdb.ZAddXX(ctx, idx("ana"), redisZ(now.Add(time.Second), session.HashID(ana[1]))).Err()) // listed_short
-			must(rdb.ZAdd(ctx, idx("ana"), redisZ(now.Add(time.Hour), fake)).Err())                       // entry_gone
-			must(rdb.HSet(ctx, idx("ana")+":m", session.HashID("another never"), `{"c":1}`).Err())        // meta_gone
-			must(rdb.Persist(ctx, idx("bob")).Err())                                                      // index_no_ttl
-			marker := "{" + p + session.HashID(ana[2]) + "}:seen:" + p + session.HashID(ana[2])
-			must(rdb.Set(ctx, marker, "1", 0).Err())               // marker_no_ttl
-			must(rdb.Persist(ctx, p+session.HashID(anonID)).Err()) // key_no_ttl
-			old := `{"counter":1,"_wsess_created":` + strconv.FormatInt(now.Add(-25*time.Hour).Unix(), 10) + `}`
-			must(rdb.Set(ctx, p+session.HashID("lapsed"), old, time.Hour).Err())                                          // past_lifetime
-			must(rdb.Set(ctx, p+session.HashID("renamed"), "\x00wsess:renamed:"+session.HashID(ana[2]), time.Hour).Err()) // tombstone_ttl
-			must(rdb.Set(ctx, p+"7c9e6679-7425-40de-944b-e07fc1f90ae7", `{"a":1}`, time.Hour).Err())                      // raw_id
-			must(rdb.Set(ctx, "wsess:revoked:"+session.HashID("carol"), "1747489470000", 0).Err())                        // revocation_no_ttl
+			marker := plantDoctorProblems(t, rdb, ana, anonID, now)
 
 			got := counts()
 			for _, pr := range manager.Problems {
@@ -159,6 +149,41 @@ func TestRedisDoctor(t *testing.T) {
 	}
 }
 
+// doctorIndex is the key of user's index under "wppsess:".
+func doctorIndex(user string) string { return "{wppsess:u:" + session.HashID(user) + "}" }
+
+// plantDoctorProblems plants one of each problem doctor finds under
+// "wppsess:", in a store where ana (whose session ids are ana) is logged in
+// three times and bob once, and anonID is an anonymous session. It returns
+// the last-seen marker it leaves without a TTL.
+func plantDoctorProblems(t *testing.T, rdb redis.UniversalClient, ana []string, anonID string, now time.Time) string {
+	t.Helper()
+	ctx := context.Background()
+	const p = "wppsess:"
+	idx := doctorIndex
+	fake := session.HashID("a session that never was")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(rdb.ZRem(ctx, idx("ana"), session.HashID(ana[0])).Err())                                 // not_listed
+	must(rdb.ZAddXX(ctx, idx("ana"), redisZ(now.Add(time.Second), session.HashID(ana[1]))).Err()) // listed_short
+	must(rdb.ZAdd(ctx, idx("ana"), redisZ(now.Add(time.Hour), fake)).Err())                       // entry_gone
+	must(rdb.HSet(ctx, idx("ana")+":m", session.HashID("another never"), `{"c":1}`).Err())        // meta_gone
+	must(rdb.Persist(ctx, idx("bob")).Err())                                                      // index_no_ttl
+	marker := "{" + p + session.HashID(ana[2]) + "}:seen:" + p + session.HashID(ana[2])
+	must(rdb.Set(ctx, marker, "1", 0).Err())               // marker_no_ttl
+	must(rdb.Persist(ctx, p+session.HashID(anonID)).Err()) // key_no_ttl
+	old := `{"counter":1,"_wsess_created":` + strconv.FormatInt(now.Add(-25*time.Hour).Unix(), 10) + `}`
+	must(rdb.Set(ctx, p+session.HashID("lapsed"), old, time.Hour).Err())                                          // past_lifetime
+	must(rdb.Set(ctx, p+session.HashID("renamed"), "\x00wsess:renamed:"+session.HashID(ana[2]), time.Hour).Err()) // tombstone_ttl
+	must(rdb.Set(ctx, p+"7c9e6679-7425-40de-944b-e07fc1f90ae7", `{"a":1}`, time.Hour).Err())                      // raw_id
+	must(rdb.Set(ctx, "wsess:revoked:"+session.HashID("carol"), "1747489470000", 0).Err())                        // revocation_no_ttl
+	return marker
+}
+
 // TestRedisDoctorFlags: --fix needs --yes off a terminal; --dry-run only
 // with --fix.
 func TestRedisDoctorFlags(t *testing.T) {
@@ -212,4 +237,75 @@ func TestRedisDoctorInterrupted(t *testing.T) {
 	if ttl := c.TTL(context.Background(), "p:s000001").Val(); ttl != -1 {
 		t.Fatalf("a key got TTL %v from an interrupted walk", ttl)
 	}
+}
+
+// goldenID is a fixed session id (43 characters of base64url, like
+// pkg/session's) named by name, for the doctor golden files.
+func goldenID(name string) string {
+	sum := sha256.Sum256([]byte("doctor golden " + name))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// doctorGoldenStore writes, with fixed ids, what an app on pkg/session
+// leaves under "wppsess:" (logged-in sessions listed in their user's index
+// with metadata, both keys expiring with the last entry): ana logged in
+// three times, bob once, and one anonymous session. It returns ana's
+// session ids and the anonymous one's.
+func doctorGoldenStore(t *testing.T, rdb redis.UniversalClient, now time.Time) (ana []string, anon string) {
+	t.Helper()
+	ctx := context.Background()
+	const p = "wppsess:"
+	pipe := rdb.Pipeline()
+	login := func(user string, n int) []string {
+		var ids []string
+		until := now.Add(time.Hour + time.Minute) // the TTL and the touch interval
+		for i := range n {
+			id := goldenID(fmt.Sprintf("%s %d", user, i))
+			h := session.HashID(id)
+			pipe.Set(ctx, p+h, fmt.Sprintf(`{"counter":%d,"_wsess_user":%q,"_wsess_created":%d}`, i+1, user, now.Unix()), time.Hour)
+			pipe.ZAdd(ctx, doctorIndex(user), redisZ(until, h))
+			pipe.HSet(ctx, doctorIndex(user)+":m", h, fmt.Sprintf(`{"c":%d}`, now.Unix()))
+			ids = append(ids, id)
+		}
+		pipe.PExpireAt(ctx, doctorIndex(user), until)
+		pipe.PExpireAt(ctx, doctorIndex(user)+":m", until)
+		return ids
+	}
+	ana = login("ana", 3)
+	login("bob", 1)
+	anon = goldenID("anonymous")
+	pipe.Set(ctx, p+session.HashID(anon), `{"counter":41}`, time.Hour)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ana, anon
+}
+
+// doctorProgress is doctor's progress line on a terminal (its rate depends
+// on the machine), with the sequence that clears it.
+var doctorProgress = regexp.MustCompile(`(\r\x1b\[K(\x1b\[[0-9;]*m)*scanned \d+  problems \d+  \d+ keys/s(\x1b\[[0-9;]*m)*)+\r\x1b\[K`)
+
+// TestRedisDoctorGolden: doctor's report on a terminal, for a healthy store,
+// for one with every problem planted, and for --fix --dry-run on it,
+// against golden files (go test -update rewrites them). The progress line
+// is shown as <progress>.
+func TestRedisDoctorGolden(t *testing.T) {
+	s := redistest.Start(t, redistest.Options{})
+	rdb := s.Client()
+	now := time.Now()
+	ana, anon := doctorGoldenStore(t, rdb, now)
+	doctor := func(name string, wantCode int, args ...string) {
+		t.Helper()
+		r := runRedis(t, true, "", append([]string{"--redis-url", s.URL(), "redis", "doctor"}, args...)...)
+		if r.Code != wantCode {
+			t.Errorf("%s: exit %d, want %d; stderr %q", name, r.Code, wantCode, r.Stderr)
+		}
+		out := fmt.Sprintf("$ %s\n%s--- stderr\n%s--- exit %d\n", strings.Join(append([]string{"wsess redis doctor"}, args...), " "), r.Stdout,
+			doctorProgress.ReplaceAllString(r.Stderr, "<progress>"), r.Code)
+		golden(t, name, []byte(out))
+	}
+	doctor("redis_doctor_healthy_tty.golden", 0)
+	plantDoctorProblems(t, rdb, ana, anon, now)
+	doctor("redis_doctor_problems_tty.golden", 1)
+	doctor("redis_doctor_dry_run_tty.golden", 1, "--fix", "--dry-run")
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,21 +162,83 @@ type repair struct {
 
 // docSession is what the walk keeps of one logged-in session key: only
 // logged-in sessions are kept (an index must list them), so that the walk
-// of a million anonymous sessions holds next to nothing.
+// of a million anonymous sessions holds next to nothing. It holds no
+// pointer: a million sessions with a tenth logged in cost a map of 100,000
+// packed handles and this, not a string apiece.
 type docSession struct {
 	ttl    time.Duration // -1: none
-	x      *docIndex     // its user's index
+	x      uint32        // its user's index, in doctor.indexes
 	listed bool          // its index lists it
 }
 
-// docIndex is one user's index.
+// docIndex is one user's index; its key is rebuilt from user (keyOf).
 type docIndex struct {
-	key  string
 	ttl  time.Duration
-	meta bool // its metadata hash exists
 	mttl time.Duration
-	user string
+	user packed
+	meta bool // its metadata hash exists
 }
+
+// packed is a handle or a user's HashID (43 characters of base64url) in
+// 33 bytes, 6 bits a character, ranked so that packed values sort as their
+// strings do. It is what the walk keeps of the handles and users it sees:
+// a string would cost its header, a pointer for the collector to follow
+// and 48 bytes of its own (or the whole key it was cut from).
+type packed [33]byte
+
+// packedAlphabet is base64url's alphabet in byte order.
+const packedAlphabet = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+
+var packedRank = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := 0; i < len(packedAlphabet); i++ {
+		t[packedAlphabet[i]] = byte(i)
+	}
+	return t
+}()
+
+// pack packs s, or reports false when s is not handle-shaped.
+func pack(s string) (p packed, ok bool) {
+	if len(s) != hashLen {
+		return p, false
+	}
+	var acc uint32
+	bits, j := 0, 0
+	for i := 0; i < len(s); i++ {
+		r := packedRank[s[i]]
+		if r == 0xff {
+			return packed{}, false
+		}
+		acc, bits = acc<<6|uint32(r), bits+6
+		if bits >= 8 {
+			bits -= 8
+			p[j] = byte(acc >> bits)
+			j++
+		}
+	}
+	p[j] = byte(acc << (8 - bits)) // 43*6 = 258: two bits left
+	return p, true
+}
+
+// String is the handle or HashID p packs.
+func (p packed) String() string {
+	var b [hashLen]byte
+	var acc uint32
+	bits, j := 0, 0
+	for i := range b {
+		if bits < 6 {
+			acc, bits = acc<<8|uint32(p[j]), bits+8
+			j++
+		}
+		bits -= 6
+		b[i] = packedAlphabet[acc>>bits&63]
+	}
+	return string(b[:])
+}
+
+func comparePacked(a, b packed) int { return bytes.Compare(a[:], b[:]) }
 
 // docFound is one problem found while a batch is read, added to the report
 // under the lock.
@@ -187,8 +250,8 @@ type docFound struct {
 
 // docSeen is what reading one key of a batch told (kept outside the lock).
 type docSeen struct {
-	handle  string        // a logged-in session's handle
-	user    string        // its user's HashID
+	handle  packed        // a logged-in session's handle
+	user    packed        // its user's HashID
 	ttl     time.Duration // its TTL, or the index's
 	index   OwnKind       // OwnIndex or OwnIndexMeta: ttl is that key's
 	session bool          // a logged-in session
@@ -205,8 +268,9 @@ type doctor struct {
 	rep      *DoctorReport
 	found    map[Problem]*Finding
 	problems int64
-	sessions map[string]docSession // logged-in sessions by handle (the key after the prefix)
-	indexes  map[string]*docIndex  // by user hash
+	sessions map[packed]docSession // logged-in sessions by handle (the key after the prefix)
+	indexes  []docIndex            // the users' indexes, in the order the walk met them
+	byUser   map[packed]uint32     // indexes by user hash
 }
 
 func (d *doctor) add(p Problem, sample string, r *repair) {
@@ -222,13 +286,30 @@ func (d *doctor) add(p Problem, sample string, r *repair) {
 	}
 }
 
-func (d *doctor) indexOf(user string) *docIndex {
-	x := d.indexes[user]
-	if x == nil {
-		x = &docIndex{key: "{" + d.opts.Prefix + "u:" + user + "}", user: user, ttl: -2, mttl: -2}
-		d.indexes[user] = x
+// indexOf is the position in d.indexes of user's index, added if new.
+func (d *doctor) indexOf(user packed) uint32 {
+	x, ok := d.byUser[user]
+	if !ok {
+		x = uint32(len(d.indexes))
+		d.indexes = append(d.indexes, docIndex{user: user, ttl: -2, mttl: -2})
+		d.byUser[user] = x
 	}
 	return x
+}
+
+// keyOf is the key of the index x.
+func (d *doctor) keyOf(x *docIndex) string {
+	return "{" + d.opts.Prefix + "u:" + x.user.String() + "}"
+}
+
+// session is the logged-in session the walk kept under handle, if any.
+func (d *doctor) session(handle string) (docSession, packed, bool) {
+	h, ok := pack(handle)
+	if !ok {
+		return docSession{}, h, false
+	}
+	s, ok := d.sessions[h]
+	return s, h, ok
 }
 
 // docReader reads one batch of keys; each walker of a node has its own,
@@ -307,8 +388,8 @@ func (d *doctor) judge(r *docReader, k string, ttl time.Duration, typ string, va
 			}
 			return
 		case OwnIndex, OwnIndexMeta:
-			if strings.HasPrefix(k, "{"+prefix+"u:") {
-				r.seen = append(r.seen, docSeen{user: own.User, ttl: ttl, index: own.Kind})
+			if u, ok := pack(own.User); ok && strings.HasPrefix(k, "{"+prefix+"u:") {
+				r.seen = append(r.seen, docSeen{user: u, ttl: ttl, index: own.Kind})
 			}
 			return
 		case OwnMarker:
@@ -371,7 +452,9 @@ func (d *doctor) judge(r *docReader, k string, ttl time.Duration, typ string, va
 		return
 	}
 	if user != "" {
-		r.seen = append(r.seen, docSeen{handle: rest, user: user, ttl: ttl, session: true})
+		h, _ := pack(rest) // handle-shaped
+		u, _ := pack(user)
+		r.seen = append(r.seen, docSeen{handle: h, user: u, ttl: ttl, session: true})
 	}
 }
 
@@ -386,9 +469,9 @@ func (d *doctor) merge(r *docReader) {
 		case s.session:
 			d.sessions[s.handle] = docSession{ttl: s.ttl, x: x}
 		case s.index == OwnIndex:
-			x.ttl = s.ttl
+			d.indexes[x].ttl = s.ttl
 		default:
-			x.meta, x.mttl = true, s.ttl
+			d.indexes[x].meta, d.indexes[x].mttl = true, s.ttl
 		}
 	}
 }
@@ -406,7 +489,7 @@ func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport
 	}
 	d := &doctor{opts: opts, now: opts.Now, absolute: opts.Absolute, samples: opts.Samples,
 		rep: &DoctorReport{}, found: map[Problem]*Finding{},
-		sessions: map[string]docSession{}, indexes: map[string]*docIndex{}}
+		sessions: map[packed]docSession{}, byUser: map[packed]uint32{}}
 	if d.now.IsZero() {
 		t, err := m.c.Time(ctx).Result()
 		if err != nil {
@@ -454,30 +537,32 @@ func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport
 
 	// Read the indexes of the prefix, a batch of users at a time, and
 	// compare.
-	users := make([]string, 0, len(d.indexes))
-	for u := range d.indexes {
-		users = append(users, u)
+	d.byUser = nil // not needed any more
+	users := make([]uint32, len(d.indexes))
+	for i := range users {
+		users[i] = uint32(i)
 	}
-	sort.Strings(users)
+	slices.SortFunc(users, func(a, b uint32) int { return comparePacked(d.indexes[a].user, d.indexes[b].user) })
 	for start := 0; start < len(users); start += DefaultBatch {
 		if err := m.checkIndexes(ctx, d, users[start:min(start+DefaultBatch, len(users))]); err != nil {
 			return nil, err
 		}
 	}
-	handles := make([]string, 0, len(d.sessions))
+	var handles []packed
 	for h, s := range d.sessions {
 		if !s.listed {
 			handles = append(handles, h)
 		}
 	}
-	sort.Strings(handles)
+	slices.SortFunc(handles, comparePacked)
 	for _, h := range handles {
 		s := d.sessions[h]
 		ttl := s.ttl
 		if ttl < 0 {
 			ttl = keyTTL(opts.TTL)
 		}
-		d.add(ProblemNotListed, opts.Prefix+h, &repair{key: s.x.key, member: h, at: now.Add(ttl + 5*time.Minute)})
+		hs := h.String()
+		d.add(ProblemNotListed, opts.Prefix+hs, &repair{key: d.keyOf(&d.indexes[s.x]), member: hs, at: now.Add(ttl + 5*time.Minute)})
 	}
 	for _, p := range Problems {
 		f := *d.found[p]
@@ -490,16 +575,19 @@ func (m *Manager) Doctor(ctx context.Context, opts DoctorOptions) (*DoctorReport
 // checkIndexes reads the indexes of users (and their metadata) and
 // checks each entry against the sessions the walk kept, reading again
 // those it did not keep; it marks the sessions an index lists.
-func (m *Manager) checkIndexes(ctx context.Context, d *doctor, users []string) error {
+func (m *Manager) checkIndexes(ctx context.Context, d *doctor, users []uint32) error {
 	now, prefix := d.now, d.opts.Prefix
 	zs := make([]*redis.ZSliceCmd, len(users))
 	hs := make([]*redis.StringSliceCmd, len(users))
+	keys := make([]string, len(users))
+	for i, u := range users {
+		keys[i] = d.keyOf(&d.indexes[u])
+	}
 	_, err := m.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, u := range users {
-			x := d.indexes[u]
-			zs[i] = p.ZRangeWithScores(ctx, x.key, 0, -1)
-			if x.meta {
-				hs[i] = p.HKeys(ctx, x.key+":m")
+			zs[i] = p.ZRangeWithScores(ctx, keys[i], 0, -1)
+			if d.indexes[u].meta {
+				hs[i] = p.HKeys(ctx, keys[i]+":m")
 			}
 		}
 		return nil
@@ -518,7 +606,7 @@ func (m *Manager) checkIndexes(ctx context.Context, d *doctor, users []string) e
 		for _, z := range zs[i].Val() {
 			handle, _ := z.Member.(string)
 			byKey[i][handle] = true
-			if _, ok := d.sessions[handle]; !ok {
+			if _, _, ok := d.session(handle); !ok {
 				unknown = append(unknown, handle)
 			}
 		}
@@ -527,7 +615,7 @@ func (m *Manager) checkIndexes(ctx context.Context, d *doctor, users []string) e
 		}
 		for _, field := range hs[i].Val() {
 			handle, _ := strings.CutSuffix(field, ":t")
-			if _, ok := d.sessions[handle]; !ok && !byKey[i][handle] {
+			if _, _, ok := d.session(handle); !ok && !byKey[i][handle] {
 				unknown = append(unknown, handle)
 			}
 		}
@@ -536,29 +624,29 @@ func (m *Manager) checkIndexes(ctx context.Context, d *doctor, users []string) e
 		return err
 	}
 	isSession := func(handle string) (time.Duration, bool) {
-		if s, ok := d.sessions[handle]; ok {
+		if s, _, ok := d.session(handle); ok {
 			return s.ttl, true
 		}
 		ttl, ok := other[handle]
 		return ttl, ok
 	}
 	for i, u := range users {
-		x := d.indexes[u]
+		x, key := &d.indexes[u], keys[i]
 		maxScore := 0.0
 		for _, z := range zs[i].Val() {
 			handle, _ := z.Member.(string)
 			maxScore = max(maxScore, z.Score)
-			if s, ok := d.sessions[handle]; ok && s.x == x {
+			if s, h, ok := d.session(handle); ok && s.x == u {
 				s.listed = true
-				d.sessions[handle] = s
+				d.sessions[h] = s
 			}
 			ttl, ok := isSession(handle)
 			switch {
 			case !ok:
-				d.add(ProblemEntryGone, x.key+" "+handle, &repair{key: x.key, member: handle, session: prefix + handle})
+				d.add(ProblemEntryGone, key+" "+handle, &repair{key: key, member: handle, session: prefix + handle})
 			case ttl > 0 && time.UnixMilli(int64(z.Score)).Before(now.Add(ttl-2*time.Second)):
 				at := now.Add(ttl + 5*time.Minute)
-				d.add(ProblemListedShort, x.key+" "+handle, &repair{key: x.key, member: handle, at: at})
+				d.add(ProblemListedShort, key+" "+handle, &repair{key: key, member: handle, at: at})
 			}
 		}
 		if hs[i] != nil {
@@ -567,7 +655,7 @@ func (m *Manager) checkIndexes(ctx context.Context, d *doctor, users []string) e
 				// Metadata of an unlisted session that lives stays:
 				// re-listing it (not_listed) keeps what it says.
 				if _, ok := isSession(handle); !ok && !byKey[i][handle] {
-					d.add(ProblemMetaGone, x.key+":m "+field, &repair{key: x.key + ":m", member: field})
+					d.add(ProblemMetaGone, key+":m "+field, &repair{key: key + ":m", member: field})
 				}
 			}
 		}
@@ -576,10 +664,10 @@ func (m *Manager) checkIndexes(ctx context.Context, d *doctor, users []string) e
 			until = now.Add(time.Minute) // empty: let it go soon
 		}
 		if x.ttl == -1 {
-			d.add(ProblemIndexNoTTL, x.key, &repair{key: x.key, at: until})
+			d.add(ProblemIndexNoTTL, key, &repair{key: key, at: until})
 		}
 		if x.meta && x.mttl == -1 {
-			d.add(ProblemIndexNoTTL, x.key+":m", &repair{key: x.key + ":m", at: until})
+			d.add(ProblemIndexNoTTL, key+":m", &repair{key: key + ":m", at: until})
 		}
 	}
 	return nil
