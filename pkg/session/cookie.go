@@ -430,10 +430,10 @@ func (m *CookieManager) load(r *http.Request, s *Session) error {
 	if _, isJSON := m.opts.Codec.(JSONCodec); isJSON && !m.format.python() && m.revoke.client == nil {
 		// Checked now, decoded when the handler first needs more than a
 		// value or two (Session.raw).
-		var payload []byte
-		payload, exp, created, err = m.openPayload(v, bp, now)
+		var body []byte
+		body, exp, created, err = m.openPayload(v, bp, now)
 		if err == nil {
-			if raw := string(payload); validJSONObject(raw) {
+			if raw := string(body); validJSONObject(raw) {
 				s.raw = raw
 			} else {
 				err = ErrInvalidCookie

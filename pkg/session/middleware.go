@@ -76,7 +76,7 @@ func middleware(b backend, o *Options, store string, next http.Handler) http.Han
 		if c.observe != nil {
 			start := time.Now()
 			err = b.load(r, s)
-			c.observe.observed(EventLoad, store, start, 0, err)
+			c.observe.observed(EventLoad, c.store, start, 0, err)
 		} else {
 			err = b.load(r, s)
 		}
